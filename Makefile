@@ -1,0 +1,35 @@
+# Two commands a new user needs: `make run` and `make test` (Python 3.11 and make, nothing else).
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test install install-test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+
+run: install
+	$(BIN)/ats-gateway $(ARGS)
+
+# pytest exits 5 when it collects nothing; treat that as a failure of the suite only if tests exist.
+test: install-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+
+lint: install-test
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m ruff check gateway matcher segregation tests bench
+	$(BIN)/python -m mypy
+
+bench: install
+	$(BIN)/python bench/session.py
+	$(BIN)/python bench/matcher.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info
