@@ -1,0 +1,97 @@
+"""`ats-gateway`: serve the gateway, or check a config file."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import structlog
+
+from gateway.config import Config, ConfigError, load_config, load_default_config
+from gateway.logs import configure_logging
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="ats-gateway",
+        description="FIX 4.2 acceptor with an embedded ATS matching engine.",
+    )
+    p.add_argument("--config", type=Path, help="config TOML (default: the embedded demo venue)")
+    p.add_argument("--port", type=int, help="listen on this port instead of the config's")
+    p.add_argument("--host", help="listen on this address instead of the config's")
+    p.add_argument("--data-dir", type=Path, help="stores, journal and message logs go here")
+    p.add_argument("--check-config", type=Path, metavar="PATH",
+                   help="validate a config, print every problem, exit 1 on error")
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    return p
+
+
+def check_config(path: Path) -> int:
+    try:
+        cfg = load_config(path)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        return 1
+    print(f"{path}: OK ({len(cfg.sessions)} sessions, {len(cfg.participants)} participants, "
+          f"{len(cfg.symbols)} symbols)")
+    return 0
+
+
+def resolve_config(args: argparse.Namespace) -> Config:
+    cfg = load_config(args.config) if args.config else load_default_config()
+    gw = cfg.gateway
+    if args.port is not None:
+        gw = replace(gw, port=args.port)
+    if args.host is not None:
+        gw = replace(gw, host=args.host)
+    if args.data_dir is not None:
+        gw = replace(gw, data_dir=args.data_dir.resolve())
+    return replace(cfg, gateway=gw)
+
+
+async def serve(cfg: Config) -> int:
+    from gateway.app import build_application
+    from gateway.server import Gateway
+
+    log = structlog.get_logger("gateway")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    cfg.gateway.data_dir.mkdir(parents=True, exist_ok=True)
+    gateway = Gateway(cfg, cfg.gateway.data_dir)
+    gateway.app = build_application(cfg, gateway)
+    try:
+        await gateway.start()
+    except OSError as exc:
+        log.error("cannot_listen", host=cfg.gateway.host, port=cfg.gateway.port, error=str(exc))
+        return 1
+    await stop.wait()
+    log.info("shutting_down")
+    await gateway.shutdown()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.check_config is not None:
+        return check_config(args.check_config)
+    configure_logging(args.log_level)
+    try:
+        cfg = resolve_config(args)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        return 1
+    import uvloop
+
+    return uvloop.run(serve(cfg))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

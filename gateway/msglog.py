@@ -1,0 +1,44 @@
+"""Per-session FIX message log (what QuickFIX's FileLog gives): every message in and out.
+
+Lines are appended to an in-memory buffer on the hot path and written to the file once per event
+loop turn by `flush()`, so logging costs one list append per message there.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import BinaryIO
+
+
+def _stamp(ns: int) -> bytes:
+    secs, frac = divmod(ns, 1_000_000_000)
+    return time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(secs)).encode() + b".%09d" % frac
+
+
+class MessageLog:
+    """Append-only log of raw FIX messages, one per line: `<utc ns> IN|OUT <message>`."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._file: BinaryIO | None = open(path, "ab")  # noqa: SIM115 - kept open for the session
+        self._buf: list[bytes] = []
+
+    def incoming(self, raw: bytes, now_ns: int) -> None:
+        self._buf.append(b"%s IN  %s\n" % (_stamp(now_ns), raw))
+
+    def outgoing(self, raw: bytes, now_ns: int) -> None:
+        self._buf.append(b"%s OUT %s\n" % (_stamp(now_ns), raw))
+
+    def flush(self) -> None:
+        if self._buf and self._file is not None:
+            self._file.write(b"".join(self._buf))
+            self._file.flush()
+            self._buf.clear()
+
+    def close(self) -> None:
+        self.flush()
+        if self._file is not None:
+            self._file.close()
+            self._file = None

@@ -1,0 +1,393 @@
+"""The asyncio acceptor: a thin shell around the sans-IO FIX sessions.
+
+One `Gateway` owns every configured session (state, durable store, message log) and one listening
+socket. Each TCP connection is an `asyncio.Protocol`: its reads are framed and handed to its session
+in a batch; whatever the sessions and the application want to send is collected and written once per
+event-loop turn, after the stores (and the application's journal) were made durable: group commit,
+so nothing the counterparty sees can be lost by a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import structlog
+
+from gateway.config import Config, SessionConfig
+from gateway.fix import (
+    Deliver,
+    Disconnect,
+    FileStore,
+    Framer,
+    Message,
+    Send,
+    Session,
+    SessionEvent,
+    SessionSettings,
+    identify_logon,
+)
+from gateway.msglog import MessageLog
+
+log = structlog.get_logger("gateway")
+
+Clock = Callable[[], int]
+
+#: application message types each role takes in; anything else gets BusinessMessageReject
+ROLE_APP_TYPES: dict[str, frozenset[str]] = {
+    "order_entry": frozenset({"D", "F", "G"}),
+    "drop_copy": frozenset(),
+    "market_data": frozenset({"W", "f"}),
+}
+
+#: a connection whose unsent output grows past this is dropped (its messages stay in the store)
+MAX_WRITE_BUFFER = 64 * 1024 * 1024
+TICK_SECONDS = 0.5
+
+
+class Application(Protocol):
+    """QuickFIX-style callbacks; the order path implements this."""
+
+    def on_logon(self, key: str, now_ns: int) -> None: ...
+
+    def on_logout(self, key: str, now_ns: int) -> None: ...
+
+    def from_app(self, key: str, msg: Message, now_ns: int) -> None: ...
+
+    def before_send(self) -> None:
+        """Called once per loop turn before anything is written: make input durable here."""
+
+    def close(self) -> None: ...
+
+
+class NullApplication:
+    """Accepts sessions and drops application messages (the session layer on its own)."""
+
+    def on_logon(self, key: str, now_ns: int) -> None:
+        pass
+
+    def on_logout(self, key: str, now_ns: int) -> None:
+        pass
+
+    def from_app(self, key: str, msg: Message, now_ns: int) -> None:
+        pass
+
+    def before_send(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def session_settings(cfg: SessionConfig) -> SessionSettings:
+    """The FIX-level settings of a configured session."""
+    return SessionSettings(
+        sender_comp_id=cfg.sender_comp_id,
+        target_comp_id=cfg.target_comp_id,
+        heartbeat_interval=cfg.heartbeat_interval,
+        reset_on_logon=cfg.reset_on_logon,
+        reset_on_logout=cfg.reset_on_logout,
+        reset_on_disconnect=cfg.reset_on_disconnect,
+        check_latency=cfg.check_latency,
+        max_latency=cfg.max_latency,
+        password=cfg.password,
+        timestamp_precision=cfg.timestamp_precision,
+        app_msg_types=ROLE_APP_TYPES[cfg.role],
+    )
+
+
+@dataclass(slots=True, eq=False)
+class SessionRuntime:
+    """A configured session: its state machine, store, message log and current connection."""
+
+    config: SessionConfig
+    session: Session
+    store: FileStore
+    msglog: MessageLog | None
+    conn: Connection | None = None
+    out: list[bytes] = field(default_factory=list)
+    close_after_flush: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.config.key
+
+
+class Connection(asyncio.Protocol):
+    """One TCP connection; attached to a session once its first message, a Logon, names one."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.framer = Framer()
+        self.transport: asyncio.Transport | None = None
+        self.peer = ""
+        self.runtime: SessionRuntime | None = None
+        self.closed = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peer = transport.get_extra_info("peername")
+        self.peer = str(peer[0]) if peer else ""
+        self.gateway.connections.add(self)
+
+    def data_received(self, data: bytes) -> None:
+        gw = self.gateway
+        now = gw.clock()
+        garbled = self.framer.garbled
+        messages = self.framer.feed(data)
+        if self.framer.garbled != garbled:
+            log.warning("garbled", session=self.runtime.key if self.runtime else None,
+                        peer=self.peer, reason=getattr(self.framer, "last_error", ""))
+        for raw in messages:
+            if self.closed:
+                return
+            rt = self.runtime
+            if rt is None:
+                rt = self._attach(raw, now)
+                if rt is None:
+                    return
+            if rt.msglog is not None:
+                rt.msglog.incoming(raw, now)
+            gw.handle_actions(rt, rt.session.receive(raw, now), now)
+        gw.schedule_flush()
+
+    def _attach(self, raw: bytes, now: int) -> SessionRuntime | None:
+        gw = self.gateway
+        pair = identify_logon(raw)
+        if pair is None:
+            return self.refuse("first message is not a valid Logon")
+        sender, target = pair
+        rt = gw.runtime_for(sender, target)
+        if rt is None:
+            return self.refuse(f"unknown CompID pair {sender}->{target}")
+        if not _ip_allowed(self.peer, rt.config.allowed_ips):
+            return self.refuse(f"address {self.peer} not in allowed_ips of {rt.key}")
+        if rt.conn is not None:
+            return self.refuse(f"session {rt.key} is already connected")
+        self.runtime = rt
+        rt.conn = self
+        rt.session.connected(now)
+        return rt
+
+    def refuse(self, reason: str) -> None:
+        """Close without a word, as the session test cases expect of an unknown counterparty."""
+        log.warning("connection_refused", peer=self.peer, reason=reason)
+        self.close()
+        return None
+
+    def close(self) -> None:
+        if not self.closed and self.transport is not None:
+            self.closed = True
+            self.transport.close()
+
+    def pause_writing(self) -> None:
+        # A slow reader: stop taking its input until its output drains.
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.transport is not None and not self.closed:
+            self.transport.resume_reading()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self.gateway.connections.discard(self)
+        rt = self.runtime
+        if rt is not None and rt.conn is self:
+            self.gateway.detach(rt, "peer closed" if exc is None else str(exc))
+
+
+def _ip_allowed(peer: str, allowed: tuple[str, ...]) -> bool:
+    if not allowed:
+        return True
+    try:
+        addr = ipaddress.ip_address(peer)
+    except ValueError:
+        return False
+    return any(addr in ipaddress.ip_network(net, strict=False) for net in allowed)
+
+
+class Gateway:
+    """Every session, the listening socket, and the per-turn group commit."""
+
+    def __init__(
+        self,
+        config: Config,
+        data_dir: Path,
+        app: Application | None = None,
+        clock: Clock = time.time_ns,
+    ) -> None:
+        self.config = config
+        self.data_dir = data_dir
+        self.app: Application = app or NullApplication()
+        self.clock = clock
+        self.fsync = config.gateway.fsync
+        self.connections: set[Connection] = set()
+        self.runtimes: dict[str, SessionRuntime] = {}
+        self._by_pair: dict[tuple[str, str], SessionRuntime] = {}
+        self._dirty: set[SessionRuntime] = set()
+        self._flush_scheduled = False
+        self._server: asyncio.AbstractServer | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        for cfg in config.sessions:
+            self._add_runtime(cfg)
+
+    def _add_runtime(self, cfg: SessionConfig) -> None:
+        store = FileStore(self.data_dir / "sessions", cfg.key, fsync=self.fsync)
+        for warning in store.warnings:
+            log.warning("store_recovered", session=cfg.key, detail=warning)
+        msglog = None
+        if cfg.message_log and self.config.gateway.message_log:
+            msglog = MessageLog(self.data_dir / "log" / f"{cfg.key}.messages.log")
+        rt = SessionRuntime(cfg, Session(session_settings(cfg), store), store, msglog)
+        self.runtimes[cfg.key] = rt
+        # keyed as the counterparty sends it: their SenderCompID is our target
+        self._by_pair[(cfg.target_comp_id, cfg.sender_comp_id)] = rt
+
+    def runtime_for(self, their_sender: str, their_target: str) -> SessionRuntime | None:
+        return self._by_pair.get((their_sender, their_target))
+
+    # -- serving -------------------------------------------------------------------------------
+
+    async def start(self, host: str | None = None, port: int | None = None) -> int:
+        """Listen; returns the bound port (useful with port 0)."""
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            lambda: Connection(self),
+            host or self.config.gateway.host,
+            self.config.gateway.port if port is None else port,
+        )
+        self._ticker = asyncio.create_task(self._tick_loop())
+        bound = int(self._server.sockets[0].getsockname()[1])
+        log.info("listening", host=host or self.config.gateway.host, port=bound,
+                 sessions=len(self.runtimes), data_dir=str(self.data_dir))
+        return bound
+
+    async def _tick_loop(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            now = self.clock()
+            for rt in list(self.runtimes.values()):
+                if rt.conn is not None:
+                    self.handle_actions(rt, rt.session.tick(now), now)
+            self.schedule_flush()
+
+    # -- actions from sessions -----------------------------------------------------------------
+
+    def handle_actions(self, rt: SessionRuntime, actions: list[object], now: int) -> None:
+        for action in actions:
+            if isinstance(action, Send):
+                self._queue(rt, action.data, now)
+            elif isinstance(action, Deliver):
+                self.app.from_app(rt.key, action.msg, now)
+            elif isinstance(action, SessionEvent):
+                self._session_event(rt, action, now)
+            elif isinstance(action, Disconnect):
+                rt.close_after_flush = action.reason
+                self._dirty.add(rt)
+
+    def _session_event(self, rt: SessionRuntime, ev: SessionEvent, now: int) -> None:
+        log.info(ev.kind, session=rt.key, **ev.detail)
+        if ev.kind == "logon":
+            self.app.on_logon(rt.key, now)
+
+    def _queue(self, rt: SessionRuntime, data: bytes, now: int) -> None:
+        rt.out.append(data)
+        if rt.msglog is not None:
+            rt.msglog.outgoing(data, now)
+        self._dirty.add(rt)
+
+    def send(self, key: str, msg_type: str, body: bytes, header_extra: bytes = b"") -> None:
+        """Send an application message on a session; stored even when it is not connected."""
+        rt = self.runtimes[key]
+        now = self.clock()
+        data = rt.session.send_app(msg_type, body, now, header_extra)
+        self._dirty.add(rt)
+        if data is not None:
+            self._queue(rt, data, now)
+        self.schedule_flush()
+
+    # -- group commit --------------------------------------------------------------------------
+
+    def schedule_flush(self) -> None:
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Make everything durable, then write each connection's output in one call."""
+        self._flush_scheduled = False
+        self.app.before_send()
+        dirty = list(self._dirty)
+        self._dirty.clear()
+        for rt in dirty:
+            rt.store.flush()
+            if self.fsync == "batch":
+                rt.store.sync()
+        for rt in dirty:
+            conn = rt.conn
+            if rt.out:
+                if conn is not None and not conn.closed and conn.transport is not None:
+                    conn.transport.write(b"".join(rt.out))
+                    if conn.transport.get_write_buffer_size() > MAX_WRITE_BUFFER:
+                        log.warning("slow_consumer_disconnected", session=rt.key)
+                        conn.close()
+                rt.out.clear()
+            if rt.msglog is not None:
+                rt.msglog.flush()
+            if rt.close_after_flush is not None:
+                reason, rt.close_after_flush = rt.close_after_flush, None
+                if conn is not None:
+                    log.info("disconnecting", session=rt.key, reason=reason)
+                    conn.close()
+
+    def detach(self, rt: SessionRuntime, reason: str) -> None:
+        now = self.clock()
+        was_logged_on = rt.session.logged_on
+        rt.conn = None
+        rt.out.clear()
+        rt.session.disconnected(now)
+        log.info("disconnect", session=rt.key, reason=reason)
+        if was_logged_on:
+            self.app.on_logout(rt.key, now)
+        self._dirty.add(rt)
+        self.schedule_flush()
+
+    # -- shutdown ------------------------------------------------------------------------------
+
+    async def shutdown(self, grace: float = 2.0) -> None:
+        """Stop accepting, send Logout to every session, wait for replies, flush stores."""
+        if self._server is not None:
+            self._server.close()
+        now = self.clock()
+        for rt in self.runtimes.values():
+            if rt.conn is not None and rt.session.logged_on:
+                self.handle_actions(rt, rt.session.logout("gateway shutting down", now), now)
+        self.flush()
+        deadline = time.monotonic() + grace
+        while any(rt.conn is not None for rt in self.runtimes.values()):
+            if time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.02)
+        for conn in list(self.connections):
+            conn.close()
+        if self._ticker is not None:
+            self._ticker.cancel()
+        await asyncio.sleep(0)
+        self.flush()
+        self.app.close()
+        for rt in self.runtimes.values():
+            rt.store.flush()
+            rt.store.sync()
+            rt.store.close()
+            if rt.msglog is not None:
+                rt.msglog.close()
+        if self._server is not None:
+            await self._server.wait_closed()
+        log.info("stopped")
