@@ -24,8 +24,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="listen on this port instead of the config's")
     p.add_argument("--host", help="listen on this address instead of the config's")
     p.add_argument("--data-dir", type=Path, help="stores, journal and message logs go here")
-    p.add_argument("--check-config", type=Path, metavar="PATH",
-                   help="validate a config, print every problem, exit 1 on error")
+    p.add_argument(
+        "--check-config",
+        type=Path,
+        metavar="PATH",
+        help="validate a config, print every problem, exit 1 on error",
+    )
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return p
 
@@ -37,8 +41,10 @@ def check_config(path: Path) -> int:
         for issue in exc.issues:
             print(issue, file=sys.stderr)
         return 1
-    print(f"{path}: OK ({len(cfg.sessions)} sessions, {len(cfg.participants)} participants, "
-          f"{len(cfg.symbols)} symbols)")
+    print(
+        f"{path}: OK ({len(cfg.sessions)} sessions, {len(cfg.participants)} participants, "
+        f"{len(cfg.symbols)} symbols)"
+    )
     return 0
 
 

@@ -1,7 +1,7 @@
 """Gateway configuration: TOML (SPEC section 6) loaded into frozen dataclasses.
 
 Every problem becomes one `ConfigIssue` naming the file and the key path; `load_config` raises
-`ConfigError` carrying all of them, so `ats-gateway --check-config` can print the whole list at once.
+`ConfigError` carrying all of them, so `ats-gateway --check-config` prints them all.
 Unknown keys are errors: a misspelt option must never be silently ignored.
 """
 
@@ -283,7 +283,9 @@ def _symbol(r: _Reader) -> SymbolConfig:
     try:
         spread = Decimal(str(raw_spread))
         if isinstance(raw_spread, float):
-            r.error("max_spread", f'must be a quoted decimal string (e.g. "0.50"), got {raw_spread!r}')
+            r.error(
+                "max_spread", f'must be a quoted decimal string (e.g. "0.50"), got {raw_spread!r}'
+            )
         if not spread.is_finite() or spread <= 0:
             r.error("max_spread", f"must be a positive price, got {raw_spread!r}")
     except InvalidOperation:
@@ -322,12 +324,17 @@ def parse_config(doc: Mapping[str, Any], path: str, base: Path) -> Config:
         issues.append(ConfigIssue(path, "gateway", "must be a table ([gateway])"))
         gw_table = {}
     gateway = _gateway(_Reader(path, "gateway", gw_table, issues), base)
-    participants = [_participant(_Reader(path, k, t, issues)) for k, t in
-                    _tables(path, doc, "participants", issues)]
-    sessions = [_session(_Reader(path, k, t, issues), gateway.sender_comp_id) for k, t in
-                _tables(path, doc, "sessions", issues)]
-    symbols = [_symbol(_Reader(path, k, t, issues)) for k, t in
-               _tables(path, doc, "symbols", issues)]
+    participants = [
+        _participant(_Reader(path, k, t, issues))
+        for k, t in _tables(path, doc, "participants", issues)
+    ]
+    sessions = [
+        _session(_Reader(path, k, t, issues), gateway.sender_comp_id)
+        for k, t in _tables(path, doc, "sessions", issues)
+    ]
+    symbols = [
+        _symbol(_Reader(path, k, t, issues)) for k, t in _tables(path, doc, "symbols", issues)
+    ]
     _cross_checks(path, participants, sessions, symbols, issues)
     if issues:
         raise ConfigError(issues)
@@ -351,21 +358,30 @@ def _cross_checks(
     ids = [p.id for p in participants]
     for i, pid in enumerate(ids):
         if pid and pid in ids[:i]:
-            issues.append(ConfigIssue(path, f"participants[{i}].id", f"duplicate participant {pid!r}"))
+            issues.append(
+                ConfigIssue(path, f"participants[{i}].id", f"duplicate participant {pid!r}")
+            )
     pairs: set[tuple[str, str]] = set()
     for i, s in enumerate(sessions):
         pair = (s.sender_comp_id, s.target_comp_id)
         if s.target_comp_id and pair in pairs:
-            issues.append(ConfigIssue(path, f"sessions[{i}].target_comp_id",
-                                      f"duplicate session {pair[0]}->{pair[1]}"))
+            issues.append(
+                ConfigIssue(
+                    path, f"sessions[{i}].target_comp_id", f"duplicate session {pair[0]}->{pair[1]}"
+                )
+            )
         pairs.add(pair)
         if s.role == "order_entry" and s.participant and s.participant not in ids:
-            issues.append(ConfigIssue(path, f"sessions[{i}].participant",
-                                      f"unknown participant {s.participant!r}"))
+            issues.append(
+                ConfigIssue(
+                    path, f"sessions[{i}].participant", f"unknown participant {s.participant!r}"
+                )
+            )
         for p in s.participants:
             if p != "*" and p not in ids:
-                issues.append(ConfigIssue(path, f"sessions[{i}].participants",
-                                          f"unknown participant {p!r}"))
+                issues.append(
+                    ConfigIssue(path, f"sessions[{i}].participants", f"unknown participant {p!r}")
+                )
     names = [s.symbol for s in symbols]
     for i, name in enumerate(names):
         if name and name in names[:i]:

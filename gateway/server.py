@@ -142,8 +142,12 @@ class Connection(asyncio.Protocol):
         garbled = self.framer.garbled
         messages = self.framer.feed(data)
         if self.framer.garbled != garbled:
-            log.warning("garbled", session=self.runtime.key if self.runtime else None,
-                        peer=self.peer, reason=getattr(self.framer, "last_error", ""))
+            log.warning(
+                "garbled",
+                session=self.runtime.key if self.runtime else None,
+                peer=self.peer,
+                reason=getattr(self.framer, "last_error", ""),
+            )
         for raw in messages:
             if self.closed:
                 return
@@ -265,8 +269,13 @@ class Gateway:
         )
         self._ticker = asyncio.create_task(self._tick_loop())
         bound = int(self._server.sockets[0].getsockname()[1])
-        log.info("listening", host=host or self.config.gateway.host, port=bound,
-                 sessions=len(self.runtimes), data_dir=str(self.data_dir))
+        log.info(
+            "listening",
+            host=host or self.config.gateway.host,
+            port=bound,
+            sessions=len(self.runtimes),
+            data_dir=str(self.data_dir),
+        )
         return bound
 
     async def _tick_loop(self) -> None:

@@ -67,16 +67,23 @@ def test_defaults_and_relative_data_dir(tmp_path: Path) -> None:
 
 
 def test_unknown_key_is_an_error_naming_file_and_key() -> None:
-    problems = issues_of(GOOD + "\n[[sessions]]\ntarget_comp_id='X'\nparticipant='ACME'\nhartbeat=3\n")
+    problems = issues_of(
+        GOOD + "\n[[sessions]]\ntarget_comp_id='X'\nparticipant='ACME'\nhartbeat=3\n"
+    )
     assert problems == ["venue.toml: sessions[2].hartbeat: unknown key"]
 
 
 def test_every_problem_is_listed_once() -> None:
-    text = GOOD.replace("port = 9999", 'port = "x"').replace('max_spread = "0.25"', "max_spread = 0.25")
+    text = GOOD.replace("port = 9999", 'port = "x"').replace(
+        'max_spread = "0.25"', "max_spread = 0.25"
+    )
     text += '\n[[sessions]]\nrole = "order_entry"\ntimestamp_precision = "us"\n'
     problems = issues_of(text)
     assert "venue.toml: gateway.port: must be an integer, got 'x'" in problems
-    assert any(p.startswith("venue.toml: symbols[0].max_spread: must be a quoted decimal") for p in problems)
+    assert any(
+        p.startswith("venue.toml: symbols[0].max_spread: must be a quoted decimal")
+        for p in problems
+    )
     assert "venue.toml: sessions[2].target_comp_id: is required" in problems
     assert any("sessions[2].timestamp_precision: must be one of ms, ns" in p for p in problems)
     assert "venue.toml: sessions[2].participant: is required for an order_entry session" in problems
@@ -102,7 +109,9 @@ def test_check_config_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert cli_main(["--check-config", str(good)]) == 0
     assert "OK" in capsys.readouterr().out
     bad = tmp_path / "bad.toml"
-    bad.write_text(GOOD.replace("heartbeat_interval", "x").replace("[gateway]", "[gateway]\nfsync='sometimes'"))
+    bad.write_text(
+        GOOD.replace("heartbeat_interval", "x").replace("[gateway]", "[gateway]\nfsync='sometimes'")
+    )
     assert cli_main(["--check-config", str(bad)]) == 1
     err = capsys.readouterr().err
     assert f"{bad}: gateway.fsync: must be one of batch, always, never; got 'sometimes'" in err
@@ -111,7 +120,11 @@ def test_check_config_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 def test_check_config_as_a_process(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[[sessions]]\nrole='trader'\n")
-    proc = subprocess.run([sys.executable, "-m", "gateway", "--check-config", str(bad)],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "gateway", "--check-config", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1
     assert "sessions[0].role: must be one of order_entry, drop_copy, market_data" in proc.stderr
