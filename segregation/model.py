@@ -159,11 +159,13 @@ class Statement:
 def _describe(row: Line, group: tuple[str, str]) -> str:
     """Readable name of a line, borrowing its group's number and caption for sub-items."""
     number, caption = group
-    if row.label.isdigit() or (row.label == "" and number == ""):
-        return f"{row.label} {row.caption}".strip()
+    if row.label.isdigit():
+        return f"{row.label}. {row.caption}"
+    if number == "":
+        return row.caption
     if row.caption == "":
         # A net line the form prints without a caption: name it after what it nets.
-        return f"{number} {caption}: net of {row.formula()}"
+        return f"{number}. {caption}: net of {row.formula()}"
     if row.label:
         return f"{number}.{row.label} {caption}: {row.caption}"
-    return f"{number} {caption}: {row.caption}"
+    return f"{number}. {caption}: {row.caption}"

@@ -122,12 +122,13 @@ def render_summary(result: FilingResult) -> str:
 
 
 def _mismatch(m: Mismatch) -> str:
-    origin = ("the filed figure does not follow from the filed lines it is computed from "
-              f"({m.formula} = {money(m.as_filed)} as filed)" if m.origin else
-              "carried from a line above (this line's own arithmetic agrees with the filed lines)")
+    origin = ("the filed figure does not follow from the filed lines it is computed from: "
+              f"{m.formula} = {money(m.as_filed)} as filed" if m.origin else
+              "carried from a line above; this line's own arithmetic agrees with the filed lines")
     return (f"  [{m.statement}] {m.code} {m.description}\n"
             f"      filed {money(m.filed)}, computed {money(m.computed)}, "
-            f"difference {money(m.difference)}; {origin}")
+            f"difference {money(m.difference)}\n"
+            f"      {origin}")
 
 
 def verdict(result: FilingResult) -> str:
@@ -160,7 +161,8 @@ def to_json(result: FilingResult) -> dict[str, Any]:
                 "amount": r.amounts[line.code],
                 "derived": line.derived,
                 "formula": line.formula() if line.derived else None,
-                "filed": r.filed.get(line.code),
+                # The figure the input gave for the line; null for a derived line not given.
+                "filed": r.filed.get(line.code) if line.derived else r.amounts[line.code],
             }
             for line in st.lines()
         }
