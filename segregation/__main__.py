@@ -1,0 +1,7 @@
+"""`python -m segregation FILE.toml [--json]`."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
