@@ -1,16 +1,287 @@
-"""Which application sits behind the sessions (the order path arrives with its own issue)."""
+"""The order path: the application behind the FIX sessions.
+
+Order-entry messages become matcher commands (gateway.orders), the engine's events become
+ExecutionReports for the order's session and copies for every drop-copy session that covers its
+participant (gateway.reports), market-data messages become NBBO and status commands. The matcher
+journal is synced before anything leaves (group commit, `before_send`), so an acknowledged order
+survives a crash; on start the journal is replayed and any report the crash kept from a session
+store is sent then.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import os
+import re
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Protocol
 
-from gateway.config import Config
+import structlog
 
-if TYPE_CHECKING:
-    from gateway.server import Application, Gateway
+from gateway import orders, reports
+from gateway.config import Config, SessionConfig
+from gateway.fix import Message, format_utc
+from matcher import (
+    CancelAll,
+    CancelRejected,
+    Engine,
+    Event,
+    OrderEvent,
+    Participant,
+    SymbolConfig,
+    parse_price,
+)
+
+log = structlog.get_logger("gateway.orders")
+
+_EXEC_ID = re.compile(rb"\x0117=(\d+)\x01")
 
 
-def build_application(cfg: Config, gateway: Gateway) -> Application:
-    from gateway.server import NullApplication
+class Sender(Protocol):
+    """What the order path needs of the server: send an application message on a session."""
 
-    return NullApplication()
+    def send(self, key: str, msg_type: str, body: bytes, header_extra: bytes = b"") -> None: ...
+
+    def stored_messages(self, key: str) -> list[bytes]: ...
+
+
+def matcher_participants(cfg: Config) -> dict[str, Participant]:
+    return {
+        p.id: Participant(
+            id=p.id, broker_dealer=p.broker_dealer, broker_group=p.broker_group,
+            affiliate_group=p.affiliate_group, operator=p.operator,
+            operator_affiliate=p.operator_affiliate, taker_level=p.taker_level,
+            moc_opt_in=p.moc_opt_in,
+        )
+        for p in cfg.participants
+    }
+
+
+def matcher_symbols(cfg: Config) -> dict[str, SymbolConfig]:
+    return {
+        s.symbol: SymbolConfig(
+            symbol=s.symbol, max_spread=_spread(s.max_spread), restricted=s.restricted,
+            adr_ftt=s.adr_ftt, ptp=s.ptp, cns_eligible=s.cns_eligible,
+        )
+        for s in cfg.symbols
+    }
+
+
+def _spread(value: Decimal) -> int:
+    return parse_price(format(value, "f"))
+
+
+class OrderApplication:
+    """Routes order-entry, drop-copy and market-data traffic through one matching engine."""
+
+    def __init__(self, cfg: Config, sender: Sender, data_dir: Path,
+                 clock: Callable[[], int] = time.time_ns) -> None:
+        self.cfg = cfg
+        self.sender = sender
+        self.clock = clock
+        self.fsync = cfg.gateway.fsync
+        self.sessions: dict[str, SessionConfig] = {s.key: s for s in cfg.sessions}
+        self._drop_copies: dict[str, list[SessionConfig]] = {}
+        for p in cfg.participants:
+            self._drop_copies[p.id] = [
+                s for s in cfg.sessions
+                if s.role == "drop_copy" and ("*" in s.participants or p.id in s.participants)
+            ]
+        journal_dir = data_dir / "journal"
+        journal_dir.mkdir(parents=True, exist_ok=True)
+        self._watermark_path = journal_dir / "delivered"
+        self.engine, replayed = Engine.recover(
+            matcher_participants(cfg), matcher_symbols(cfg), clock,
+            str(journal_dir / "matcher.journal"),
+        )
+        for warning in self.engine.warnings:
+            log.warning("journal_recovered", detail=warning)
+        self._delivered = self._read_watermark()
+        self._last_exec_id = self._delivered
+        self._reject_seq = 0
+        self._redeliver(replayed)
+        self._cancel_on_restart()
+
+    # -- recovery ------------------------------------------------------------------------------
+
+    def _read_watermark(self) -> int:
+        try:
+            return int(self._watermark_path.read_text().strip() or 0)
+        except (OSError, ValueError):
+            return 0
+
+    def _redeliver(self, replayed: list[Event]) -> None:
+        """Send the reports a crash kept out of the session stores (ExecID above the mark)."""
+        pending = [e for e in replayed if isinstance(e, OrderEvent) and e.exec_id > self._delivered]
+        if pending:
+            stored: dict[str, set[bytes]] = {}
+            for ev in pending:
+                self._route(ev, skip_stored=stored)
+            log.info("recovered_reports", checked=len(pending))
+        for ev in replayed:
+            if isinstance(ev, OrderEvent):
+                self._last_exec_id = max(self._last_exec_id, ev.exec_id)
+
+    def _stored_exec_ids(self, key: str, cache: dict[str, set[bytes]]) -> set[bytes]:
+        if key not in cache:
+            cache[key] = {m.group(1) for raw in self.sender.stored_messages(key)
+                          for m in _EXEC_ID.finditer(raw)}
+        return cache[key]
+
+    def _cancel_on_restart(self) -> None:
+        for s in self.cfg.sessions:
+            if s.role == "order_entry" and s.cancel_on_disconnect and self.engine.open_orders(s.key):
+                self._apply(CancelAll(s.key, "cancel_on_disconnect: gateway restarted"))
+
+    # -- Application callbacks -----------------------------------------------------------------
+
+    def on_logon(self, key: str, now_ns: int) -> None:
+        pass
+
+    def on_logout(self, key: str, now_ns: int) -> None:
+        cfg = self.sessions[key]
+        if cfg.role == "order_entry" and cfg.cancel_on_disconnect:
+            if self.engine.open_orders(key):
+                self._apply(CancelAll(key, "cancel_on_disconnect: session disconnected"))
+
+    def from_app(self, key: str, msg: Message, now_ns: int) -> None:
+        cfg = self.sessions[key]
+        mtype = msg.msg_type
+        if cfg.role == "order_entry":
+            if mtype == "D":
+                self._new_order(key, cfg, msg)
+            elif mtype == "F":
+                self._cancel_or_replace(key, msg, orders.cancel(msg, key), is_replace=False)
+            elif mtype == "G":
+                self._cancel_or_replace(key, msg, orders.replace(msg, key), is_replace=True)
+        elif cfg.role == "market_data":
+            command = orders.market_data(msg) if mtype == "W" else orders.security_status(msg)
+            if isinstance(command, orders.OrderError):
+                self._business_reject(key, msg, command.text)
+            elif command.symbol not in self.engine_symbols:
+                self._business_reject(key, msg, f"unknown symbol {command.symbol!r}", reason=b"2")
+            else:
+                self._apply(command)
+
+    @property
+    def engine_symbols(self) -> set[str]:
+        return {s.symbol for s in self.cfg.symbols}
+
+    def before_send(self) -> None:
+        """Make the journal durable before the reports are stored and sent."""
+        journal = self.engine.journal
+        if journal is not None:
+            journal.flush()
+            if self.fsync != "never":
+                journal.sync()
+
+    def after_commit(self) -> None:
+        """The stores hold every report so far: advance the recovery mark."""
+        if self._last_exec_id > self._delivered:
+            self._delivered = self._last_exec_id
+            self._write_watermark()
+
+    def _write_watermark(self) -> None:
+        # The mark only narrows the recovery scan; losing it costs a rescan, never a report.
+        tmp = self._watermark_path.with_suffix(".tmp")
+        tmp.write_text(str(self._delivered))
+        os.replace(tmp, self._watermark_path)
+
+    def close(self) -> None:
+        self.before_send()
+        self.after_commit()
+        if self.engine.journal is not None:
+            self.engine.journal.close()
+
+    # -- orders --------------------------------------------------------------------------------
+
+    def _new_order(self, key: str, cfg: SessionConfig, msg: Message) -> None:
+        cl_ord_id = msg.get(11) or ""
+        if msg.poss_dup and self.engine.order(key, cl_ord_id) is not None:
+            log.debug("possdup_order_ignored", session=key, cl_ord_id=cl_ord_id)
+            return
+        command = orders.new_order(msg, key, cfg)
+        if isinstance(command, orders.OrderError):
+            self._reject_new(key, cfg, msg, command)
+            return
+        self._apply(command)
+
+    def _cancel_or_replace(self, key: str, msg: Message, command: object,
+                           is_replace: bool) -> None:
+        if isinstance(command, orders.OrderError):
+            info = self.engine.order(key, msg.get(41) or "")
+            self._send_event(CancelRejected(
+                ts=self.clock(), session=key, cl_ord_id=msg.get(11) or "",
+                orig_cl_ord_id=msg.get(41) or "", order_id=info.order_id if info else 0,
+                is_replace=is_replace, reason=command.reason,  # type: ignore[arg-type]
+                text=command.text, cum_qty=info.cum_qty if info else 0,
+                leaves_qty=info.leaves_qty if info else 0,
+            ))
+            return
+        if msg.poss_dup and self.engine.order(key, msg.get(11) or "") is not None:
+            return
+        self._apply(command)  # type: ignore[arg-type]
+
+    def _apply(self, command: object) -> None:
+        for ev in self.engine.apply(command):  # type: ignore[arg-type]
+            self._send_event(ev)
+
+    def _send_event(self, ev: Event) -> None:
+        if isinstance(ev, CancelRejected):
+            self.sender.send(ev.session, "9", reports.cancel_reject_body(ev))
+            return
+        self._route(ev)
+        if ev.exec_id > self._last_exec_id:
+            self._last_exec_id = ev.exec_id
+
+    def _route(self, ev: OrderEvent, skip_stored: dict[str, set[bytes]] | None = None) -> None:
+        """The report to the order's session and a copy to each drop copy covering it."""
+        body = reports.exec_report_body(ev)
+        exec_id = str(ev.exec_id).encode()
+        own = self.sessions.get(ev.session)
+        targets: list[tuple[SessionConfig, bytes]] = []
+        if own is not None:
+            targets.append((own, b""))
+        on_behalf = (own.target_comp_id if own else ev.session).encode()
+        for dc in self._drop_copies.get(ev.participant, ()):
+            targets.append((dc, b"115=" + on_behalf + b"\x01"))
+        for target, header in targets:
+            if skip_stored is not None and exec_id in self._stored_exec_ids(target.key,
+                                                                             skip_stored):
+                continue
+            self.sender.send(target.key, "8",
+                             reports.with_time(body, ev.ts, target.timestamp_precision), header)
+
+    def _reject_new(self, key: str, cfg: SessionConfig, msg: Message,
+                    err: orders.OrderError) -> None:
+        """ExecutionReport reject for an order that never reached the matcher."""
+        now = self.clock()
+        self._reject_seq += 1
+        qty = msg.get(38) or "0"
+        side = msg.get(54) or "1"
+        body = b"".join([
+            b"37=NONE\x0111=", (msg.get(11) or "").encode(),
+            b"\x0117=R", str(now).encode(), b"-", str(self._reject_seq).encode(),
+            b"\x0120=0\x01150=8\x0139=8\x0155=", (msg.get(55) or "").encode(),
+            b"\x0154=", side.encode(),
+            b"\x0138=", (qty if qty.isdigit() else "0").encode(),
+            b"\x01151=0\x0114=0\x016=0\x01103=", str(err.reason).encode(),
+            b"\x0158=", err.text.encode(), b"\x0160=",
+            format_utc(now, cfg.timestamp_precision).encode(), b"\x01",
+        ])
+        self.sender.send(key, "8", body)
+        log.info("order_rejected", session=key, cl_ord_id=msg.get(11), reason=err.text)
+
+    def _business_reject(self, key: str, msg: Message, text: str, reason: bytes = b"0") -> None:
+        body = b"".join([
+            b"45=", str(msg.seq_num or 0).encode(), b"\x01372=", msg.msg_type.encode(),
+            b"\x01380=", reason, b"\x0158=", text.encode(), b"\x01",
+        ])
+        self.sender.send(key, "j", body)
+        log.info("business_reject", session=key, msg_type=msg.msg_type, reason=text)
+
+
+def build_application(cfg: Config, gateway: Sender) -> OrderApplication:
+    return OrderApplication(cfg, gateway, cfg.gateway.data_dir)

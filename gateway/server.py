@@ -60,7 +60,10 @@ class Application(Protocol):
     def from_app(self, key: str, msg: Message, now_ns: int) -> None: ...
 
     def before_send(self) -> None:
-        """Called once per loop turn before anything is written: make input durable here."""
+        """Once per loop turn, before the stores are synced: make input durable here."""
+
+    def after_commit(self) -> None:
+        """Once per loop turn, after the stores were synced and before the sockets are written."""
 
     def close(self) -> None: ...
 
@@ -78,6 +81,9 @@ class NullApplication:
         pass
 
     def before_send(self) -> None:
+        pass
+
+    def after_commit(self) -> None:
         pass
 
     def close(self) -> None:
@@ -322,6 +328,11 @@ class Gateway:
             self._queue(rt, data, now)
         self.schedule_flush()
 
+    def stored_messages(self, key: str) -> list[bytes]:
+        """Every message the session's store holds (recovery looks for reports in them)."""
+        store = self.runtimes[key].store
+        return [raw for _, raw in store.get(1, store.next_sender_seq - 1)]
+
     # -- group commit --------------------------------------------------------------------------
 
     def schedule_flush(self) -> None:
@@ -339,6 +350,7 @@ class Gateway:
             rt.store.flush()
             if self.fsync == "batch":
                 rt.store.sync()
+        self.app.after_commit()
         for rt in dirty:
             conn = rt.conn
             if rt.out:
@@ -390,13 +402,14 @@ class Gateway:
             self._ticker.cancel()
         await asyncio.sleep(0)
         self.flush()
-        self.app.close()
+        self.app.before_send()
         for rt in self.runtimes.values():
             rt.store.flush()
             rt.store.sync()
             rt.store.close()
             if rt.msglog is not None:
                 rt.msglog.close()
+        self.app.close()
         if self._server is not None:
             await self._server.wait_closed()
         log.info("stopped")

@@ -1,0 +1,283 @@
+"""FIX order messages into matcher commands, with the order-entry session's defaults applied.
+
+Each translator returns a command, or an `OrderError` whose text says exactly what is wrong with
+the message; the caller answers an `OrderError` with an ExecutionReport reject (D) or an
+OrderCancelReject (F, G). Structural problems (a required tag missing, a tag with no value, a
+malformed number) were already answered by the session layer with a session-level Reject.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.config import SessionConfig
+from gateway.fix import Message
+from matcher import (
+    Cancel,
+    Capacity,
+    MinQtyInstruction,
+    NewOrder,
+    OrderClass,
+    OrdType,
+    Peg,
+    QuoteUpdate,
+    Replace,
+    SecurityStatus,
+    Side,
+    TimeInForce,
+    parse_price,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderError:
+    """Why an order message cannot become a command (FIX reason code and Text)."""
+
+    text: str
+    reason: int = 99  # OrdRejReason (103) / CxlRejReason (102): 99 other
+
+
+_SIDES = {"1": Side.BUY, "2": Side.SELL, "5": Side.SELL_SHORT, "6": Side.SELL_SHORT_EXEMPT}
+_ORD_TYPES = {"1": OrdType.MARKET, "2": OrdType.LIMIT, "P": OrdType.PEGGED,
+              "5": OrdType.MARKET_ON_CLOSE}
+_TIFS = {"0": TimeInForce.DAY, "3": TimeInForce.IOC}
+_PEGS = {"M": Peg.MIDPOINT, "R": Peg.PRIMARY, "P": Peg.MARKET}
+_CAPACITIES = {"A": Capacity.AGENCY, "P": Capacity.PRINCIPAL, "R": Capacity.RISKLESS}
+_YES_NO = {"Y": True, "N": False}
+
+
+class _Bad(Exception):
+    def __init__(self, text: str, reason: int = 99) -> None:
+        super().__init__(text)
+        self.error = OrderError(text, reason)
+
+
+def _choice(msg: Message, tag: int, name: str, table: dict[str, object],
+            default: object = None) -> object:
+    value = msg.get(tag)
+    if value is None:
+        return default
+    try:
+        return table[value]
+    except KeyError:
+        allowed = ", ".join(table)
+        raise _Bad(f"{name} ({tag}) value {value!r} is not supported; use one of {allowed}") from None
+
+
+def _qty(msg: Message, tag: int, name: str, required: bool) -> int | None:
+    value = msg.get(tag)
+    if value is None:
+        if required:
+            raise _Bad(f"{name} ({tag}) is required")
+        return None
+    try:
+        qty = int(value)
+    except ValueError:
+        qty = -1
+        if "." in value:
+            whole, _, frac = value.partition(".")
+            if frac.strip("0") == "" and whole.isdigit():
+                qty = int(whole)
+    if qty <= 0:
+        raise _Bad(f"{name} ({tag}) must be a positive whole number of shares, got {value!r}",
+                   3 if tag == 38 else 99)
+    return qty
+
+
+def _price(msg: Message, tag: int = 44) -> int | None:
+    value = msg.get(tag)
+    if value is None:
+        return None
+    try:
+        price = parse_price(value)
+    except ValueError:
+        raise _Bad(f"Price ({tag}) {value!r} is not a valid price") from None
+    if price <= 0:
+        raise _Bad(f"Price ({tag}) must be positive, got {value!r}")
+    return price
+
+
+def _exec_inst(msg: Message) -> tuple[Peg, bool]:
+    value = msg.get(18)
+    peg, post_only = Peg.NONE, False
+    if not value:
+        return peg, post_only
+    for item in value.split():
+        if item in _PEGS:
+            if peg is not Peg.NONE and _PEGS[item] is not peg:
+                raise _Bad(f"ExecInst (18) {value!r} names two peg instructions")
+            peg = _PEGS[item]
+        elif item == "6":
+            post_only = True
+        else:
+            raise _Bad(f"ExecInst (18) instruction {item!r} is not supported; "
+                       "use M (mid-price peg), R (primary peg), P (market peg), 6 (post only)")
+    return peg, post_only
+
+
+def _order_terms(msg: Message) -> tuple[OrdType, int | None, Peg, bool]:
+    ord_type = _choice(msg, 40, "OrdType", _ORD_TYPES)  # type: ignore[arg-type]
+    if ord_type is None:
+        raise _Bad("OrdType (40) is required")
+    assert isinstance(ord_type, OrdType)
+    limit = _price(msg)
+    peg, post_only = _exec_inst(msg)
+    if ord_type is OrdType.LIMIT and limit is None:
+        raise _Bad("Price (44) is required on a limit order (40=2)")
+    if ord_type in (OrdType.MARKET, OrdType.MARKET_ON_CLOSE) and limit is not None:
+        raise _Bad(f"Price (44) is not allowed on a market order (40={msg.get(40)})")
+    if ord_type is OrdType.PEGGED and peg is Peg.NONE:
+        raise _Bad("a pegged order (40=P) needs ExecInst (18) M, R or P")
+    if ord_type in (OrdType.MARKET, OrdType.MARKET_ON_CLOSE) and peg is not Peg.NONE:
+        raise _Bad("peg instructions in ExecInst (18) need OrdType (40) P or 2")
+    return ord_type, limit, peg, post_only
+
+
+def _inclusion(msg: Message) -> int | None:
+    value = msg.get(7011)
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise _Bad(f"InclusionLevel (7011) must be 1..5, got {value!r}")
+    return int(value)
+
+
+def new_order(msg: Message, key: str, cfg: SessionConfig) -> NewOrder | OrderError:
+    """NewOrderSingle (D) into NewOrder, the session's defaults attached."""
+    try:
+        ord_type, limit, peg, post_only = _order_terms(msg)
+        side = _choice(msg, 54, "Side", _SIDES)  # type: ignore[arg-type]
+        if side is None:
+            raise _Bad("Side (54) is required")
+        min_qty = _qty(msg, 110, "MinQty", False)
+        return NewOrder(
+            session=key,
+            participant=cfg.participant,
+            cl_ord_id=msg.get(11) or "",
+            symbol=msg.get(55) or "",
+            side=side,  # type: ignore[arg-type]
+            qty=_qty(msg, 38, "OrderQty", True),  # type: ignore[arg-type]
+            ord_type=ord_type,
+            limit=limit,
+            peg=peg,
+            tif=_choice(msg, 59, "TimeInForce", _TIFS, TimeInForce.DAY),  # type: ignore[arg-type]
+            min_qty=min_qty,
+            min_qty_instruction=_choice(  # type: ignore[arg-type]
+                msg, 7012, "MinQtyInstruction", {"A": MinQtyInstruction.AON,
+                                                  "C": MinQtyInstruction.CANCEL},
+                MinQtyInstruction.AON),
+            post_only=post_only,
+            capacity=_choice(msg, 47, "Rule80A", _CAPACITIES),  # type: ignore[arg-type]
+            locate_reqd=_choice(msg, 114, "LocateReqd", _YES_NO),  # type: ignore[arg-type]
+            locate_broker=msg.get(5700) or None,
+            order_class=_choice(  # type: ignore[arg-type]
+                msg, 7001, "OrderClass", {"F": OrderClass.FIRM, "C": OrderClass.CONDITIONAL},
+                OrderClass.FIRM),
+            conditional_ref=msg.get(7002),
+            conditional_interaction=bool(
+                _choice(msg, 7013, "ConditionalInteraction", _YES_NO, False)),
+            dncp=_choice(msg, 7010, "DoNotCrossPrincipal", _YES_NO),  # type: ignore[arg-type]
+            inclusion_level=_inclusion(msg),
+            session_dncp=cfg.dncp,
+            smp=cfg.self_match_prevention,
+            smp_scope=cfg.smp_scope,
+            default_inclusion_level=cfg.default_inclusion_level,
+        )
+    except _Bad as bad:
+        return bad.error
+
+
+def cancel(msg: Message, key: str) -> Cancel | OrderError:
+    """OrderCancelRequest (F) into Cancel."""
+    try:
+        side = _choice(msg, 54, "Side", _SIDES)
+        return Cancel(session=key, cl_ord_id=msg.get(11) or "",
+                      orig_cl_ord_id=msg.get(41) or "", symbol=msg.get(55),
+                      side=side)  # type: ignore[arg-type]
+    except _Bad as bad:
+        return bad.error
+
+
+def replace(msg: Message, key: str) -> Replace | OrderError:
+    """OrderCancelReplaceRequest (G) into Replace: the complete new state of the order."""
+    try:
+        ord_type, limit, peg, post_only = _order_terms(msg)
+        side = _choice(msg, 54, "Side", _SIDES)
+        if side is None:
+            raise _Bad("Side (54) is required")
+        return Replace(
+            session=key,
+            cl_ord_id=msg.get(11) or "",
+            orig_cl_ord_id=msg.get(41) or "",
+            qty=_qty(msg, 38, "OrderQty", True),  # type: ignore[arg-type]
+            ord_type=ord_type,
+            side=side,  # type: ignore[arg-type]
+            limit=limit,
+            peg=peg,
+            min_qty=_qty(msg, 110, "MinQty", False),
+            min_qty_instruction=_choice(  # type: ignore[arg-type]
+                msg, 7012, "MinQtyInstruction", {"A": MinQtyInstruction.AON,
+                                                  "C": MinQtyInstruction.CANCEL},
+                MinQtyInstruction.AON),
+            post_only=post_only,
+            inclusion_level=_inclusion(msg),
+            locate_reqd=_choice(msg, 114, "LocateReqd", _YES_NO),  # type: ignore[arg-type]
+            locate_broker=msg.get(5700) or None,
+            symbol=msg.get(55),
+        )
+    except _Bad as bad:
+        return bad.error
+
+
+def market_data(msg: Message) -> QuoteUpdate | OrderError:
+    """MarketDataSnapshotFullRefresh (W) into the symbol's NBBO; a side not sent is missing."""
+    bid = ask = None
+    bid_size = ask_size = 0
+    try:
+        for entry in msg.group(268):
+            kind = entry.get(269)
+            px = entry.get(270)
+            price = None
+            if px is not None:
+                try:
+                    price = parse_price(px)
+                except ValueError:
+                    raise _Bad(f"MDEntryPx (270) {px!r} is not a valid price") from None
+            size_text = entry.get(271) or "0"
+            if not size_text.isdigit():
+                raise _Bad(f"MDEntrySize (271) {size_text!r} is not a whole number")
+            if kind == "0":
+                bid, bid_size = price, int(size_text)
+            elif kind == "1":
+                ask, ask_size = price, int(size_text)
+            else:
+                raise _Bad(f"MDEntryType (269) {kind!r} is not supported; use 0 bid or 1 offer")
+    except _Bad as bad:
+        return bad.error
+    return QuoteUpdate(symbol=msg.get(55) or "", bid=bid, bid_size=bid_size, ask=ask,
+                       ask_size=ask_size)
+
+
+def security_status(msg: Message) -> SecurityStatus | OrderError:
+    """SecurityStatus (f): halt / resume (326), LULD state (7101), short sale restriction (7102)."""
+    status = msg.get(326)
+    halted: bool | None = None
+    if status == "2":
+        halted = True
+    elif status == "17":
+        halted = False
+    elif status is not None:
+        return OrderError(f"SecurityTradingStatus (326) {status!r} is not supported; "
+                          "use 2 (halt) or 17 (ready to trade)")
+    luld_text = msg.get(7101)
+    if luld_text is not None and luld_text not in ("0", "1", "2"):
+        return OrderError(f"LULDState (7101) {luld_text!r} must be 0, 1 or 2")
+    ssr_text = msg.get(7102)
+    if ssr_text is not None and ssr_text not in _YES_NO:
+        return OrderError(f"ShortSaleRestriction (7102) {ssr_text!r} must be Y or N")
+    return SecurityStatus(
+        symbol=msg.get(55) or "",
+        halted=halted,
+        luld_state=None if luld_text is None else int(luld_text),
+        ssr=None if ssr_text is None else _YES_NO[ssr_text],
+    )
