@@ -270,9 +270,10 @@ def test_reject_resent_message_then_queued_processed_in_order() -> None:
 def test_resend_request_answered_from_file_store_after_restart(tmp_path: object) -> None:
     from pathlib import Path
 
+    from fixhelp import settings
+
     from gateway.fix.session import Session
     from gateway.fix.store import FileStore
-    from fixhelp import settings
 
     store = FileStore(Path(str(tmp_path)), "ISLD-TW42")
     s = logged_on(store=store)
