@@ -199,29 +199,44 @@ class Message:
 def parse(raw: bytes) -> Message:
     """Parse one framed raw message. Raises ParseError if it is not well-formed FIX:
     a field without '=', or 8, 9, 35 not the first three fields, or 10 not the last."""
-    parts = raw.decode("latin-1").split(SOH)
-    if parts[-1] != "":
-        raise ParseError("message does not end with SOH")
-    parts.pop()
-    fields: list[tuple[int, str]] = []
-    append = fields.append
-    cache = _TAG_CACHE
-    no_value = 0
-    for p in parts:
-        tag, sep, val = p.partition("=")
-        t = cache.get(tag)
-        if t is None:
-            t = _tag_number(tag)
-        if not sep:
-            raise ParseError(f"field without '=': {p[:20]!r}")
-        if not val and not no_value:
-            no_value = t
-        append((t, val))
+    s = raw.decode("latin-1")
+    if s.count("=") == s.count(SOH) and "=\x01" not in s and "\x01=" not in s:
+        # Fast path, all in C: no '=' inside values, no empty value or tag.
+        flat = s.replace(SOH, "=").split("=")
+        flat.pop()
+        maybe = list(map(_TAG_CACHE.get, flat[0::2]))
+        tags: list[int] = (
+            [_tag_number(t) for t in flat[0::2]] if None in maybe else maybe  # type: ignore[assignment]
+        )
+        fields: list[tuple[int, str]] = list(zip(tags, flat[1::2], strict=True))
+        no_value = 0
+    else:
+        fields, no_value = _parse_slow(s)
     if len(fields) < 4 or fields[0][0] != 8 or fields[1][0] != 9 or fields[2][0] != 35:
         raise ParseError("BeginString, BodyLength, MsgType must be the first three fields")
     if fields[-1][0] != 10:
         raise ParseError("CheckSum must be the last field")
     return Message(raw, fields, no_value)
+
+
+def _parse_slow(s: str) -> tuple[list[tuple[int, str]], int]:
+    parts = s.split(SOH)
+    if parts[-1] != "":
+        raise ParseError("message does not end with SOH")
+    parts.pop()
+    fields: list[tuple[int, str]] = []
+    no_value = 0
+    for p in parts:
+        tag, sep, val = p.partition("=")
+        if not sep:
+            raise ParseError(f"field without '=': {p[:20]!r}")
+        t = _TAG_CACHE.get(tag)
+        if t is None:
+            t = _tag_number(tag)
+        if not val and not no_value:
+            no_value = t
+        fields.append((t, val))
+    return fields, no_value
 
 
 # ---------------------------------------------------------------------------------------

@@ -362,10 +362,10 @@ class Session:
         return length is None or length == str(len(data))
 
     def _time_problem(self, msg: Message, now_ns: int) -> Problem | None:
-        if not self.settings.check_latency:
-            return None
         sent = parse_utc(msg.get(52) or "")
-        if sent is None or abs(now_ns - sent) > self._max_latency_ns:
+        if sent is None:
+            return Problem(RejectReason.INCORRECT_DATA_FORMAT, 52)
+        if self.settings.check_latency and abs(now_ns - sent) > self._max_latency_ns:
             return Problem(RejectReason.SENDING_TIME_ACCURACY)
         return None
 
@@ -412,7 +412,8 @@ class Session:
             problem = Problem(RejectReason.COMPID_PROBLEM)
         if problem is not None:
             acts = self._reject(msg, problem, now_ns)
-            if self._logout_sent_ns is None:
+            fatal = problem.reason != RejectReason.INCORRECT_DATA_FORMAT
+            if fatal and self._logout_sent_ns is None:
                 acts.extend(self._logout("", now_ns))
             return acts
         return []

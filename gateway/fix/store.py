@@ -102,6 +102,7 @@ class FileStore:
         self.creation_time_ns = 0
         self._index: dict[int, tuple[int, int]] = {}  # seq -> (payload offset, length)
         self._buf: list[bytes] = []
+        self._target_dirty = False
         self._buf_len = 0
         self._size = 0  # bytes on disk + buffered
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -177,10 +178,11 @@ class FileStore:
         self._commit()
 
     def set_next_target_seq(self, seq: int) -> None:
-        """Set the next MsgSeqNum we expect."""
+        """Set the next MsgSeqNum we expect (recorded at the next flush: group commit)."""
         self.next_target_seq = seq
-        self._append(b"T", seq, b"")
-        self._commit()
+        self._target_dirty = True
+        if self.fsync == "always":
+            self.sync()
 
     def save(self, seq: int, raw: bytes) -> None:
         """Append a sent message; the next sender seq becomes seq + 1 at least."""
@@ -203,6 +205,9 @@ class FileStore:
 
     def flush(self) -> None:
         """Hand buffered records to the OS with one write()."""
+        if self._target_dirty:
+            self._target_dirty = False
+            self._append(b"T", self.next_target_seq, b"")
         if self._buf:
             data = b"".join(self._buf)
             self._buf.clear()
@@ -220,6 +225,7 @@ class FileStore:
     def reset(self) -> None:
         """Sequence numbers back to 1, messages dropped: rewrite the log atomically."""
         self._buf.clear()
+        self._target_dirty = False
         self.next_sender_seq = 1
         self.next_target_seq = 1
         self.creation_time_ns = time.time_ns()

@@ -76,6 +76,11 @@ VALUE_CHECK: dict[int, Callable[[str], object]] = {
 }
 
 
+# Values that rarely repeat (sequence numbers, timestamps): not worth caching.
+_VOLATILE = frozenset(t for t, typ in FIELD_TYPES.items() if typ in ("UTCTIMESTAMP", "SEQNUM"))
+_VOLATILE |= {34, 9, 10}
+
+
 def check_value(tag: int, value: str) -> Problem | None:
     """Format (6) and enumeration (5) check of one value."""
     chk = VALUE_CHECK.get(tag)
@@ -88,8 +93,66 @@ def check_value(tag: int, value: str) -> Problem | None:
     return None
 
 
+# Checked by the session itself on every message (SendingTime is parsed for its accuracy
+# check, MsgSeqNum for sequencing), so the fast path does not check their format twice.
+SESSION_CHECKED = frozenset({34, 52})
+
+
+@dataclass(frozen=True, slots=True)
+class _Fast:
+    """Per message type sets for the set-algebra fast path (no repeating group present)."""
+
+    group_tags: frozenset[int]
+    allowed: frozenset[int]
+    required: frozenset[int]
+    checked: frozenset[int]
+
+
+_FAST: dict[str, _Fast] = {
+    mt: _Fast(
+        group_tags=frozenset(m.groups),
+        allowed=HEADER_FIELDS | TRAILER_FIELDS | m.fields,
+        required=frozenset(REQUIRED_HEADER) | m.required,
+        checked=frozenset(t for t in HEADER_FIELDS | TRAILER_FIELDS | m.fields
+                          if (t in VALUE_CHECK or t in ENUMS) and t not in SESSION_CHECKED),
+    )
+    for mt, m in MESSAGES.items()
+}
+_good_values: set[tuple[int, str]] = set()  # (tag, value) pairs already found valid
+
+
 def validate(msg: Message) -> Problem | None:
     """First dictionary problem of ``msg`` (already framed and parsed), or None."""
+    fast = _FAST.get(msg.msg_type)
+    if fast is not None and not msg.no_value:
+        # C-level set checks; any doubt falls through to the exact walk below.
+        present = msg._map
+        tags = present.keys()
+        if (
+            len(present) == len(msg.fields)
+            and fast.group_tags.isdisjoint(tags)
+            and fast.required <= tags
+            and fast.allowed >= tags
+            and HEADER_FIELDS.issuperset([t for t, _ in msg.fields[: len(HEADER_FIELDS & tags)]])
+        ):
+            good = _good_values
+            for tag in fast.checked & tags:
+                value = present[tag]
+                if (tag, value) in good:
+                    continue
+                problem = check_value(tag, value)
+                if problem is not None:
+                    return problem
+                if tag not in _VOLATILE:
+                    if len(good) > 100_000:
+                        good.clear()
+                    good.add((tag, value))
+            return None
+    return _validate_walk(msg)
+
+
+def _validate_walk(msg: Message) -> Problem | None:
+    """The exact field-by-field walk (reports the first problem in wire order)."""
     mdef = MESSAGES.get(msg.msg_type)
     if mdef is None:
         return Problem(RejectReason.INVALID_MSG_TYPE)

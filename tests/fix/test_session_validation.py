@@ -238,3 +238,11 @@ def test_cancel_and_replace_required_fields() -> None:
     assert delivered(s.receive(replace, T0))
     reject = reject_of(s.receive(build("F", 4, (11, "X"), (55, "I"), (54, 1), (60, NOW)), T0))
     assert (reject.get(371), reject.get(373)) == ("41", "1")
+
+
+def test_sending_time_bad_format_rejected_373_6_without_logout() -> None:
+    s = logged_on()
+    acts = s.receive(build("0", 2, sending_time="2023-11-14 22:13"), T0)
+    [reject] = sends(acts)
+    assert (reject.get(371), reject.get(373)) == ("52", "6")
+    assert s.next_target_seq == 3
