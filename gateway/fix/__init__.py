@@ -1,0 +1,70 @@
+"""FIX 4.2 wire format and session protocol (sans-IO). Knows nothing of orders or sockets.
+
+Modules and public API:
+
+- ``codec``: hot-path codec. ``Framer().feed(bytes) -> list[bytes]`` (garbled frames dropped and
+  counted in ``framer.garbled`` / ``framer.last_reason``, never raises); ``parse(raw) -> Message``
+  (``msg_type: str``, ``get(tag) -> str | None``, ``fields: list[tuple[int, str]]`` in wire order,
+  ``raw``, ``seq_num``, ``poss_dup``, ``group(count_tag)``); ``frame(body)``, ``encode_body``,
+  ``encode_fields`` for templated encoding; ``format_utc(ns, "ms"|"ns")``, ``parse_utc(text)``.
+  Values are ``str`` (one latin-1 decode per message, measured in bench/session.py).
+- ``dictionary``: FIX 4.2 fields/types/enums/messages (generated from QuickFIX's FIX42.xml by
+  ``gen_dictionary.py``) plus the dialect tags of SPEC section 3; ``RejectReason`` (373 codes).
+- ``validate``: ``validate(msg) -> Problem | None`` (SessionRejectReason + RefTagID).
+- ``store``: ``MessageStore`` protocol, ``MemoryStore``, ``FileStore(dir, name, fsync)``.
+- ``session``: ``SessionSettings``, ``Session`` (``connected``, ``receive``, ``tick``,
+  ``send_app``, ``logout``, ``disconnected``, ``start_logon`` for initiators), the actions
+  ``Send``, ``Deliver``, ``Disconnect``, ``SessionEvent``, and ``identify_logon(raw)``.
+"""
+
+from gateway.fix.codec import (
+    Framer,
+    Message,
+    ParseError,
+    encode_body,
+    encode_fields,
+    format_utc,
+    frame,
+    parse,
+    parse_utc,
+)
+from gateway.fix.dictionary import MESSAGES, RejectReason
+from gateway.fix.session import (
+    Action,
+    Deliver,
+    Disconnect,
+    Send,
+    Session,
+    SessionEvent,
+    SessionSettings,
+    identify_logon,
+)
+from gateway.fix.store import FileStore, MemoryStore, MessageStore
+from gateway.fix.validate import Problem, validate
+
+__all__ = [
+    "MESSAGES",
+    "Action",
+    "Deliver",
+    "Disconnect",
+    "FileStore",
+    "Framer",
+    "MemoryStore",
+    "Message",
+    "MessageStore",
+    "ParseError",
+    "Problem",
+    "RejectReason",
+    "Send",
+    "Session",
+    "SessionEvent",
+    "SessionSettings",
+    "encode_body",
+    "encode_fields",
+    "format_utc",
+    "frame",
+    "identify_logon",
+    "parse",
+    "parse_utc",
+    "validate",
+]

@@ -1,0 +1,146 @@
+"""Compact FIX 4.2 data dictionary: fields, types, enums, header/trailer, message layouts.
+
+Built from ``_fix42_spec`` (generated from QuickFIX's spec/FIX42.xml) plus the gateway's
+dialect tags (SPEC section 3). Lookups are plain dicts and frozensets for the hot path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Any
+
+from gateway.fix import _fix42_spec as spec
+
+
+class RejectReason(IntEnum):
+    """SessionRejectReason (373) codes (13-17 are FIX 4.3+ values QuickFIX also knows)."""
+
+    INVALID_TAG_NUMBER = 0
+    REQUIRED_TAG_MISSING = 1
+    TAG_NOT_DEFINED_FOR_MSG_TYPE = 2
+    UNDEFINED_TAG = 3
+    TAG_WITHOUT_VALUE = 4
+    VALUE_INCORRECT = 5
+    INCORRECT_DATA_FORMAT = 6
+    COMPID_PROBLEM = 9
+    SENDING_TIME_ACCURACY = 10
+    INVALID_MSG_TYPE = 11
+    TAG_APPEARS_MORE_THAN_ONCE = 13
+    TAG_OUT_OF_ORDER = 14
+    INCORRECT_NUM_IN_GROUP = 16
+
+
+REJECT_TEXT: dict[int, str] = {
+    0: "Invalid tag number",
+    1: "Required tag missing",
+    2: "Tag not defined for this message type",
+    3: "Undefined Tag",
+    4: "Tag specified without a value",
+    5: "Value is incorrect (out of range) for this tag",
+    6: "Incorrect data format for value",
+    9: "CompID problem",
+    10: "SendingTime accuracy problem",
+    11: "Invalid MsgType",
+    13: "Tag appears more than once",
+    14: "Tag specified out of required order",
+    16: "Incorrect NumInGroup count for repeating group",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class GroupDef:
+    """A repeating group: its NumInGroup tag, delimiter (first) tag and member tags."""
+
+    count_tag: int
+    delimiter: int
+    fields: frozenset[int]
+    required: frozenset[int]
+    groups: dict[int, GroupDef]
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDef:
+    """A message type: body tags (top level), required body tags, repeating groups."""
+
+    msg_type: str
+    name: str
+    category: str  # "admin" | "app"
+    fields: frozenset[int]
+    required: frozenset[int]
+    groups: dict[int, GroupDef]
+
+
+# Dialect tags (SPEC section 3) and the one FIX 4.3+ tag we send on fills.
+DIALECT_FIELDS: dict[int, tuple[str, str]] = {
+    851: ("LastLiquidityInd", "INT"),
+    5700: ("LocateBroker", "STRING"),
+    7001: ("OrderClass", "CHAR"),
+    7002: ("ConditionalOrderRef", "STRING"),
+    7010: ("DoNotCrossPrincipal", "BOOLEAN"),
+    7011: ("InclusionLevel", "INT"),
+    7012: ("MinQtyInstruction", "CHAR"),
+    7013: ("ConditionalInteraction", "BOOLEAN"),
+    7101: ("LULDState", "INT"),
+    7102: ("ShortSaleRestriction", "BOOLEAN"),
+}
+_ORDER_DIALECT = (5700, 7001, 7002, 7010, 7011, 7012, 7013)
+DIALECT_IN_MESSAGES: dict[str, tuple[int, ...]] = {
+    "D": _ORDER_DIALECT,
+    "G": _ORDER_DIALECT,
+    "F": (7001,),
+    "8": (851, 5700, 7001, 7002, 7010, 7011, 7012, 7013),
+    "f": (7101, 7102),
+}
+
+FIELDS: dict[int, tuple[str, str]] = {**spec.FIELDS, **DIALECT_FIELDS}
+FIELD_TYPES: dict[int, str] = {tag: typ for tag, (_, typ) in FIELDS.items()}
+ENUMS: dict[int, frozenset[str]] = {tag: frozenset(v) for tag, v in spec.ENUMS.items()}
+MULTI_VALUE: frozenset[int] = frozenset(
+    t for t, typ in FIELD_TYPES.items() if typ == "MULTIPLEVALUESTRING"
+)
+HEADER_FIELDS: frozenset[int] = frozenset(spec.HEADER)
+REQUIRED_HEADER: tuple[int, ...] = tuple(t for t, req in spec.HEADER.items() if req)
+TRAILER_FIELDS: frozenset[int] = frozenset(spec.TRAILER)
+ADMIN_MSG_TYPES: frozenset[str] = frozenset({"0", "1", "2", "3", "4", "5", "A"})
+
+
+def _group(count_tag: int, raw: Any) -> GroupDef:
+    delimiter, members, subgroups = raw
+    return GroupDef(
+        count_tag=count_tag,
+        delimiter=delimiter,
+        fields=frozenset(members),
+        required=frozenset(t for t, r in members.items() if r),
+        groups={t: _group(t, g) for t, g in subgroups.items()},
+    )
+
+
+def _build_messages() -> dict[str, MessageDef]:
+    out: dict[str, MessageDef] = {}
+    for msg_type, (name, category, body, groups) in spec.MESSAGES.items():
+        tags = set(body) | set(DIALECT_IN_MESSAGES.get(msg_type, ()))
+        out[msg_type] = MessageDef(
+            msg_type=msg_type,
+            name=name,
+            category=category,
+            fields=frozenset(tags),
+            required=frozenset(t for t, r in body.items() if r),
+            groups={t: _group(t, g) for t, g in groups.items()},
+        )
+    return out
+
+
+MESSAGES: dict[str, MessageDef] = _build_messages()
+
+# The inbound application types the gateway takes (per session role, chosen by the caller)
+# and the outbound ones it sends, for documentation and for SessionSettings.app_msg_types.
+ORDER_ENTRY_INBOUND: frozenset[str] = frozenset({"D", "F", "G"})
+MARKET_DATA_INBOUND: frozenset[str] = frozenset({"W", "f"})
+OUTBOUND_APP: frozenset[str] = frozenset({"8", "9", "j"})
+
+
+def field_name(tag: int) -> str:
+    """Name of a tag, or its number as text."""
+    entry = FIELDS.get(tag)
+    return entry[0] if entry else str(tag)

@@ -1,0 +1,567 @@
+"""FIX 4.2 session state machine, sans-IO: raw messages and a clock in, actions out.
+
+Behaviour follows the FIX 4.2 session protocol and QuickFIX where the spec is loose (the
+published session-level test cases, QuickFIX's acceptance suite). The caller owns sockets,
+timers and logging: it feeds ``receive``/``tick`` and carries out the returned actions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gateway.fix.codec import Message, ParseError, format_utc, frame, parse, parse_utc
+from gateway.fix.dictionary import (
+    ADMIN_MSG_TYPES,
+    MESSAGES,
+    REJECT_TEXT,
+    RejectReason,
+    field_name,
+)
+from gateway.fix.store import MessageStore
+from gateway.fix.validate import Problem, validate
+
+BEGIN_STRING = "FIX.4.2"
+TEST_REQ_ID = "TEST"
+_NS = 1_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSettings:
+    """One session's configuration (QuickFIX-style names)."""
+
+    sender_comp_id: str  # ours, e.g. "ISLD"/"ATS"
+    target_comp_id: str  # theirs, e.g. "TW42"
+    heartbeat_interval: int = 30  # initiator's HeartBtInt; an acceptor uses the Logon's
+    reset_on_logon: bool = False
+    reset_on_logout: bool = False
+    reset_on_disconnect: bool = False
+    check_latency: bool = True
+    max_latency: int = 120
+    password: str = ""  # if set, Logon must carry it in RawData(96)/RawDataLength(95)
+    timestamp_precision: str = "ms"  # "ms" | "ns" for 52/122 we send
+    app_msg_types: frozenset[str] = frozenset()  # inbound application types we take
+    logon_timeout: int = 10
+    logout_timeout: int = 2
+    initiator: bool = False
+    # SessionRejectReason 13-16 are FIX 4.3 values; QuickFIX omits 373 for them on 4.2
+    # (its acceptance tests 14g/14h/14i expect no 373). True sends them anyway.
+    reject_reason_above_11: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Write these bytes to the connection."""
+
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Deliver:
+    """An application message, in sequence, for the application (``msg.poss_dup`` visible)."""
+
+    msg: Message
+
+
+@dataclass(frozen=True, slots=True)
+class Disconnect:
+    """Close the connection (after writing any Send before it)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SessionEvent:
+    """Something to log: logon, logout, reject, resend, seq_gap, garbled, timeout..."""
+
+    kind: str
+    detail: dict[str, object] = field(default_factory=dict)
+
+
+Action = Send | Deliver | Disconnect | SessionEvent
+
+
+def identify_logon(raw: bytes) -> tuple[str, str] | None:
+    """(SenderCompID, TargetCompID) of a well-formed FIX 4.2 Logon, else None."""
+    try:
+        msg = parse(raw)
+    except ParseError:
+        return None
+    sender, target = msg.get(49), msg.get(56)
+    if msg.msg_type != "A" or msg.get(8) != BEGIN_STRING or not sender or not target:
+        return None
+    return sender, target
+
+
+class Session:
+    """One FIX session (acceptor by default; ``settings.initiator`` for the client side)."""
+
+    def __init__(self, settings: SessionSettings, store: MessageStore) -> None:
+        self.settings = settings
+        self.store = store
+        self.heartbeat_interval = settings.heartbeat_interval
+        self._mid = b"\x0149=%s\x0152=" % settings.sender_comp_id.encode()
+        self._tail = b"\x0156=%s\x01" % settings.target_comp_id.encode()
+        self._precision = settings.timestamp_precision
+        self._app_types = settings.app_msg_types | {"j"}
+        self._max_latency_ns = settings.max_latency * _NS
+        self._type_bytes: dict[str, bytes] = {}
+        self._connected = False
+        self._reset_connection_state(0)
+
+    def _reset_connection_state(self, now_ns: int) -> None:
+        self._logon_received = False
+        self._logon_sent = False
+        self._logout_sent_ns: int | None = None
+        self._connected_ns = now_ns
+        self._last_sent_ns = now_ns
+        self._last_recv_ns = now_ns
+        self._test_requests = 0
+        self._queue: dict[int, Message] = {}
+        self._resend_range: tuple[int, int] | None = None
+        self._sent_reset = False
+
+    # -- public state -------------------------------------------------------------------
+
+    @property
+    def logged_on(self) -> bool:
+        """Logon exchanged on the current connection."""
+        return self._connected and self._logon_received and self._logon_sent
+
+    @property
+    def is_connected(self) -> bool:
+        """A connection is attached (the server refuses a second one)."""
+        return self._connected
+
+    @property
+    def next_sender_seq(self) -> int:
+        """MsgSeqNum of the next message we send."""
+        return self.store.next_sender_seq
+
+    @property
+    def next_target_seq(self) -> int:
+        """MsgSeqNum we expect next."""
+        return self.store.next_target_seq
+
+    # -- connection lifecycle -----------------------------------------------------------
+
+    def connected(self, now_ns: int) -> None:
+        """A TCP connection was attached."""
+        self._connected = True
+        self._reset_connection_state(now_ns)
+
+    def disconnected(self, now_ns: int) -> None:
+        """The TCP connection is gone."""
+        self._connected = False
+        self._reset_connection_state(now_ns)
+        if self.settings.reset_on_disconnect:
+            self.store.reset()
+
+    def start_logon(self, now_ns: int) -> list[Action]:
+        """Initiator: send Logon (HeartBtInt, and 141=Y when reset_on_logon)."""
+        body = b"98=0\x01108=%d\x01" % self.heartbeat_interval
+        if self.settings.reset_on_logon:
+            self.store.reset()
+            self._sent_reset = True
+            body += b"141=Y\x01"
+        if self.settings.password:
+            pw = self.settings.password.encode()
+            body += b"95=%d\x0196=%s\x01" % (len(pw), pw)
+        self._logon_sent = True
+        return [self._send_admin("A", body, now_ns)]
+
+    def logout(self, text: str, now_ns: int) -> list[Action]:
+        """Start a Logout (e.g. server shutdown); the caller then waits for the answer/tick."""
+        if not self.logged_on:
+            return [Disconnect(text or "logout before logon")] if self._connected else []
+        if self._logout_sent_ns is not None:
+            return []
+        return self._logout(text, now_ns)
+
+    # -- sending ------------------------------------------------------------------------
+
+    def _build(self, msg_type: str, seq: int, now_ns: int, rest: bytes) -> bytes:
+        mt = self._type_bytes.get(msg_type)
+        if mt is None:
+            mt = self._type_bytes[msg_type] = msg_type.encode()
+        ts = format_utc(now_ns, self._precision).encode()
+        return frame(b"35=%s\x0134=%d%s%s%s%s" % (mt, seq, self._mid, ts, self._tail, rest))
+
+    def send_app(
+        self, msg_type: str, body: bytes, now_ns: int, header_extra: bytes = b""
+    ) -> bytes | None:
+        """Number, store (always) and return an application message; None if not logged on."""
+        store = self.store
+        seq = store.next_sender_seq
+        raw = self._build(msg_type, seq, now_ns, header_extra + body)
+        store.save(seq, raw)
+        if self._logon_received and self._logon_sent and self._connected:
+            self._last_sent_ns = now_ns
+            return raw
+        return None
+
+    def _send_admin(self, msg_type: str, body: bytes, now_ns: int) -> Send:
+        seq = self.store.next_sender_seq
+        raw = self._build(msg_type, seq, now_ns, body)
+        self.store.save(seq, raw)
+        self._last_sent_ns = now_ns
+        return Send(raw)
+
+    def _logout(self, text: str, now_ns: int) -> list[Action]:
+        body = b"58=%s\x01" % text.encode("latin-1", "replace") if text else b""
+        self._logout_sent_ns = now_ns
+        return [
+            self._send_admin("5", body, now_ns),
+            SessionEvent("logout_sent", {"text": text}),
+        ]
+
+    def _reject(self, msg: Message, problem: Problem, now_ns: int, text: str = "") -> list[Action]:
+        """Session-level Reject(3); consumes the rejected MsgSeqNum when it was expected."""
+        reason, tag = problem.reason, problem.tag
+        seq = msg.seq_num
+        if not text:
+            text = REJECT_TEXT[reason]
+            if tag is not None:
+                text += f": {field_name(tag)}({tag})"
+        parts = []
+        if seq is not None:
+            parts.append(b"45=%d\x01" % seq)
+        parts.append(b"58=%s\x01" % text.encode("latin-1", "replace"))
+        if tag is not None:
+            parts.append(b"371=%d\x01" % tag)
+        parts.append(b"372=%s\x01" % msg.msg_type.encode("latin-1", "replace"))
+        if reason <= RejectReason.INVALID_MSG_TYPE or self.settings.reject_reason_above_11:
+            parts.append(b"373=%d\x01" % reason)
+        if msg.msg_type not in ("A", "4") and seq == self.store.next_target_seq:
+            self.store.set_next_target_seq(seq + 1)
+        return [
+            self._send_admin("3", b"".join(parts), now_ns),
+            SessionEvent(
+                "reject", {"ref_seq": seq, "reason": int(reason), "tag": tag, "text": text}
+            ),
+        ]
+
+    def _business_reject(self, msg: Message, now_ns: int) -> list[Action]:
+        seq = msg.seq_num or 0
+        mdef = MESSAGES[msg.msg_type]
+        text = f"Unsupported Message Type: {mdef.name}({msg.msg_type})"
+        mt = msg.msg_type.encode("latin-1", "replace")
+        body = b"45=%d\x0158=%s\x01372=%s\x01380=3\x01" % (seq, text.encode(), mt)
+        self.store.set_next_target_seq(seq + 1)
+        return [
+            self._send_admin("j", body, now_ns),
+            SessionEvent("business_reject", {"ref_seq": seq, "msg_type": msg.msg_type}),
+        ]
+
+    def _resend_request(self, begin: int, seq: int, now_ns: int) -> list[Action]:
+        self._resend_range = (begin, seq - 1)
+        return [
+            self._send_admin("2", b"7=%d\x0116=0\x01" % begin, now_ns),
+            SessionEvent("seq_gap", {"expected": begin, "received": seq}),
+        ]
+
+    # -- timers -------------------------------------------------------------------------
+
+    def tick(self, now_ns: int) -> list[Action]:
+        """Heartbeats, TestRequest, logon/logout/heartbeat timeouts."""
+        if not self._connected:
+            return []
+        s = self.settings
+        if not self._logon_received:
+            if now_ns - self._connected_ns >= s.logon_timeout * _NS:
+                return self._timeout("no Logon within logon_timeout")
+            return []
+        if self._logout_sent_ns is not None:
+            if now_ns - self._logout_sent_ns >= s.logout_timeout * _NS:
+                return self._timeout("Logout not answered within logout_timeout")
+            return []
+        hb = self.heartbeat_interval * _NS
+        if hb <= 0:
+            return []
+        silent = now_ns - self._last_recv_ns
+        if silent >= 2.4 * hb:
+            return self._timeout(f"no message received for {silent / _NS:.1f}s")
+        if silent >= 1.2 * (self._test_requests + 1) * hb:
+            self._test_requests += 1
+            return [
+                self._send_admin("1", b"112=%s\x01" % TEST_REQ_ID.encode(), now_ns),
+                SessionEvent("test_request", {"silent_s": silent / _NS}),
+            ]
+        if now_ns - self._last_sent_ns >= hb and not self._test_requests:
+            return [self._send_admin("0", b"", now_ns)]
+        return []
+
+    def _timeout(self, why: str) -> list[Action]:
+        return [SessionEvent("timeout", {"reason": why}), Disconnect(why)]
+
+    # -- receiving ----------------------------------------------------------------------
+
+    def receive(self, raw: bytes, now_ns: int) -> list[Action]:
+        """Process one framed raw message."""
+        try:
+            msg = parse(raw)
+        except ParseError as e:
+            return [SessionEvent("garbled", {"reason": str(e)})]
+        if not self._logon_received:
+            return self._on_logon(msg, now_ns)
+        return self._process(msg, now_ns)
+
+    def _refuse(self, why: str) -> list[Action]:
+        return [SessionEvent("logon_refused", {"reason": why}), Disconnect(why)]
+
+    def _on_logon(self, msg: Message, now_ns: int) -> list[Action]:
+        s = self.settings
+        if msg.msg_type != "A":
+            return self._refuse(f"first message is not a Logon (35={msg.msg_type})")
+        if msg.get(8) != BEGIN_STRING:
+            return self._refuse(f"Logon with BeginString {msg.get(8)!r}")
+        if msg.get(49) != s.target_comp_id or msg.get(56) != s.sender_comp_id:
+            return self._refuse(f"Logon from unexpected CompIDs {msg.get(49)}->{msg.get(56)}")
+        problem = validate(msg) or self._time_problem(msg, now_ns)
+        if problem is not None:
+            return self._refuse(f"invalid Logon: {REJECT_TEXT[problem.reason]} ({problem.tag})")
+        seq = msg.seq_num
+        if seq is None:
+            return self._refuse("Logon without a valid MsgSeqNum")
+        if s.password and not self._password_ok(msg):
+            self._logon_sent = True  # so the Logout below is a normal session message
+            refused = self._logout("Invalid password", now_ns)
+            return [*refused, SessionEvent("logon_refused", {"reason": "bad password"}),
+                    Disconnect("bad password")]
+        reset = msg.get(141) == "Y"
+        if (reset and not self._sent_reset) or (not s.initiator and s.reset_on_logon):
+            self.store.reset()
+        expected = self.store.next_target_seq
+        if seq < expected and not reset:
+            text = f"MsgSeqNum too low, expecting {expected} but received {seq}"
+            self._logon_sent = True
+            return [*self._logout(text, now_ns), Disconnect(text)]
+        self.heartbeat_interval = int(msg.get(108) or 0)
+        self._logon_received = True
+        self._last_recv_ns = now_ns
+        acts: list[Action] = []
+        if not s.initiator:
+            body = b"98=0\x01108=%d\x01" % self.heartbeat_interval
+            if reset:
+                body += b"141=Y\x01"
+            acts.append(self._send_admin("A", body, now_ns))
+            self._logon_sent = True
+        self._sent_reset = False
+        acts.append(SessionEvent("logon", {"seq": seq, "heartbeat": self.heartbeat_interval,
+                                           "reset": reset}))
+        if seq > expected and not reset:
+            self._queue[seq] = msg
+            acts.extend(self._resend_request(expected, seq, now_ns))
+        else:
+            self.store.set_next_target_seq(self.store.next_target_seq + 1)
+        return acts
+
+    def _password_ok(self, msg: Message) -> bool:
+        data, length = msg.get(96), msg.get(95)
+        if data != self.settings.password:
+            return False
+        return length is None or length == str(len(data))
+
+    def _time_problem(self, msg: Message, now_ns: int) -> Problem | None:
+        sent = parse_utc(msg.get(52) or "")
+        if sent is None:
+            return Problem(RejectReason.INCORRECT_DATA_FORMAT, 52)
+        if self.settings.check_latency and abs(now_ns - sent) > self._max_latency_ns:
+            return Problem(RejectReason.SENDING_TIME_ACCURACY)
+        return None
+
+    def _process(self, msg: Message, now_ns: int) -> list[Action]:
+        mt = msg.msg_type
+        if msg.get(8) != BEGIN_STRING:
+            if mt == "5":
+                return self._on_logout(msg, now_ns)
+            self.store.set_next_target_seq(self.store.next_target_seq + 1)
+            return self._logout("Incorrect BeginString", now_ns)
+        seq = msg.seq_num
+        if seq is None:
+            reason = RejectReason.REQUIRED_TAG_MISSING if 34 not in msg else (
+                RejectReason.INCORRECT_DATA_FORMAT)
+            return self._reject(msg, Problem(reason, 34), now_ns)
+        self._last_recv_ns = now_ns
+        self._test_requests = 0
+        if mt == "5":
+            return self._checked(msg, now_ns) or self._on_logout(msg, now_ns)
+        if mt == "4" and msg.get(123) != "Y":
+            return self._checked(msg, now_ns) or self._on_sequence_reset(msg, now_ns)
+        if mt == "2":
+            return self._checked(msg, now_ns) or self._on_resend_request(msg, seq, now_ns)
+        expected = self.store.next_target_seq
+        if seq > expected:
+            return self._too_high(msg, seq, expected, now_ns)
+        if seq < expected:
+            return self._too_low(msg, seq, expected, now_ns)
+        acts = self._in_sequence(msg, now_ns)
+        if self._queue:
+            acts.extend(self._drain_queue(now_ns))
+        return acts
+
+    def _checked(self, msg: Message, now_ns: int) -> list[Action]:
+        """Dictionary, SendingTime and CompID checks; the actions if the message fails."""
+        problem = validate(msg)
+        if problem is not None:
+            return self._reject(msg, problem, now_ns)
+        problem = self._time_problem(msg, now_ns)
+        if problem is None and (
+            msg.get(49) != self.settings.target_comp_id
+            or msg.get(56) != self.settings.sender_comp_id
+        ):
+            problem = Problem(RejectReason.COMPID_PROBLEM)
+        if problem is not None:
+            acts = self._reject(msg, problem, now_ns)
+            fatal = problem.reason != RejectReason.INCORRECT_DATA_FORMAT
+            if fatal and self._logout_sent_ns is None:
+                acts.extend(self._logout("", now_ns))
+            return acts
+        return []
+
+    def _in_sequence(self, msg: Message, now_ns: int) -> list[Action]:
+        """The message carries the expected MsgSeqNum: check it and act on it."""
+        failed = self._checked(msg, now_ns)
+        if failed:
+            return failed
+        seq = self.store.next_target_seq
+        if self._resend_range is not None and seq >= self._resend_range[1]:
+            self._resend_range = None
+        mt = msg.msg_type
+        if mt in self._app_types:
+            self.store.set_next_target_seq(seq + 1)
+            return [Deliver(msg)]
+        if mt == "0" or mt == "3":
+            self.store.set_next_target_seq(seq + 1)
+            return []
+        if mt == "1":
+            self.store.set_next_target_seq(seq + 1)
+            test_id = (msg.get(112) or "").encode("latin-1")
+            return [self._send_admin("0", b"112=%s\x01" % test_id, now_ns)]
+        if mt == "4":
+            return self._on_sequence_reset(msg, now_ns)
+        if mt == "A":
+            return self._refuse("Logon received on a logged-on session")
+        return self._business_reject(msg, now_ns)
+
+    def _too_high(self, msg: Message, seq: int, expected: int, now_ns: int) -> list[Action]:
+        self._queue[seq] = msg
+        rr = self._resend_range
+        if rr is not None and seq >= rr[0]:
+            return [SessionEvent("seq_gap_queued", {"expected": expected, "received": seq})]
+        return self._resend_request(expected, seq, now_ns)
+
+    def _too_low(self, msg: Message, seq: int, expected: int, now_ns: int) -> list[Action]:
+        if not msg.poss_dup:
+            text = f"MsgSeqNum too low, expecting {expected} but received {seq}"
+            return [*self._logout(text, now_ns), Disconnect(text)]
+        if msg.msg_type != "4":
+            orig = msg.get(122)
+            if orig is None:
+                return self._reject(msg, Problem(RejectReason.REQUIRED_TAG_MISSING, 122), now_ns)
+            orig_ns, sent_ns = parse_utc(orig), parse_utc(msg.get(52) or "")
+            if orig_ns is None:
+                return self._reject(msg, Problem(RejectReason.INCORRECT_DATA_FORMAT, 122), now_ns)
+            if sent_ns is not None and orig_ns > sent_ns:
+                problem = Problem(RejectReason.SENDING_TIME_ACCURACY)
+                return [*self._reject(msg, problem, now_ns), *self._logout("", now_ns)]
+        return [SessionEvent("duplicate_ignored", {"seq": seq})]
+
+    def _drain_queue(self, now_ns: int) -> list[Action]:
+        acts: list[Action] = []
+        queue = self._queue
+        while True:
+            expected = self.store.next_target_seq
+            for old in [s for s in queue if s < expected]:
+                del queue[old]
+            msg = queue.pop(expected, None)
+            if msg is None:
+                return acts
+            if msg.msg_type in ("A", "2"):
+                self.store.set_next_target_seq(expected + 1)
+                continue
+            acts.extend(self._in_sequence(msg, now_ns))
+            if any(isinstance(a, Disconnect) for a in acts):
+                return acts
+
+    def _on_logout(self, msg: Message, now_ns: int) -> list[Action]:
+        self.store.set_next_target_seq(self.store.next_target_seq + 1)
+        if self._logout_sent_ns is not None:
+            acts: list[Action] = [SessionEvent("logout", {"initiated_by": "us"})]
+        else:
+            acts = [*self._logout("", now_ns), SessionEvent("logout", {"initiated_by": "them"})]
+        if self.settings.reset_on_logout:
+            self.store.reset()
+        acts.append(Disconnect("logout"))
+        return acts
+
+    def _on_sequence_reset(self, msg: Message, now_ns: int) -> list[Action]:
+        new_seq = int(msg.get(36) or 0)
+        expected = self.store.next_target_seq
+        if new_seq > expected:
+            self.store.set_next_target_seq(new_seq)
+            acts: list[Action] = [SessionEvent("seq_reset", {"from": expected, "to": new_seq})]
+            if self._resend_range is not None and new_seq > self._resend_range[1]:
+                self._resend_range = None
+            if self._queue:
+                acts.extend(self._drain_queue(now_ns))
+            return acts
+        if new_seq < expected:
+            text = f"{REJECT_TEXT[5]}: NewSeqNo {new_seq} is below the expected {expected}"
+            return self._reject(msg, Problem(RejectReason.VALUE_INCORRECT), now_ns, text)
+        return []
+
+    def _on_resend_request(self, msg: Message, seq: int, now_ns: int) -> list[Action]:
+        begin, end = int(msg.get(7) or 0), int(msg.get(16) or 0)
+        last = self.store.next_sender_seq - 1
+        if end == 0 or end > last:
+            end = last
+        acts: list[Action] = [SessionEvent("resend", {"begin": begin, "end": end})]
+        if begin >= 1 and begin <= end:
+            acts.extend(self._retransmit(begin, end, now_ns))
+        expected = self.store.next_target_seq
+        if seq == expected:
+            self.store.set_next_target_seq(seq + 1)
+            if self._queue:
+                acts.extend(self._drain_queue(now_ns))
+        elif seq > expected:
+            acts.extend(self._too_high(msg, seq, expected, now_ns))
+        return acts
+
+    def _retransmit(self, begin: int, end: int, now_ns: int) -> list[Action]:
+        stored = dict(self.store.get(begin, end))
+        acts: list[Action] = []
+        gap_start: int | None = None
+        for seq in range(begin, end + 1):
+            raw = stored.get(seq)
+            msg: Message | None = None
+            if raw is not None:
+                try:
+                    msg = parse(raw)
+                except ParseError:
+                    msg = None
+            if msg is None or msg.msg_type in ADMIN_MSG_TYPES:
+                if gap_start is None:
+                    gap_start = seq
+                continue
+            if gap_start is not None:
+                acts.append(self._gap_fill(gap_start, seq, now_ns))
+                gap_start = None
+            acts.append(Send(self._possdup_copy(msg, seq, now_ns)))
+        if gap_start is not None:
+            acts.append(self._gap_fill(gap_start, end + 1, now_ns))
+        self._last_sent_ns = now_ns
+        return acts
+
+    def _gap_fill(self, seq: int, new_seq: int, now_ns: int) -> Send:
+        orig = format_utc(now_ns, self._precision).encode()
+        rest = b"43=Y\x01122=%s\x0136=%d\x01123=Y\x01" % (orig, new_seq)
+        return Send(self._build("4", seq, now_ns, rest))
+
+    def _possdup_copy(self, msg: Message, seq: int, now_ns: int) -> bytes:
+        """The stored message again, with PossDupFlag=Y and OrigSendingTime."""
+        raw = msg.raw
+        start = raw.find(self._tail)  # we built it: 35, 34, 49, 52, 56, then the rest
+        start = start + len(self._tail) if start >= 0 else len(raw) - 7
+        rest = raw[start : raw.rfind(b"10=", 0, len(raw) - 1)]
+        orig = (msg.get(52) or "").encode()
+        return self._build(msg.msg_type, seq, now_ns, b"43=Y\x01122=%s\x01%s" % (orig, rest))
