@@ -1,0 +1,564 @@
+"""The matching engine: one synchronous entry point, ``Engine.apply(command) -> events``."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
+
+from matcher.book import KIND_ASK, KIND_BID, KIND_MID, NO_LIMIT, Order, SideBook
+from matcher.prices import SUB_PENNY, Price
+from matcher.types import (
+    Accepted,
+    Cancel,
+    CancelAll,
+    Cancelled,
+    CancelReason,
+    CancelRejected,
+    Capacity,
+    Command,
+    CxlRejReason,
+    Event,
+    Filled,
+    Liquidity,
+    NewOrder,
+    OrderInfo,
+    OrdType,
+    Participant,
+    Peg,
+    QuoteUpdate,
+    Rejected,
+    RejectReason,
+    Replace,
+    Replaced,
+    SecurityStatus,
+    Side,
+    SymbolConfig,
+    TimeInForce,
+)
+from matcher.validate import check_class_and_session, check_locate, check_symbol, check_terms
+
+if TYPE_CHECKING:
+    from matcher.journal import Journal
+
+_ADDED, _REMOVED = Liquidity.ADDED, Liquidity.REMOVED
+_IOC = TimeInForce.IOC
+_SELL_SIDES = (Side.SELL, Side.SELL_SHORT, Side.SELL_SHORT_EXEMPT)
+
+
+class SymbolState:
+    """Book and market state of one symbol."""
+
+    __slots__ = ("cfg", "buys", "sells", "nbb", "nbo", "mid", "quote_ok", "halted", "luld",
+                 "ssr", "can_match")
+
+    def __init__(self, cfg: SymbolConfig) -> None:
+        self.cfg = cfg
+        self.buys = SideBook(True)
+        self.sells = SideBook(False)
+        self.nbb: Price | None = None
+        self.nbo: Price | None = None
+        self.mid: Price = 0
+        self.quote_ok = False
+        self.halted = False
+        self.luld = 0
+        self.ssr = False
+        self.can_match = False
+
+    def update_can_match(self) -> None:
+        """Matching pauses on a missing, locked, crossed or too wide NBBO, halts and LULD."""
+        ok = self.quote_ok and not self.halted and self.luld == 0
+        if ok:
+            assert self.nbb is not None and self.nbo is not None
+            spread = self.nbo - self.nbb
+            ms = self.cfg.max_spread
+            ok = spread > 0 and (ms is None or spread <= ms)
+        self.can_match = ok
+
+
+def _kind(is_buy: bool, peg: Peg) -> int:
+    """Which NBBO reference the order's ALP follows (SPEC 4 ALP table)."""
+    if peg is Peg.MIDPOINT:
+        return KIND_MID
+    if peg is Peg.PRIMARY:
+        return KIND_BID if is_buy else KIND_ASK
+    return KIND_ASK if is_buy else KIND_BID  # limit, market, market peg
+
+
+class Engine:
+    """Single-threaded deterministic matching core; see the package docstring."""
+
+    def __init__(
+        self,
+        participants: Mapping[str, Participant],
+        symbols: Mapping[str, SymbolConfig],
+        clock: Callable[[], int],
+        journal: Journal | None = None,
+    ) -> None:
+        self._parts = dict(participants)
+        self._syms = {s: SymbolState(cfg) for s, cfg in symbols.items()}
+        self._clock = clock
+        self._journal = journal
+        self._exec_id = 0
+        self._order_id = 0
+        self._match_id = 0
+        self._seq = 0
+        self._by_clid: dict[tuple[str, str], Order] = {}
+        self._open: dict[str, dict[int, Order]] = {}
+        self.warnings: list[str] = []
+        self._dispatch: dict[type, Callable[[int, Command], list[Event]]] = {
+            NewOrder: self._new,  # type: ignore[dict-item]
+            Cancel: self._cancel,  # type: ignore[dict-item]
+            Replace: self._replace,  # type: ignore[dict-item]
+            CancelAll: self._cancel_all,  # type: ignore[dict-item]
+            QuoteUpdate: self._quote,  # type: ignore[dict-item]
+            SecurityStatus: self._status,  # type: ignore[dict-item]
+        }
+
+    # ------------------------------------------------------------ entry points
+
+    def apply(self, command: Command) -> list[Event]:
+        """Stamp the receipt time, journal the command, then apply it."""
+        ts = self._clock()
+        if self._journal is not None:
+            self._journal.append(ts, command)
+        return self._dispatch[type(command)](ts, command)
+
+    def replay(self, records: Iterable[tuple[int, Command]]) -> list[Event]:
+        """Re-apply journaled (receipt ns, command) records without journaling them again."""
+        out: list[Event] = []
+        for ts, cmd in records:
+            out.extend(self._dispatch[type(cmd)](ts, cmd))
+        return out
+
+    @classmethod
+    def recover(
+        cls,
+        participants: Mapping[str, Participant],
+        symbols: Mapping[str, SymbolConfig],
+        clock: Callable[[], int],
+        journal_path: str,
+    ) -> tuple[Engine, list[Event]]:
+        """Rebuild the engine from its journal and keep appending to it.
+
+        A truncated or garbled tail is dropped (and cut from the file); the reason is in
+        ``engine.warnings``. Ids continue after the highest one used before the crash.
+        """
+        from matcher.journal import Journal, read_journal
+
+        records, warnings = read_journal(journal_path)
+        journal = Journal(journal_path)
+        engine = cls(participants, symbols, clock, journal)
+        engine.warnings = warnings
+        return engine, engine.replay(records)
+
+    # ------------------------------------------------------------ read access
+
+    def order(self, session: str, cl_ord_id: str) -> OrderInfo | None:
+        """Snapshot of the order known by this ClOrdID (any id of its replace chain)."""
+        o = self._by_clid.get((session, cl_ord_id))
+        return None if o is None else self._info(o)
+
+    def open_orders(self, session: str) -> list[OrderInfo]:
+        """Open orders of a session, oldest first."""
+        return [self._info(o) for o in self._open.get(session, {}).values()]
+
+    def assigned_limit_price(self, session: str, cl_ord_id: str) -> Price | None:
+        """Current ALP of an open order (None without an NBBO reference or when done)."""
+        o = self._by_clid.get((session, cl_ord_id))
+        if o is None or not o.open:
+            return None
+        st = self._syms[o.symbol]
+        if st.nbb is None or st.nbo is None or not st.quote_ok:
+            return o.limit if o.limit_key != NO_LIMIT and o.kind != KIND_MID else None
+        book = st.buys if o.is_buy else st.sells
+        key = book.alp_key(o)
+        if o.is_buy:
+            return -key
+        if o.short and st.ssr:
+            key = max(key, st.nbb + SUB_PENNY)
+        return key
+
+    def book(self, symbol: str) -> tuple[list[OrderInfo], list[OrderInfo]]:
+        """Resting (buys, sells) in price | inclusion | time order (no broker priority)."""
+        st = self._syms[symbol]
+        out: list[list[OrderInfo]] = []
+        for side in (st.buys, st.sells):
+            rows: list[OrderInfo] = []
+            for _, levels in side.levels_upto(1 << 63):
+                rows.extend(self._info(e[2]) for e in heapq.merge(*[lv.entries for lv in levels]))
+            out.append(rows)
+        return out[0], out[1]
+
+    def _info(self, o: Order) -> OrderInfo:
+        return OrderInfo(o.order_id, o.session, o.cl_ord_id, o.pid, o.symbol, o.side,
+                         o.ord_type, o.peg, o.limit, o.tif, o.qty, o.cum, o.leaves,
+                         _avg(o), o.open)
+
+    # ------------------------------------------------------------ event helpers
+
+    def _next_exec(self) -> int:
+        self._exec_id += 1
+        return self._exec_id
+
+    def _reject(self, ts: int, c: NewOrder, reason: RejectReason, text: str) -> list[Event]:
+        return [Rejected(ts, self._next_exec(), 0, c.session, c.cl_ord_id, c.participant,
+                         c.symbol, c.side, c.qty, 0, 0, 0, 0, reason, text)]
+
+    def _cxl_reject(self, ts: int, c: Cancel | Replace, o: Order | None,
+                    reason: CxlRejReason, text: str) -> list[Event]:
+        return [CancelRejected(ts, c.session, c.cl_ord_id, c.orig_cl_ord_id,
+                               0 if o is None else o.order_id, isinstance(c, Replace), reason,
+                               text, 0 if o is None else o.cum, 0 if o is None else o.leaves)]
+
+    def _cancelled(self, ts: int, o: Order, orig: str | None, reason: CancelReason,
+                   text: str) -> Cancelled:
+        """Close the order (book removal is the caller's) and describe it."""
+        leaves = o.qty - o.cum
+        o.open = False
+        del self._open[o.session][o.order_id]
+        return Cancelled(ts, self._next_exec(), o.order_id, o.session, o.cl_ord_id, o.pid,
+                         o.symbol, o.side, o.qty, o.cum, 0, _avg(o), o.notional, orig, reason,
+                         text or f"{leaves} cancelled: {reason.value}")
+
+    def _fill(self, ts: int, o: Order, qty: int, px: int, liq: Liquidity, contra: int) -> Filled:
+        leaves = o.qty - o.cum
+        cum = o.cum
+        return Filled(ts, self._next_exec(), o.order_id, o.session, o.cl_ord_id, o.pid,
+                      o.symbol, o.side, o.qty, cum, leaves, (2 * o.notional + cum) // (2 * cum),
+                      o.notional, qty, px, liq, contra, self._match_id)
+
+    # ------------------------------------------------------------ commands
+
+    def _new(self, ts: int, c: NewOrder) -> list[Event]:
+        if (c.session, c.cl_ord_id) in self._by_clid:
+            return self._reject(ts, c, RejectReason.DUPLICATE_ORDER,
+                                f"duplicate ClOrdID {c.cl_ord_id} on session {c.session}")
+        part = self._parts.get(c.participant)
+        if part is None:
+            return self._reject(ts, c, RejectReason.OTHER, f"unknown participant {c.participant}")
+        st = self._syms.get(c.symbol)
+        incl = c.inclusion_level if c.inclusion_level is not None else c.default_inclusion_level
+        problem = (
+            check_symbol(c.symbol, None if st is None else st.cfg)
+            or check_class_and_session(c, part)
+            or check_terms(c.side, c.qty, c.ord_type, c.limit, c.peg, c.min_qty, c.post_only,
+                           c.tif, incl)
+            or check_locate(c.side, part, c.locate_reqd, c.locate_broker)
+        )
+        if problem is None and c.smp_scope not in ("participant", "affiliates"):
+            problem = RejectReason.OTHER, f"smp_scope {c.smp_scope!r} is not participant|affiliates"
+        if problem is not None:
+            return self._reject(ts, c, *problem)
+        assert st is not None
+        o = Order()
+        self._order_id += 1
+        o.order_id = self._order_id
+        o.session, o.cl_ord_id, o.pid, o.symbol = c.session, c.cl_ord_id, c.participant, c.symbol
+        o.tif = c.tif
+        o.bg, o.aff = part.broker_group_id, part.affiliate_group_id
+        o.is_bd, o.taker_level = part.broker_dealer, part.taker_level
+        o.smp, o.smp_aff = c.smp, c.smp_scope == "affiliates"
+        o.dncp = c.session_dncp or bool(c.dncp)  # a session-level DNCP cannot be overridden
+        o.capacity = c.capacity
+        # 47=P from the operator or an operator affiliate; agency (e.g. CBNA) is not principal
+        o.op_principal = c.capacity is Capacity.PRINCIPAL and (
+            part.operator or part.operator_affiliate)
+        self._set_terms(o, c.side, c.qty, c.ord_type, c.limit, c.peg, c.min_qty,
+                        c.min_qty_instruction.value == "C", c.post_only, incl,
+                        c.locate_reqd, c.locate_broker)
+        self._seq += 1
+        o.prio_seq = self._seq
+        self._by_clid[(c.session, c.cl_ord_id)] = o
+        self._open.setdefault(c.session, {})[o.order_id] = o
+        ev: list[Event] = [Accepted(ts, self._next_exec(), o.order_id, o.session, o.cl_ord_id,
+                                    o.pid, o.symbol, o.side, o.qty, 0, o.qty, 0, 0)]
+        self._take_and_rest(st, o, ts, ev)
+        return ev
+
+    def _set_terms(self, o: Order, side: Side, qty: int, ord_type: OrdType, limit: int | None,
+                   peg: Peg, min_qty: int | None, min_cancel: bool, post_only: bool, incl: int,
+                   locate_reqd: bool | None, locate_broker: str | None) -> None:
+        o.side = side
+        o.is_buy = side is Side.BUY
+        o.short = side is Side.SELL_SHORT  # Rule 201 applies; short exempt does not
+        o.qty, o.ord_type, o.limit, o.peg = qty, ord_type, limit, peg
+        o.kind = _kind(o.is_buy, peg)
+        o.limit_key = NO_LIMIT if limit is None else (-limit if o.is_buy else limit)
+        o.min_qty = min_qty or 0
+        o.min_cancel = min_cancel
+        o.post_only, o.incl = post_only, incl
+        o.locate_reqd, o.locate_broker = locate_reqd, locate_broker
+
+    def _take_and_rest(self, st: SymbolState, o: Order, ts: int, ev: list[Event]) -> None:
+        """Match an arriving order as the taker, then rest (day) or cancel (IOC) the leaves."""
+        if st.can_match and not o.post_only:
+            self._match(st, o, ts, ev, False)
+        if o.open:
+            if o.min_cancel and o.qty - o.cum < o.min_qty:
+                ev.append(self._cancelled(ts, o, None, CancelReason.MIN_QTY, ""))
+            elif o.tif is _IOC:
+                ev.append(self._cancelled(ts, o, None, CancelReason.IOC, "IOC"))
+            else:
+                (st.buys if o.is_buy else st.sells).insert(o)
+
+    def _lookup(self, ts: int, c: Cancel | Replace) -> tuple[Order | None, list[Event] | None]:
+        """Resolve OrigClOrdID; a CancelRejected list when the request cannot proceed."""
+        o = self._by_clid.get((c.session, c.orig_cl_ord_id))
+        if o is None:
+            return None, self._cxl_reject(ts, c, None, CxlRejReason.UNKNOWN_ORDER,
+                                          f"unknown order: OrigClOrdID {c.orig_cl_ord_id}")
+        if (c.session, c.cl_ord_id) in self._by_clid:
+            return None, self._cxl_reject(ts, c, o, CxlRejReason.DUPLICATE_CL_ORD_ID,
+                                          f"duplicate ClOrdID {c.cl_ord_id} on session "
+                                          f"{c.session}")
+        if not o.open:
+            return None, self._cxl_reject(ts, c, o, CxlRejReason.TOO_LATE,
+                                          f"order {c.orig_cl_ord_id} is already done")
+        if c.symbol is not None and c.symbol != o.symbol:
+            return None, self._cxl_reject(ts, c, o, CxlRejReason.OTHER,
+                                          f"symbol {c.symbol} does not match the order's "
+                                          f"{o.symbol}")
+        return o, None
+
+    def _cancel(self, ts: int, c: Cancel) -> list[Event]:
+        o, rej = self._lookup(ts, c)
+        if rej is not None:
+            return rej
+        assert o is not None
+        if c.side is not None and c.side is not o.side:
+            return self._cxl_reject(ts, c, o, CxlRejReason.OTHER,
+                                    f"side {c.side.name} does not match the order's "
+                                    f"{o.side.name}")
+        st = self._syms[o.symbol]
+        (st.buys if o.is_buy else st.sells).remove(o)
+        self._by_clid[(c.session, c.cl_ord_id)] = o
+        orig, o.cl_ord_id = o.cl_ord_id, c.cl_ord_id
+        return [self._cancelled(ts, o, orig, CancelReason.USER, "cancelled by user")]
+
+    def _cancel_all(self, ts: int, c: CancelAll) -> list[Event]:
+        ev: list[Event] = []
+        for o in list(self._open.get(c.session, {}).values()):
+            st = self._syms[o.symbol]
+            (st.buys if o.is_buy else st.sells).remove(o)
+            ev.append(self._cancelled(ts, o, None, CancelReason.SESSION, c.reason))
+        return ev
+
+    def _replace(self, ts: int, r: Replace) -> list[Event]:
+        o, rej = self._lookup(ts, r)
+        if rej is not None:
+            return rej
+        assert o is not None
+        if (r.side is Side.BUY) != o.is_buy:
+            return self._cxl_reject(ts, r, o, CxlRejReason.OTHER,
+                                    "a replace cannot change between buy and sell")
+        part = self._parts[o.pid]
+        incl = r.inclusion_level if r.inclusion_level is not None else o.incl
+        problem = check_terms(r.side, r.qty, r.ord_type, r.limit, r.peg, r.min_qty,
+                              r.post_only, o.tif, incl) or check_locate(
+            r.side, part, r.locate_reqd, r.locate_broker)
+        if problem is not None:
+            return self._cxl_reject(ts, r, o, CxlRejReason.OTHER, problem[1])
+        st = self._syms[o.symbol]
+        own = st.buys if o.is_buy else st.sells
+        min_cancel = r.min_qty_instruction.value == "C"
+        # Item 11(c)(e): receipt time survives a quantity decrease and a short sale change only
+        keep = (r.ord_type is o.ord_type and r.limit == o.limit and r.peg is o.peg
+                and (r.min_qty or 0) == o.min_qty and min_cancel == o.min_cancel
+                and r.post_only == o.post_only and incl == o.incl and r.qty <= o.qty)
+        self._by_clid[(r.session, r.cl_ord_id)] = o
+        orig, o.cl_ord_id = o.cl_ord_id, r.cl_ord_id
+        side_changed = r.side is not o.side
+        ev: list[Event] = []
+        if r.qty <= o.cum:
+            own.remove(o)
+            o.qty = r.qty
+            o.open = False
+            del self._open[o.session][o.order_id]
+            ev.append(self._replaced(ts, o, orig))
+            return ev
+        if keep:
+            o.qty, o.side, o.short = r.qty, r.side, r.side is Side.SELL_SHORT
+            o.locate_reqd, o.locate_broker = r.locate_reqd, r.locate_broker
+            ev.append(self._replaced(ts, o, orig))
+            if o.min_cancel and o.qty - o.cum < o.min_qty:
+                own.remove(o)
+                ev.append(self._cancelled(ts, o, None, CancelReason.MIN_QTY, ""))
+            elif side_changed and st.can_match:
+                self._reeval(st, ts, ev)
+            return ev
+        own.remove(o)
+        self._set_terms(o, r.side, r.qty, r.ord_type, r.limit, r.peg, r.min_qty, min_cancel,
+                        r.post_only, incl, r.locate_reqd, r.locate_broker)
+        self._seq += 1
+        o.prio_seq = self._seq
+        ev.append(self._replaced(ts, o, orig))
+        self._take_and_rest(st, o, ts, ev)
+        return ev
+
+    def _replaced(self, ts: int, o: Order, orig: str) -> Replaced:
+        return Replaced(ts, self._next_exec(), o.order_id, o.session, o.cl_ord_id, o.pid,
+                        o.symbol, o.side, o.qty, o.cum, o.leaves, _avg(o), o.notional, orig)
+
+    def _quote(self, ts: int, q: QuoteUpdate) -> list[Event]:
+        st = self._syms.get(q.symbol)
+        if st is None:
+            return []
+        bid, ask = q.bid, q.ask
+        st.nbb, st.nbo = bid, ask
+        # quotes are in Rule 612 increments; anything else is treated as no valid NBBO
+        ok = (bid is not None and ask is not None and bid > 0 and ask > 0
+              and bid % SUB_PENNY == 0 and ask % SUB_PENNY == 0)
+        st.quote_ok = ok
+        if ok:
+            assert bid is not None and ask is not None
+            mid = st.mid = (bid + ask) // 2
+            b, s = st.buys, st.sells
+            b.set_ref(KIND_BID, -bid)
+            b.set_ref(KIND_ASK, -ask)
+            b.set_ref(KIND_MID, -mid)
+            s.set_ref(KIND_BID, bid)
+            s.set_ref(KIND_ASK, ask)
+            s.set_ref(KIND_MID, mid)
+        st.update_can_match()
+        ev: list[Event] = []
+        if st.can_match:
+            self._reeval(st, ts, ev)
+        return ev
+
+    def _status(self, ts: int, s: SecurityStatus) -> list[Event]:
+        st = self._syms.get(s.symbol)
+        if st is None:
+            return []
+        if s.halted is not None:
+            st.halted = s.halted
+        if s.luld_state is not None:
+            st.luld = s.luld_state
+        if s.ssr is not None:
+            st.ssr = s.ssr
+        st.update_can_match()
+        ev: list[Event] = []
+        if st.can_match:
+            self._reeval(st, ts, ev)
+        return ev
+
+    # ------------------------------------------------------------ matching
+
+    def _reeval(self, st: SymbolState, ts: int, ev: list[Event]) -> None:
+        """Match resting orders that now cross; the later-arrived order of a pair is the taker."""
+        bb, sb = st.buys.best_key(), st.sells.best_key()
+        if bb is None or sb is None or bb + sb > 0:
+            return
+        cands = [e[2] for _, lvs in st.buys.levels_upto(-sb) for lv in lvs for e in lv.entries]
+        cands += [e[2] for _, lvs in st.sells.levels_upto(-bb) for lv in lvs for e in lv.entries]
+        cands.sort(key=_prio)
+        for t in cands:
+            if t.open and not t.post_only:
+                self._match(st, t, ts, ev, True)
+                if not t.open:
+                    (st.buys if t.is_buy else st.sells).remove(t)
+
+    def _match(self, st: SymbolState, t: Order, ts: int, ev: list[Event], reeval: bool) -> None:
+        """Fill ``t`` against contra orders in Class|Price|Broker|Inclusion|Time priority."""
+        if t.is_buy:
+            contra = st.sells
+            tkey = st.buys.alp_key(t)
+            floor = st.nbb + SUB_PENNY if st.ssr else None  # type: ignore[operator]
+        else:
+            contra = st.buys
+            tkey = st.sells.alp_key(t)
+            floor = None
+            if t.short and st.ssr:
+                f = st.nbb + SUB_PENNY  # type: ignore[operator]
+                if tkey < f:
+                    tkey = f
+        bound = -tkey
+        best = contra.best_key()
+        if best is None or best > bound:
+            return
+        t_bg = t.bg if t.is_bd else None
+        mid = st.mid
+        dead: list[Order] = []
+        t_left = t.qty - t.cum
+        done = False
+        for key, levels in contra.levels_upto(bound):
+            seq = levels[0].entries if len(levels) == 1 else list(
+                heapq.merge(*[lv.entries for lv in levels]))
+            for want_bg in ((True, False) if t_bg is not None else (None,)):
+                for e in seq:
+                    c = e[2]
+                    if not c.open or (want_bg is not None and (c.bg == t_bg) is not want_bg):
+                        continue
+                    if reeval and c.prio_seq > t.prio_seq:
+                        continue
+                    ckey = key
+                    if floor is not None and c.short and key < floor:
+                        if floor > bound:
+                            continue
+                        ckey = floor
+                    if c.incl < t.taker_level:
+                        continue
+                    if (t.smp or c.smp) and _self_match(t, c):
+                        continue
+                    if (t.dncp and c.op_principal) or (c.dncp and t.op_principal):
+                        continue
+                    c_left = c.qty - c.cum
+                    q = t_left if t_left < c_left else c_left
+                    if (t.min_qty and q < min(t.min_qty, t_left)) or (
+                            c.min_qty and q < min(c.min_qty, c_left)):
+                        continue
+                    if t.is_buy:
+                        b_alp, s_alp = bound, ckey
+                    else:
+                        b_alp, s_alp = -ckey, tkey
+                    px = mid if s_alp <= mid <= b_alp else (b_alp if b_alp < mid else s_alp)
+                    r = px % SUB_PENNY
+                    if r:  # a fifth decimal: round in favour of the resting order
+                        px = px - r if c.is_buy else px + SUB_PENNY - r
+                    self._match_id += 1
+                    n = q * px
+                    c.cum += q
+                    c.notional += n
+                    t.cum += q
+                    t.notional += n
+                    t_left -= q
+                    ev.append(self._fill(ts, c, q, px, _ADDED, t.order_id))
+                    ev.append(self._fill(ts, t, q, px, _REMOVED, c.order_id))
+                    if c.cum == c.qty:
+                        c.open = False
+                        del self._open[c.session][c.order_id]
+                        dead.append(c)
+                    elif c.min_cancel and c_left - q < c.min_qty:
+                        ev.append(self._cancelled(ts, c, None, CancelReason.MIN_QTY, ""))
+                        dead.append(c)
+                    if t_left == 0:
+                        t.open = False
+                        del self._open[t.session][t.order_id]
+                        done = True
+                        break
+                    if t.min_cancel and t_left < t.min_qty:
+                        ev.append(self._cancelled(ts, t, None, CancelReason.MIN_QTY, ""))
+                        done = True
+                        break
+                if done:
+                    break
+            if done:
+                break
+        for c in dead:
+            contra.remove(c)
+
+
+def _prio(o: Order) -> int:
+    return o.prio_seq
+
+
+def _self_match(a: Order, b: Order) -> bool:
+    """SMP: either side's session has it on and they share participant / affiliate group."""
+    if a.smp and (a.aff == b.aff if a.smp_aff else a.pid == b.pid):
+        return True
+    return b.smp and (a.aff == b.aff if b.smp_aff else a.pid == b.pid)
+
+
+def _avg(o: Order) -> int:
+    """Average fill price rounded half-up to the Price unit."""
+    return (2 * o.notional + o.cum) // (2 * o.cum) if o.cum else 0

@@ -1,0 +1,353 @@
+"""Enums, configuration, commands and events of the matching core (all immutable)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum, IntEnum
+
+from matcher.prices import Price
+
+
+class Side(IntEnum):
+    """FIX Side (54)."""
+
+    BUY = 1
+    SELL = 2
+    SELL_SHORT = 5
+    SELL_SHORT_EXEMPT = 6
+
+
+class OrdType(Enum):
+    """FIX OrdType (40)."""
+
+    MARKET = "1"
+    LIMIT = "2"
+    PEGGED = "P"
+    MARKET_ON_CLOSE = "5"
+
+
+class Peg(Enum):
+    """Peg instruction from ExecInst (18): M mid-price, R primary, P market."""
+
+    NONE = ""
+    MIDPOINT = "M"
+    PRIMARY = "R"
+    MARKET = "P"
+
+
+class TimeInForce(Enum):
+    """FIX TimeInForce (59)."""
+
+    DAY = "0"
+    IOC = "3"
+
+
+class MinQtyInstruction(Enum):
+    """Dialect tag 7012: what happens when leaves fall below MinQty."""
+
+    AON = "A"
+    CANCEL = "C"
+
+
+class Capacity(Enum):
+    """Rule80A (47)."""
+
+    AGENCY = "A"
+    PRINCIPAL = "P"
+    RISKLESS = "R"
+
+
+class OrderClass(Enum):
+    """Dialect tag 7001; first key of the priority (firm before conditional)."""
+
+    FIRM = "F"
+    CONDITIONAL = "C"
+
+
+class Liquidity(IntEnum):
+    """LastLiquidityInd (851)."""
+
+    ADDED = 1
+    REMOVED = 2
+
+
+class RejectReason(IntEnum):
+    """OrdRejReason (103)."""
+
+    BROKER_OPTION = 0
+    UNKNOWN_SYMBOL = 1
+    EXCHANGE_CLOSED = 2
+    ORDER_EXCEEDS_LIMIT = 3
+    TOO_LATE = 4
+    UNKNOWN_ORDER = 5
+    DUPLICATE_ORDER = 6
+    OTHER = 99
+
+
+class CxlRejReason(IntEnum):
+    """CxlRejReason (102); 6 is the FIX 4.4 value, used for a reused ClOrdID."""
+
+    TOO_LATE = 0
+    UNKNOWN_ORDER = 1
+    BROKER_OPTION = 2
+    ALREADY_PENDING = 3
+    DUPLICATE_CL_ORD_ID = 6
+    OTHER = 99
+
+
+class CancelReason(Enum):
+    """Why an order (or its leaves) was cancelled by the engine."""
+
+    USER = "user"
+    IOC = "IOC"
+    MIN_QTY = "MinQty leaves"
+    SESSION = "session"  # CancelAll, e.g. cancel_on_disconnect
+
+
+# ---------------------------------------------------------------- configuration
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    """A [[participants]] entry. broker_group / affiliate_group default to the id."""
+
+    id: str
+    broker_dealer: bool = False
+    broker_group: str | None = None
+    affiliate_group: str | None = None
+    operator: bool = False
+    operator_affiliate: bool = False
+    taker_level: int = 5
+    moc_opt_in: bool = False
+
+    @property
+    def broker_group_id(self) -> str:
+        """The broker group, defaulting to the participant itself."""
+        return self.broker_group or self.id
+
+    @property
+    def affiliate_group_id(self) -> str:
+        """The corporate family for affiliate-scope SMP, defaulting to the participant."""
+        return self.affiliate_group or self.id
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolConfig:
+    """A [[symbols]] entry; max_spread None means no spread limit."""
+
+    symbol: str
+    max_spread: Price | None = None
+    restricted: bool = False
+    adr_ftt: bool = False
+    ptp: bool = False
+    cns_eligible: bool = True
+
+
+# ---------------------------------------------------------------- commands
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrder:
+    """NewOrderSingle (D) with the order-entry session's defaults already attached."""
+
+    session: str
+    participant: str
+    cl_ord_id: str
+    symbol: str
+    side: Side
+    qty: int
+    ord_type: OrdType = OrdType.LIMIT
+    limit: Price | None = None
+    peg: Peg = Peg.NONE
+    tif: TimeInForce = TimeInForce.DAY
+    min_qty: int | None = None
+    min_qty_instruction: MinQtyInstruction = MinQtyInstruction.AON
+    post_only: bool = False
+    capacity: Capacity | None = None
+    locate_reqd: bool | None = None
+    locate_broker: str | None = None
+    order_class: OrderClass = OrderClass.FIRM
+    conditional_ref: str | None = None
+    conditional_interaction: bool = False
+    dncp: bool | None = None
+    inclusion_level: int | None = None
+    # session defaults
+    session_dncp: bool = False
+    smp: bool = True
+    smp_scope: str = "participant"
+    default_inclusion_level: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    """OrderCancelRequest (F); symbol/side, when given, must match the order."""
+
+    session: str
+    cl_ord_id: str
+    orig_cl_ord_id: str
+    symbol: str | None = None
+    side: Side | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Replace:
+    """OrderCancelReplaceRequest (G): the complete new state of the order.
+
+    Symbol, buy/sell direction, time in force, capacity and DNCP cannot change; sell and sell
+    short may be swapped.
+    """
+
+    session: str
+    cl_ord_id: str
+    orig_cl_ord_id: str
+    qty: int
+    ord_type: OrdType
+    side: Side
+    limit: Price | None = None
+    peg: Peg = Peg.NONE
+    min_qty: int | None = None
+    min_qty_instruction: MinQtyInstruction = MinQtyInstruction.AON
+    post_only: bool = False
+    inclusion_level: int | None = None
+    locate_reqd: bool | None = None
+    locate_broker: str | None = None
+    symbol: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelAll:
+    """Cancel every open order of a session (e.g. cancel_on_disconnect)."""
+
+    session: str
+    reason: str = "session cancel"
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteUpdate:
+    """A new NBBO for one symbol; a None side means that side of the NBBO is missing."""
+
+    symbol: str
+    bid: Price | None
+    bid_size: int
+    ask: Price | None
+    ask_size: int
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityStatus:
+    """Halt / LULD / short-sale-restriction state; None leaves a field unchanged."""
+
+    symbol: str
+    halted: bool | None = None
+    luld_state: int | None = None
+    ssr: bool | None = None
+
+
+Command = NewOrder | Cancel | Replace | CancelAll | QuoteUpdate | SecurityStatus
+
+
+# ---------------------------------------------------------------- events
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEvent:
+    """Fields common to every per-order event (what an ExecutionReport needs).
+
+    ``avg_px`` is the volume-weighted average fill price rounded half-up to the Price unit
+    (1e-6); ``notional`` is the exact sum of qty x price (in Price units x shares).
+    """
+
+    ts: int
+    exec_id: int
+    order_id: int
+    session: str
+    cl_ord_id: str
+    participant: str
+    symbol: str
+    side: Side
+    order_qty: int
+    cum_qty: int
+    leaves_qty: int
+    avg_px: Price
+    notional: int
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted(OrderEvent):
+    """The order is live (ExecType 0)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected(OrderEvent):
+    """The order was refused (ExecType 8); order_id is 0, reason maps to OrdRejReason."""
+
+    reason: RejectReason = RejectReason.OTHER
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Filled(OrderEvent):
+    """One side of a match (ExecType 1 or 2). A match gives two Filled events, the resting
+    side's first, sharing ``match_id``."""
+
+    last_qty: int = 0
+    last_px: Price = 0
+    liquidity: Liquidity = Liquidity.ADDED
+    contra_order_id: int = 0
+    match_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Cancelled(OrderEvent):
+    """The order's leaves were cancelled (ExecType 4); orig_cl_ord_id set for user cancels."""
+
+    orig_cl_ord_id: str | None = None
+    reason: CancelReason = CancelReason.USER
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Replaced(OrderEvent):
+    """The order was replaced (ExecType 5); cl_ord_id is the new one."""
+
+    orig_cl_ord_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRejected:
+    """OrderCancelReject (9); order_id 0 when the order is unknown."""
+
+    ts: int
+    session: str
+    cl_ord_id: str
+    orig_cl_ord_id: str
+    order_id: int
+    is_replace: bool
+    reason: CxlRejReason
+    text: str
+    cum_qty: int = 0
+    leaves_qty: int = 0
+
+
+Event = Accepted | Rejected | Filled | Cancelled | Replaced | CancelRejected
+
+
+@dataclass(frozen=True, slots=True)
+class OrderInfo:
+    """Read-only snapshot of an order for the gateway."""
+
+    order_id: int
+    session: str
+    cl_ord_id: str
+    participant: str
+    symbol: str
+    side: Side
+    ord_type: OrdType
+    peg: Peg
+    limit: Price | None
+    tif: TimeInForce
+    order_qty: int
+    cum_qty: int
+    leaves_qty: int
+    avg_px: Price
+    open: bool
