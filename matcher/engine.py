@@ -154,6 +154,11 @@ class Engine:
 
     # ------------------------------------------------------------ read access
 
+    @property
+    def journal(self) -> Journal | None:
+        """The journal commands are appended to (the gateway syncs it once per loop turn)."""
+        return self._journal
+
     def order(self, session: str, cl_ord_id: str) -> OrderInfo | None:
         """Snapshot of the order known by this ClOrdID (any id of its replace chain)."""
         o = self._by_clid.get((session, cl_ord_id))
