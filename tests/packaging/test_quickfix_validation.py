@@ -1,0 +1,77 @@
+"""A stock QuickFIX validates our dialect with config/FIX42-ATS.xml (skipped without quickfix).
+
+The `quickfix` package builds from source (no wheels); install it by hand to run this module.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+quickfix: Any = pytest.importorskip("quickfix")
+
+DICT_PATH = Path(__file__).parents[2] / "config" / "FIX42-ATS.xml"
+HEADER = [(35, ""), (49, "ATS"), (56, "ACME1"), (34, "7"), (52, "20261120-14:30:00.123")]
+
+
+def _raw(msgtype: str, body: list[tuple[int, str]]) -> str:
+    """Frame a FIX 4.2 message: BodyLength and CheckSum computed as the standard says."""
+    fields = [(tag, msgtype if tag == 35 else value) for tag, value in HEADER] + body
+    payload = "".join(f"{tag}={value}\x01" for tag, value in fields)
+    head = f"8=FIX.4.2\x019={len(payload)}\x01"
+    checksum = sum((head + payload).encode("ascii")) % 256
+    return f"{head}{payload}10={checksum:03d}\x01"
+
+
+@pytest.fixture(scope="module")
+def dictionary() -> Any:
+    return quickfix.DataDictionary(str(DICT_PATH))
+
+
+def _validate(dictionary: Any, msgtype: str, body: list[tuple[int, str]]) -> None:
+    message = quickfix.Message(_raw(msgtype, body), dictionary, True)
+    dictionary.validate(message)
+
+
+NEW_ORDER = [(11, "C1"), (21, "1"), (55, "AAPL"), (54, "5"), (60, "20261120-14:30:00.100"),
+             (38, "100"), (40, "P"), (18, "M"), (110, "100"), (47, "A"), (114, "N"),
+             (7001, "F"), (7010, "Y"), (7011, "3"), (7012, "C"), (7013, "Y"), (5700, "GSCO")]
+
+VALID = {
+    "D": NEW_ORDER,
+    "F": [(41, "C1"), (11, "C2"), (55, "AAPL"), (54, "1"), (60, "20261120-14:30:01.000"),
+          (7001, "C"), (7002, "C0")],
+    "G": [(41, "C1"), (11, "C3"), (21, "1"), (55, "AAPL"), (54, "6"), (38, "50"), (40, "2"),
+          (44, "190.01"), (60, "20261120-14:30:02.000"), (7011, "5"), (7012, "A")],
+    "8": [(37, "O1"), (11, "C1"), (17, "E1"), (20, "0"), (150, "2"), (39, "2"), (55, "AAPL"),
+          (54, "1"), (38, "100"), (32, "100"), (31, "190.005"), (151, "0"), (14, "100"),
+          (6, "190.005"), (60, "20261120-14:30:00.124"), (851, "2"), (7001, "F")],
+    "f": [(55, "PENNY"), (326, "17"), (7101, "1"), (7102, "Y")],
+    # 99 (Other) is the dialect's addition to CxlRejReason and OrdRejReason.
+    "9": [(37, "NONE"), (11, "C4"), (41, "C9"), (39, "8"), (434, "1"), (102, "99"),
+          (58, "unknown order")],
+}
+
+
+@pytest.mark.parametrize("msgtype", sorted(VALID))
+def test_dialect_messages_validate(dictionary: Any, msgtype: str) -> None:
+    _validate(dictionary, msgtype, VALID[msgtype])
+
+
+@pytest.mark.parametrize(
+    ("msgtype", "tag", "bad"),
+    [("D", 7011, "6"), ("D", 7001, "X"), ("D", 7012, "B"), ("8", 851, "3"), ("f", 7101, "9")],
+)
+def test_out_of_range_dialect_values_are_refused(
+    dictionary: Any, msgtype: str, tag: int, bad: str
+) -> None:
+    body = [(t, bad if t == tag else v) for t, v in VALID[msgtype]]
+    with pytest.raises(quickfix.IncorrectTagValue):
+        _validate(dictionary, msgtype, body)
+
+
+def test_dialect_tag_on_a_message_without_it_is_refused(dictionary: Any) -> None:
+    with pytest.raises(quickfix.TagNotDefinedForMessage):
+        _validate(dictionary, "f", [*VALID["f"], (7001, "F")])
