@@ -101,7 +101,9 @@ class GatewayProcess:
 def start_gateway(directory: Path, config: str = BASE_CONFIG, timeout: float = 20.0) -> GatewayProcess:
     cfg = directory / "venue.toml"
     cfg.write_text(config)
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    repo = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ, PYTHONUNBUFFERED="1",
+               PYTHONPATH=os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])))
     proc = subprocess.Popen(
         [sys.executable, "-m", "gateway", "--config", str(cfg), "--log-level", "info"],
         stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env, cwd=directory,

@@ -1,0 +1,288 @@
+"""`ats-client`: a FIX order-entry and drop-copy client for people and scripts.
+
+Commands, one a line (from --script FILE, the command line after --, or typed at the prompt):
+
+    new SIDE SYMBOL QTY [limit=PX] [peg=mid|primary|market] [tif=day|ioc] [minqty=N]
+        [minqty_action=aon|cancel] [post] [capacity=agency|principal|riskless] [dncp=y|n]
+        [inclusion=1..5] [locate=y|n] [locate_broker=ID] [id=CLORDID]
+    cancel CLORDID [id=NEWID]
+    replace CLORDID [qty=N] [limit=PX] [peg=...] [id=NEWID]
+    wait SECONDS
+
+SIDE is buy, sell, short (sell short) or exempt (sell short exempt). Execution reports are
+printed one a line. `--watch` logs on to a drop-copy session and prints everything it receives,
+including what it missed while away (the gateway resends the gap).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import shlex
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gateway.config import ConfigError, SessionConfig, load_config
+from gateway.fix import Message, format_utc
+from gateway.initiator import Initiator, InitiatorError, find_session
+
+SIDES = {"buy": "1", "sell": "2", "short": "5", "exempt": "6"}
+SIDE_NAMES = {"1": "BUY", "2": "SELL", "5": "SHORT", "6": "SHORT-EXEMPT"}
+EXEC_TYPES = {"0": "NEW", "1": "PARTIAL", "2": "FILL", "4": "CANCELED", "5": "REPLACED",
+              "8": "REJECTED"}
+PEGS = {"mid": "M", "primary": "R", "market": "P"}
+TIFS = {"day": "0", "ioc": "3"}
+CAPACITIES = {"agency": "A", "principal": "P", "riskless": "R"}
+
+
+class CommandError(Exception):
+    """A script line that cannot be sent (the message says which and why)."""
+
+
+@dataclass
+class OrderState:
+    """What the client remembers of its own orders, to fill in cancels and replaces."""
+
+    symbol: str
+    side: str
+    qty: str
+    fields: dict[int, str] = field(default_factory=dict)
+
+
+class Commands:
+    """Turns command lines into FIX bodies."""
+
+    def __init__(self, prefix: str) -> None:
+        self._ids = (f"{prefix}-{n}" for n in itertools.count(1))
+        self.orders: dict[str, OrderState] = {}
+
+    def next_id(self, opts: dict[str, str]) -> str:
+        return opts.pop("id", None) or next(self._ids)
+
+    def parse(self, line: str) -> tuple[str, bytes] | float | None:
+        """(msg_type, body) to send, a wait in seconds, or None for a blank/comment line."""
+        words = shlex.split(line, comments=True)
+        if not words:
+            return None
+        verb, args = words[0].lower(), words[1:]
+        positional = [a for a in args if "=" not in a and a != "post"]
+        opts = dict(a.split("=", 1) for a in args if "=" in a)
+        flags = {a for a in args if a == "post"}
+        if verb == "new":
+            return "D", self._new(positional, opts, flags)
+        if verb == "cancel":
+            return "F", self._cancel(positional, opts)
+        if verb == "replace":
+            return "G", self._replace(positional, opts, flags)
+        if verb == "wait":
+            try:
+                return float(positional[0])
+            except (IndexError, ValueError):
+                raise CommandError("wait needs a number of seconds") from None
+        raise CommandError(f"unknown command {verb!r} (new, cancel, replace, wait)")
+
+    def _terms(self, opts: dict[str, str], flags: set[str]) -> dict[int, str]:
+        f: dict[int, str] = {}
+        peg = opts.pop("peg", None)
+        limit = opts.pop("limit", None)
+        if peg is not None and peg not in PEGS:
+            raise CommandError(f"peg={peg}: use mid, primary or market")
+        if peg:
+            f[40] = "P"
+        elif limit:
+            f[40] = "2"
+        else:
+            f[40] = "1"
+        if limit:
+            f[44] = limit
+        inst = ([PEGS[peg]] if peg else []) + (["6"] if "post" in flags else [])
+        if inst:
+            f[18] = " ".join(inst)
+        for key, tag, table in (("tif", 59, TIFS), ("capacity", 47, CAPACITIES)):
+            if key in opts:
+                value = opts.pop(key)
+                if value not in table:
+                    raise CommandError(f"{key}={value}: use one of {', '.join(table)}")
+                f[tag] = table[value]
+        simple = {"minqty": 110, "inclusion": 7011, "locate_broker": 5700}
+        for key, tag in simple.items():
+            if key in opts:
+                f[tag] = opts.pop(key)
+        yes_no = {"dncp": 7010, "locate": 114}
+        for key, tag in yes_no.items():
+            if key in opts:
+                f[tag] = "Y" if opts.pop(key).lower() in ("y", "yes", "true") else "N"
+        if "minqty_action" in opts:
+            f[7012] = {"aon": "A", "cancel": "C"}.get(opts.pop("minqty_action"), "A")
+        return f
+
+    def _new(self, pos: list[str], opts: dict[str, str], flags: set[str]) -> bytes:
+        if len(pos) != 3 or pos[0].lower() not in SIDES:
+            raise CommandError("usage: new buy|sell|short|exempt SYMBOL QTY [options]")
+        side, symbol, qty = SIDES[pos[0].lower()], pos[1].upper(), pos[2]
+        cl = self.next_id(opts)
+        terms = self._terms(opts, flags)
+        if opts:
+            raise CommandError(f"unknown option(s): {', '.join(opts)}")
+        self.orders[cl] = OrderState(symbol, side, qty, terms)
+        fields = {11: cl, 21: "1", 55: symbol, 54: side, 38: qty, **terms, 60: _now()}
+        return _body(fields)
+
+    def _cancel(self, pos: list[str], opts: dict[str, str]) -> bytes:
+        if len(pos) != 1:
+            raise CommandError("usage: cancel CLORDID")
+        orig = pos[0]
+        known = self.orders.get(orig)
+        cl = self.next_id(opts)
+        fields = {41: orig, 11: cl, 55: known.symbol if known else "?",
+                  54: known.side if known else "1", 60: _now()}
+        if known:
+            fields[38] = known.qty
+        return _body(fields)
+
+    def _replace(self, pos: list[str], opts: dict[str, str], flags: set[str]) -> bytes:
+        if len(pos) != 1 or pos[0] not in self.orders:
+            raise CommandError("usage: replace CLORDID [qty=N] [limit=PX] [peg=...] (an order "
+                               "this client sent)")
+        orig = pos[0]
+        known = self.orders[orig]
+        cl = self.next_id(opts)
+        qty = opts.pop("qty", known.qty)
+        terms = dict(known.fields)
+        if {"limit", "peg"} & set(opts) or flags:
+            terms = self._terms(opts, flags)
+        if opts:
+            raise CommandError(f"unknown option(s): {', '.join(opts)}")
+        self.orders[cl] = OrderState(known.symbol, known.side, qty, terms)
+        fields = {41: orig, 11: cl, 21: "1", 55: known.symbol, 54: known.side, 38: qty,
+                  **terms, 60: _now()}
+        return _body(fields)
+
+
+def _now() -> str:
+    return format_utc(time.time_ns(), "ms")
+
+
+def _body(fields: dict[int, str]) -> bytes:
+    return b"".join(b"%d=%s\x01" % (tag, value.encode()) for tag, value in fields.items())
+
+
+def describe(msg: Message) -> str:
+    """One readable line for a message from the gateway."""
+    t = msg.msg_type
+    g = msg.get
+    if t == "8":
+        kind = EXEC_TYPES.get(g(150) or "", f"ExecType {g(150)}")
+        parts = [f"{kind:<9}", f"{g(11)}", f"{SIDE_NAMES.get(g(54) or '', g(54))} {g(55)}",
+                 f"qty={g(38)} cum={g(14)} leaves={g(151)} avg={g(6)}"]
+        if g(32):
+            liq = {"1": "added", "2": "removed"}.get(g(851) or "", "")
+            parts.append(f"last={g(32)}@{g(31)} {liq}".rstrip())
+        if g(115):
+            parts.insert(0, f"[{g(115)}]")
+        if g(58):
+            parts.append(f"text={g(58)!r}")
+        if msg.poss_dup:
+            parts.append("(resent)")
+        parts.append(f"order={g(37)} exec={g(17)} time={g(60)}")
+        return "  ".join(parts)
+    if t == "9":
+        return (f"CXL-REJ   {g(11)} orig={g(41)} reason={g(102)} text={g(58)!r}")
+    if t in ("3", "j"):
+        return f"REJECT    35={t} ref={g(45)} {g(372) or ''} text={g(58)!r}"
+    return f"35={t} {msg.raw!r}"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ats-client", description=__doc__.split("\n\n")[0],
+                                epilog=__doc__.split("\n\n", 1)[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config", type=Path, required=True, help="the gateway's config TOML")
+    p.add_argument("--session", help="our SenderCompID: the session's target_comp_id")
+    p.add_argument("--host", help="gateway address (default: the config's)")
+    p.add_argument("--port", type=int, help="gateway port (default: the config's)")
+    p.add_argument("--script", type=Path, help="a file of commands")
+    p.add_argument("--watch", action="store_true", help="print what a drop-copy session receives")
+    p.add_argument("--state-dir", type=Path, default=Path(".ats-client"),
+                   help="sequence numbers and sent messages kept here (default .ats-client)")
+    p.add_argument("--reset", action="store_true", help="log on with ResetSeqNumFlag (141=Y)")
+    p.add_argument("--linger", type=float, default=2.0,
+                   help="seconds to wait for reports after the last command (default 2)")
+    p.add_argument("--duration", type=float, default=0.0,
+                   help="with --watch: stop after this many seconds (default: until Ctrl-C)")
+    p.add_argument("commands", nargs="*", help="commands, e.g. 'new buy AAPL 100 peg=mid'")
+    return p
+
+
+async def run(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config)
+    role = "drop_copy" if args.watch else "order_entry"
+    session_cfg: SessionConfig = find_session(cfg, args.session, role)
+    out = sys.stdout
+
+    def on_message(msg: Message) -> None:
+        print(describe(msg), file=out, flush=True)
+
+    initiator = Initiator(session_cfg, on_message, state_dir=args.state_dir, reset=args.reset)
+    await initiator.connect(args.host or cfg.gateway.host, args.port or cfg.gateway.port)
+    print(f"logged on as {session_cfg.target_comp_id} to {session_cfg.sender_comp_id}",
+          file=sys.stderr)
+    status = 0
+    if args.watch:
+        try:
+            if args.duration > 0:
+                await asyncio.wait_for(initiator.closed.wait(), args.duration)
+            else:
+                await initiator.closed.wait()
+        except TimeoutError:
+            pass
+    else:
+        status = await _send_commands(initiator, args, session_cfg.target_comp_id)
+        await asyncio.sleep(args.linger)
+    await initiator.logout("client done")
+    return status
+
+
+async def _send_commands(initiator: Initiator, args: argparse.Namespace, prefix: str) -> int:
+    commands = Commands(f"{prefix}-{time.strftime('%H%M%S')}")
+    if args.script is not None:
+        lines = args.script.read_text(encoding="utf-8").splitlines()
+    elif args.commands:
+        lines = list(args.commands)
+    else:
+        lines = [line for line in sys.stdin]
+    status = 0
+    for n, line in enumerate(lines, start=1):
+        try:
+            parsed = commands.parse(line)
+        except CommandError as exc:
+            print(f"line {n}: {exc}", file=sys.stderr)
+            status = 2
+            continue
+        if parsed is None:
+            continue
+        if isinstance(parsed, float):
+            await asyncio.sleep(parsed)
+            continue
+        msg_type, body = parsed
+        initiator.send(msg_type, body)
+        await asyncio.sleep(0.05)
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return asyncio.run(run(args))
+    except (ConfigError, InitiatorError, OSError) as exc:
+        print(f"ats-client: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
