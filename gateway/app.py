@@ -24,12 +24,16 @@ from gateway import orders, reports
 from gateway.config import Config, SessionConfig
 from gateway.fix import Message, format_utc
 from matcher import (
+    Cancel,
     CancelAll,
     CancelRejected,
+    Command,
+    CxlRejReason,
     Engine,
     Event,
     OrderEvent,
     Participant,
+    Replace,
     SymbolConfig,
     parse_price,
 )
@@ -50,9 +54,13 @@ class Sender(Protocol):
 def matcher_participants(cfg: Config) -> dict[str, Participant]:
     return {
         p.id: Participant(
-            id=p.id, broker_dealer=p.broker_dealer, broker_group=p.broker_group,
-            affiliate_group=p.affiliate_group, operator=p.operator,
-            operator_affiliate=p.operator_affiliate, taker_level=p.taker_level,
+            id=p.id,
+            broker_dealer=p.broker_dealer,
+            broker_group=p.broker_group,
+            affiliate_group=p.affiliate_group,
+            operator=p.operator,
+            operator_affiliate=p.operator_affiliate,
+            taker_level=p.taker_level,
             moc_opt_in=p.moc_opt_in,
         )
         for p in cfg.participants
@@ -62,8 +70,12 @@ def matcher_participants(cfg: Config) -> dict[str, Participant]:
 def matcher_symbols(cfg: Config) -> dict[str, SymbolConfig]:
     return {
         s.symbol: SymbolConfig(
-            symbol=s.symbol, max_spread=_spread(s.max_spread), restricted=s.restricted,
-            adr_ftt=s.adr_ftt, ptp=s.ptp, cns_eligible=s.cns_eligible,
+            symbol=s.symbol,
+            max_spread=_spread(s.max_spread),
+            restricted=s.restricted,
+            adr_ftt=s.adr_ftt,
+            ptp=s.ptp,
+            cns_eligible=s.cns_eligible,
         )
         for s in cfg.symbols
     }
@@ -76,8 +88,9 @@ def _spread(value: Decimal) -> int:
 class OrderApplication:
     """Routes order-entry, drop-copy and market-data traffic through one matching engine."""
 
-    def __init__(self, cfg: Config, sender: Sender, data_dir: Path,
-                 clock: Callable[[], int] = time.time_ns) -> None:
+    def __init__(
+        self, cfg: Config, sender: Sender, data_dir: Path, clock: Callable[[], int] = time.time_ns
+    ) -> None:
         self.cfg = cfg
         self.sender = sender
         self.clock = clock
@@ -86,14 +99,17 @@ class OrderApplication:
         self._drop_copies: dict[str, list[SessionConfig]] = {}
         for p in cfg.participants:
             self._drop_copies[p.id] = [
-                s for s in cfg.sessions
+                s
+                for s in cfg.sessions
                 if s.role == "drop_copy" and ("*" in s.participants or p.id in s.participants)
             ]
         journal_dir = data_dir / "journal"
         journal_dir.mkdir(parents=True, exist_ok=True)
         self._watermark_path = journal_dir / "delivered"
         self.engine, replayed = Engine.recover(
-            matcher_participants(cfg), matcher_symbols(cfg), clock,
+            matcher_participants(cfg),
+            matcher_symbols(cfg),
+            clock,
             str(journal_dir / "matcher.journal"),
         )
         for warning in self.engine.warnings:
@@ -120,19 +136,26 @@ class OrderApplication:
             for ev in pending:
                 self._route(ev, skip_stored=stored)
             log.info("recovered_reports", checked=len(pending))
-        for ev in replayed:
-            if isinstance(ev, OrderEvent):
-                self._last_exec_id = max(self._last_exec_id, ev.exec_id)
+        for event in replayed:
+            if isinstance(event, OrderEvent):
+                self._last_exec_id = max(self._last_exec_id, event.exec_id)
 
     def _stored_exec_ids(self, key: str, cache: dict[str, set[bytes]]) -> set[bytes]:
         if key not in cache:
-            cache[key] = {m.group(1) for raw in self.sender.stored_messages(key)
-                          for m in _EXEC_ID.finditer(raw)}
+            cache[key] = {
+                m.group(1)
+                for raw in self.sender.stored_messages(key)
+                for m in _EXEC_ID.finditer(raw)
+            }
         return cache[key]
 
     def _cancel_on_restart(self) -> None:
         for s in self.cfg.sessions:
-            if s.role == "order_entry" and s.cancel_on_disconnect and self.engine.open_orders(s.key):
+            if (
+                s.role == "order_entry"
+                and s.cancel_on_disconnect
+                and self.engine.open_orders(s.key)
+            ):
                 self._apply(CancelAll(s.key, "cancel_on_disconnect: gateway restarted"))
 
     # -- Application callbacks -----------------------------------------------------------------
@@ -208,24 +231,36 @@ class OrderApplication:
             return
         self._apply(command)
 
-    def _cancel_or_replace(self, key: str, msg: Message, command: object,
-                           is_replace: bool) -> None:
+    def _cancel_or_replace(
+        self,
+        key: str,
+        msg: Message,
+        command: Cancel | Replace | orders.OrderError,
+        is_replace: bool,
+    ) -> None:
         if isinstance(command, orders.OrderError):
             info = self.engine.order(key, msg.get(41) or "")
-            self._send_event(CancelRejected(
-                ts=self.clock(), session=key, cl_ord_id=msg.get(11) or "",
-                orig_cl_ord_id=msg.get(41) or "", order_id=info.order_id if info else 0,
-                is_replace=is_replace, reason=command.reason,  # type: ignore[arg-type]
-                text=command.text, cum_qty=info.cum_qty if info else 0,
-                leaves_qty=info.leaves_qty if info else 0,
-            ))
+            self._send_event(
+                CancelRejected(
+                    ts=self.clock(),
+                    session=key,
+                    cl_ord_id=msg.get(11) or "",
+                    orig_cl_ord_id=msg.get(41) or "",
+                    order_id=info.order_id if info else 0,
+                    is_replace=is_replace,
+                    reason=CxlRejReason(command.reason),
+                    text=command.text,
+                    cum_qty=info.cum_qty if info else 0,
+                    leaves_qty=info.leaves_qty if info else 0,
+                )
+            )
             return
         if msg.poss_dup and self.engine.order(key, msg.get(11) or "") is not None:
             return
-        self._apply(command)  # type: ignore[arg-type]
+        self._apply(command)
 
-    def _apply(self, command: object) -> None:
-        for ev in self.engine.apply(command):  # type: ignore[arg-type]
+    def _apply(self, command: Command) -> None:
+        for ev in self.engine.apply(command):
             self._send_event(ev)
 
     def _send_event(self, ev: Event) -> None:
@@ -248,37 +283,62 @@ class OrderApplication:
         for dc in self._drop_copies.get(ev.participant, ()):
             targets.append((dc, b"115=" + on_behalf + b"\x01"))
         for target, header in targets:
-            if skip_stored is not None and exec_id in self._stored_exec_ids(target.key,
-                                                                             skip_stored):
+            if skip_stored is not None and exec_id in self._stored_exec_ids(
+                target.key, skip_stored
+            ):
                 continue
-            self.sender.send(target.key, "8",
-                             reports.with_time(body, ev.ts, target.timestamp_precision), header)
+            self.sender.send(
+                target.key, "8", reports.with_time(body, ev.ts, target.timestamp_precision), header
+            )
 
-    def _reject_new(self, key: str, cfg: SessionConfig, msg: Message,
-                    err: orders.OrderError) -> None:
+    def _reject_new(
+        self, key: str, cfg: SessionConfig, msg: Message, err: orders.OrderError
+    ) -> None:
         """ExecutionReport reject for an order that never reached the matcher."""
         now = self.clock()
         self._reject_seq += 1
         qty = msg.get(38) or "0"
         side = msg.get(54) or "1"
-        body = b"".join([
-            b"37=NONE\x0111=", (msg.get(11) or "").encode(),
-            b"\x0117=R", str(now).encode(), b"-", str(self._reject_seq).encode(),
-            b"\x0120=0\x01150=8\x0139=8\x0155=", (msg.get(55) or "").encode(),
-            b"\x0154=", side.encode(),
-            b"\x0138=", (qty if qty.isdigit() else "0").encode(),
-            b"\x01151=0\x0114=0\x016=0\x01103=", str(err.reason).encode(),
-            b"\x0158=", err.text.encode(), b"\x0160=",
-            format_utc(now, cfg.timestamp_precision).encode(), b"\x01",
-        ])
+        body = b"".join(
+            [
+                b"37=NONE\x0111=",
+                (msg.get(11) or "").encode(),
+                b"\x0117=R",
+                str(now).encode(),
+                b"-",
+                str(self._reject_seq).encode(),
+                b"\x0120=0\x01150=8\x0139=8\x0155=",
+                (msg.get(55) or "").encode(),
+                b"\x0154=",
+                side.encode(),
+                b"\x0138=",
+                (qty if qty.isdigit() else "0").encode(),
+                b"\x01151=0\x0114=0\x016=0\x01103=",
+                str(err.reason).encode(),
+                b"\x0158=",
+                err.text.encode(),
+                b"\x0160=",
+                format_utc(now, cfg.timestamp_precision).encode(),
+                b"\x01",
+            ]
+        )
         self.sender.send(key, "8", body)
         log.info("order_rejected", session=key, cl_ord_id=msg.get(11), reason=err.text)
 
     def _business_reject(self, key: str, msg: Message, text: str, reason: bytes = b"0") -> None:
-        body = b"".join([
-            b"45=", str(msg.seq_num or 0).encode(), b"\x01372=", msg.msg_type.encode(),
-            b"\x01380=", reason, b"\x0158=", text.encode(), b"\x01",
-        ])
+        body = b"".join(
+            [
+                b"45=",
+                str(msg.seq_num or 0).encode(),
+                b"\x01372=",
+                msg.msg_type.encode(),
+                b"\x01380=",
+                reason,
+                b"\x0158=",
+                text.encode(),
+                b"\x01",
+            ]
+        )
         self.sender.send(key, "j", body)
         log.info("business_reject", session=key, msg_type=msg.msg_type, reason=text)
 

@@ -31,8 +31,14 @@ from gateway.initiator import Initiator, InitiatorError, find_session
 
 SIDES = {"buy": "1", "sell": "2", "short": "5", "exempt": "6"}
 SIDE_NAMES = {"1": "BUY", "2": "SELL", "5": "SHORT", "6": "SHORT-EXEMPT"}
-EXEC_TYPES = {"0": "NEW", "1": "PARTIAL", "2": "FILL", "4": "CANCELED", "5": "REPLACED",
-              "8": "REJECTED"}
+EXEC_TYPES = {
+    "0": "NEW",
+    "1": "PARTIAL",
+    "2": "FILL",
+    "4": "CANCELED",
+    "5": "REPLACED",
+    "8": "REJECTED",
+}
 PEGS = {"mid": "M", "primary": "R", "market": "P"}
 TIFS = {"day": "0", "ioc": "3"}
 CAPACITIES = {"agency": "A", "principal": "P", "riskless": "R"}
@@ -137,16 +143,22 @@ class Commands:
         orig = pos[0]
         known = self.orders.get(orig)
         cl = self.next_id(opts)
-        fields = {41: orig, 11: cl, 55: known.symbol if known else "?",
-                  54: known.side if known else "1", 60: _now()}
+        fields = {
+            41: orig,
+            11: cl,
+            55: known.symbol if known else "?",
+            54: known.side if known else "1",
+            60: _now(),
+        }
         if known:
             fields[38] = known.qty
         return _body(fields)
 
     def _replace(self, pos: list[str], opts: dict[str, str], flags: set[str]) -> bytes:
         if len(pos) != 1 or pos[0] not in self.orders:
-            raise CommandError("usage: replace CLORDID [qty=N] [limit=PX] [peg=...] (an order "
-                               "this client sent)")
+            raise CommandError(
+                "usage: replace CLORDID [qty=N] [limit=PX] [peg=...] (an order this client sent)"
+            )
         orig = pos[0]
         known = self.orders[orig]
         cl = self.next_id(opts)
@@ -157,8 +169,16 @@ class Commands:
         if opts:
             raise CommandError(f"unknown option(s): {', '.join(opts)}")
         self.orders[cl] = OrderState(known.symbol, known.side, qty, terms)
-        fields = {41: orig, 11: cl, 21: "1", 55: known.symbol, 54: known.side, 38: qty,
-                  **terms, 60: _now()}
+        fields = {
+            41: orig,
+            11: cl,
+            21: "1",
+            55: known.symbol,
+            54: known.side,
+            38: qty,
+            **terms,
+            60: _now(),
+        }
         return _body(fields)
 
 
@@ -176,8 +196,12 @@ def describe(msg: Message) -> str:
     g = msg.get
     if t == "8":
         kind = EXEC_TYPES.get(g(150) or "", f"ExecType {g(150)}")
-        parts = [f"{kind:<9}", f"{g(11)}", f"{SIDE_NAMES.get(g(54) or '', g(54))} {g(55)}",
-                 f"qty={g(38)} cum={g(14)} leaves={g(151)} avg={g(6)}"]
+        parts = [
+            f"{kind:<9}",
+            f"{g(11)}",
+            f"{SIDE_NAMES.get(g(54) or '', g(54))} {g(55)}",
+            f"qty={g(38)} cum={g(14)} leaves={g(151)} avg={g(6)}",
+        ]
         if g(32):
             liq = {"1": "added", "2": "removed"}.get(g(851) or "", "")
             parts.append(f"last={g(32)}@{g(31)} {liq}".rstrip())
@@ -190,29 +214,44 @@ def describe(msg: Message) -> str:
         parts.append(f"order={g(37)} exec={g(17)} time={g(60)}")
         return "  ".join(parts)
     if t == "9":
-        return (f"CXL-REJ   {g(11)} orig={g(41)} reason={g(102)} text={g(58)!r}")
+        return f"CXL-REJ   {g(11)} orig={g(41)} reason={g(102)} text={g(58)!r}"
     if t in ("3", "j"):
         return f"REJECT    35={t} ref={g(45)} {g(372) or ''} text={g(58)!r}"
     return f"35={t} {msg.raw!r}"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ats-client", description=__doc__.split("\n\n")[0],
-                                epilog=__doc__.split("\n\n", 1)[1],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="ats-client",
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--config", type=Path, required=True, help="the gateway's config TOML")
     p.add_argument("--session", help="our SenderCompID: the session's target_comp_id")
     p.add_argument("--host", help="gateway address (default: the config's)")
     p.add_argument("--port", type=int, help="gateway port (default: the config's)")
     p.add_argument("--script", type=Path, help="a file of commands")
     p.add_argument("--watch", action="store_true", help="print what a drop-copy session receives")
-    p.add_argument("--state-dir", type=Path, default=Path(".ats-client"),
-                   help="sequence numbers and sent messages kept here (default .ats-client)")
+    p.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(".ats-client"),
+        help="sequence numbers and sent messages kept here (default .ats-client)",
+    )
     p.add_argument("--reset", action="store_true", help="log on with ResetSeqNumFlag (141=Y)")
-    p.add_argument("--linger", type=float, default=2.0,
-                   help="seconds to wait for reports after the last command (default 2)")
-    p.add_argument("--duration", type=float, default=0.0,
-                   help="with --watch: stop after this many seconds (default: until Ctrl-C)")
+    p.add_argument(
+        "--linger",
+        type=float,
+        default=2.0,
+        help="seconds to wait for reports after the last command (default 2)",
+    )
+    p.add_argument(
+        "--duration",
+        type=float,
+        default=0.0,
+        help="with --watch: stop after this many seconds (default: until Ctrl-C)",
+    )
     p.add_argument("commands", nargs="*", help="commands, e.g. 'new buy AAPL 100 peg=mid'")
     return p
 
@@ -228,8 +267,10 @@ async def run(args: argparse.Namespace) -> int:
 
     initiator = Initiator(session_cfg, on_message, state_dir=args.state_dir, reset=args.reset)
     await initiator.connect(args.host or cfg.gateway.host, args.port or cfg.gateway.port)
-    print(f"logged on as {session_cfg.target_comp_id} to {session_cfg.sender_comp_id}",
-          file=sys.stderr)
+    print(
+        f"logged on as {session_cfg.target_comp_id} to {session_cfg.sender_comp_id}",
+        file=sys.stderr,
+    )
     status = 0
     if args.watch:
         try:

@@ -90,8 +90,9 @@ def _row(path: Path, n: int, rec: dict[str, str]) -> Row:
     symbol = (rec.get("symbol") or "").strip()
     if not symbol:
         raise bad("symbol is empty")
-    return Row(n, ts, symbol, prices["bid"], sizes["bid_size"], prices["ask"],
-               sizes["ask_size"], luld, ssr)
+    return Row(
+        n, ts, symbol, prices["bid"], sizes["bid_size"], prices["ask"], sizes["ask_size"], luld, ssr
+    )
 
 
 def snapshot_body(row: Row) -> bytes:
@@ -145,12 +146,18 @@ async def replay(initiator: Initiator, rows: list[Row], speed: float, loop: bool
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ats-feed", description=__doc__.splitlines()[0])
     p.add_argument("--config", type=Path, required=True, help="the gateway's config TOML")
-    p.add_argument("file", type=Path, help="NBBO CSV: ts,symbol,bid,bid_size,ask,ask_size[,luld,ssr]")
+    p.add_argument(
+        "file", type=Path, help="NBBO CSV: ts,symbol,bid,bid_size,ask,ask_size[,luld,ssr]"
+    )
     p.add_argument("--session", help="TargetCompID of the market_data session (default: the first)")
     p.add_argument("--host", help="gateway address (default: the config's)")
     p.add_argument("--port", type=int, help="gateway port (default: the config's)")
-    p.add_argument("--speed", type=float, default=1.0,
-                   help="replay speed against the CSV's timestamps; 0 sends at once (default 1)")
+    p.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        help="replay speed against the CSV's timestamps; 0 sends at once (default 1)",
+    )
     p.add_argument("--loop", action="store_true", help="replay the file again and again")
     return p
 

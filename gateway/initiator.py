@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from gateway.config import Config, SessionConfig
 from gateway.fix import (
+    Action,
     Deliver,
     Disconnect,
     FileStore,
@@ -84,11 +85,14 @@ class Initiator:
         now = time.time_ns()
         self.session.connected(now)
         self._handle(self.session.start_logon(now))
-        self._tasks = [asyncio.create_task(self._read_loop()),
-                       asyncio.create_task(self._tick_loop())]
+        self._tasks = [
+            asyncio.create_task(self._read_loop()),
+            asyncio.create_task(self._tick_loop()),
+        ]
         done, _ = await asyncio.wait(
             [asyncio.create_task(self.logged_on.wait()), asyncio.create_task(self.closed.wait())],
-            timeout=timeout, return_when=asyncio.FIRST_COMPLETED,
+            timeout=timeout,
+            return_when=asyncio.FIRST_COMPLETED,
         )
         if not self.logged_on.is_set():
             await self.close()
@@ -105,7 +109,7 @@ class Initiator:
         if isinstance(self.store, FileStore):
             self.store.flush()
 
-    def _handle(self, actions: list[object]) -> None:
+    def _handle(self, actions: Sequence[Action]) -> None:
         for action in actions:
             if isinstance(action, Send):
                 if self.writer is not None:

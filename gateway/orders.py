@@ -8,7 +8,9 @@ malformed number) were already answered by the session layer with a session-leve
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from gateway.config import SessionConfig
 from gateway.fix import Message
@@ -38,12 +40,21 @@ class OrderError:
 
 
 _SIDES = {"1": Side.BUY, "2": Side.SELL, "5": Side.SELL_SHORT, "6": Side.SELL_SHORT_EXEMPT}
-_ORD_TYPES = {"1": OrdType.MARKET, "2": OrdType.LIMIT, "P": OrdType.PEGGED,
-              "5": OrdType.MARKET_ON_CLOSE}
+_ORD_TYPES = {
+    "1": OrdType.MARKET,
+    "2": OrdType.LIMIT,
+    "P": OrdType.PEGGED,
+    "5": OrdType.MARKET_ON_CLOSE,
+}
 _TIFS = {"0": TimeInForce.DAY, "3": TimeInForce.IOC}
 _PEGS = {"M": Peg.MIDPOINT, "R": Peg.PRIMARY, "P": Peg.MARKET}
 _CAPACITIES = {"A": Capacity.AGENCY, "P": Capacity.PRINCIPAL, "R": Capacity.RISKLESS}
 _YES_NO = {"Y": True, "N": False}
+_MIN_QTY_INSTRUCTIONS = {"A": MinQtyInstruction.AON, "C": MinQtyInstruction.CANCEL}
+_ORDER_CLASSES = {"F": OrderClass.FIRM, "C": OrderClass.CONDITIONAL}
+
+
+T = TypeVar("T")
 
 
 class _Bad(Exception):
@@ -52,16 +63,17 @@ class _Bad(Exception):
         self.error = OrderError(text, reason)
 
 
-def _choice(msg: Message, tag: int, name: str, table: dict[str, object],
-            default: object = None) -> object:
+def _choice(msg: Message, tag: int, name: str, table: Mapping[str, T]) -> T | None:
     value = msg.get(tag)
     if value is None:
-        return default
+        return None
     try:
         return table[value]
     except KeyError:
         allowed = ", ".join(table)
-        raise _Bad(f"{name} ({tag}) value {value!r} is not supported; use one of {allowed}") from None
+        raise _Bad(
+            f"{name} ({tag}) value {value!r} is not supported; use one of {allowed}"
+        ) from None
 
 
 def _qty(msg: Message, tag: int, name: str, required: bool) -> int | None:
@@ -79,8 +91,10 @@ def _qty(msg: Message, tag: int, name: str, required: bool) -> int | None:
             if frac.strip("0") == "" and whole.isdigit():
                 qty = int(whole)
     if qty <= 0:
-        raise _Bad(f"{name} ({tag}) must be a positive whole number of shares, got {value!r}",
-                   3 if tag == 38 else 99)
+        raise _Bad(
+            f"{name} ({tag}) must be a positive whole number of shares, got {value!r}",
+            3 if tag == 38 else 99,
+        )
     return qty
 
 
@@ -110,16 +124,17 @@ def _exec_inst(msg: Message) -> tuple[Peg, bool]:
         elif item == "6":
             post_only = True
         else:
-            raise _Bad(f"ExecInst (18) instruction {item!r} is not supported; "
-                       "use M (mid-price peg), R (primary peg), P (market peg), 6 (post only)")
+            raise _Bad(
+                f"ExecInst (18) instruction {item!r} is not supported; "
+                "use M (mid-price peg), R (primary peg), P (market peg), 6 (post only)"
+            )
     return peg, post_only
 
 
 def _order_terms(msg: Message) -> tuple[OrdType, int | None, Peg, bool]:
-    ord_type = _choice(msg, 40, "OrdType", _ORD_TYPES)  # type: ignore[arg-type]
+    ord_type = _choice(msg, 40, "OrdType", _ORD_TYPES)
     if ord_type is None:
         raise _Bad("OrdType (40) is required")
-    assert isinstance(ord_type, OrdType)
     limit = _price(msg)
     peg, post_only = _exec_inst(msg)
     if ord_type is OrdType.LIMIT and limit is None:
@@ -146,37 +161,31 @@ def new_order(msg: Message, key: str, cfg: SessionConfig) -> NewOrder | OrderErr
     """NewOrderSingle (D) into NewOrder, the session's defaults attached."""
     try:
         ord_type, limit, peg, post_only = _order_terms(msg)
-        side = _choice(msg, 54, "Side", _SIDES)  # type: ignore[arg-type]
-        if side is None:
-            raise _Bad("Side (54) is required")
-        min_qty = _qty(msg, 110, "MinQty", False)
+        side = _side(msg)
+        qty = _qty(msg, 38, "OrderQty", True)
+        assert qty is not None
         return NewOrder(
             session=key,
             participant=cfg.participant,
             cl_ord_id=msg.get(11) or "",
             symbol=msg.get(55) or "",
-            side=side,  # type: ignore[arg-type]
-            qty=_qty(msg, 38, "OrderQty", True),  # type: ignore[arg-type]
+            side=side,
+            qty=qty,
             ord_type=ord_type,
             limit=limit,
             peg=peg,
-            tif=_choice(msg, 59, "TimeInForce", _TIFS, TimeInForce.DAY),  # type: ignore[arg-type]
-            min_qty=min_qty,
-            min_qty_instruction=_choice(  # type: ignore[arg-type]
-                msg, 7012, "MinQtyInstruction", {"A": MinQtyInstruction.AON,
-                                                  "C": MinQtyInstruction.CANCEL},
-                MinQtyInstruction.AON),
+            tif=_choice(msg, 59, "TimeInForce", _TIFS) or TimeInForce.DAY,
+            min_qty=_qty(msg, 110, "MinQty", False),
+            min_qty_instruction=_choice(msg, 7012, "MinQtyInstruction", _MIN_QTY_INSTRUCTIONS)
+            or MinQtyInstruction.AON,
             post_only=post_only,
-            capacity=_choice(msg, 47, "Rule80A", _CAPACITIES),  # type: ignore[arg-type]
-            locate_reqd=_choice(msg, 114, "LocateReqd", _YES_NO),  # type: ignore[arg-type]
+            capacity=_choice(msg, 47, "Rule80A", _CAPACITIES),
+            locate_reqd=_choice(msg, 114, "LocateReqd", _YES_NO),
             locate_broker=msg.get(5700) or None,
-            order_class=_choice(  # type: ignore[arg-type]
-                msg, 7001, "OrderClass", {"F": OrderClass.FIRM, "C": OrderClass.CONDITIONAL},
-                OrderClass.FIRM),
+            order_class=_choice(msg, 7001, "OrderClass", _ORDER_CLASSES) or OrderClass.FIRM,
             conditional_ref=msg.get(7002),
-            conditional_interaction=bool(
-                _choice(msg, 7013, "ConditionalInteraction", _YES_NO, False)),
-            dncp=_choice(msg, 7010, "DoNotCrossPrincipal", _YES_NO),  # type: ignore[arg-type]
+            conditional_interaction=bool(_choice(msg, 7013, "ConditionalInteraction", _YES_NO)),
+            dncp=_choice(msg, 7010, "DoNotCrossPrincipal", _YES_NO),
             inclusion_level=_inclusion(msg),
             session_dncp=cfg.dncp,
             smp=cfg.self_match_prevention,
@@ -187,13 +196,23 @@ def new_order(msg: Message, key: str, cfg: SessionConfig) -> NewOrder | OrderErr
         return bad.error
 
 
+def _side(msg: Message) -> Side:
+    side = _choice(msg, 54, "Side", _SIDES)
+    if side is None:
+        raise _Bad("Side (54) is required")
+    return side
+
+
 def cancel(msg: Message, key: str) -> Cancel | OrderError:
     """OrderCancelRequest (F) into Cancel."""
     try:
-        side = _choice(msg, 54, "Side", _SIDES)
-        return Cancel(session=key, cl_ord_id=msg.get(11) or "",
-                      orig_cl_ord_id=msg.get(41) or "", symbol=msg.get(55),
-                      side=side)  # type: ignore[arg-type]
+        return Cancel(
+            session=key,
+            cl_ord_id=msg.get(11) or "",
+            orig_cl_ord_id=msg.get(41) or "",
+            symbol=msg.get(55),
+            side=_choice(msg, 54, "Side", _SIDES),
+        )
     except _Bad as bad:
         return bad.error
 
@@ -202,26 +221,23 @@ def replace(msg: Message, key: str) -> Replace | OrderError:
     """OrderCancelReplaceRequest (G) into Replace: the complete new state of the order."""
     try:
         ord_type, limit, peg, post_only = _order_terms(msg)
-        side = _choice(msg, 54, "Side", _SIDES)
-        if side is None:
-            raise _Bad("Side (54) is required")
+        qty = _qty(msg, 38, "OrderQty", True)
+        assert qty is not None
         return Replace(
             session=key,
             cl_ord_id=msg.get(11) or "",
             orig_cl_ord_id=msg.get(41) or "",
-            qty=_qty(msg, 38, "OrderQty", True),  # type: ignore[arg-type]
+            qty=qty,
             ord_type=ord_type,
-            side=side,  # type: ignore[arg-type]
+            side=_side(msg),
             limit=limit,
             peg=peg,
             min_qty=_qty(msg, 110, "MinQty", False),
-            min_qty_instruction=_choice(  # type: ignore[arg-type]
-                msg, 7012, "MinQtyInstruction", {"A": MinQtyInstruction.AON,
-                                                  "C": MinQtyInstruction.CANCEL},
-                MinQtyInstruction.AON),
+            min_qty_instruction=_choice(msg, 7012, "MinQtyInstruction", _MIN_QTY_INSTRUCTIONS)
+            or MinQtyInstruction.AON,
             post_only=post_only,
             inclusion_level=_inclusion(msg),
-            locate_reqd=_choice(msg, 114, "LocateReqd", _YES_NO),  # type: ignore[arg-type]
+            locate_reqd=_choice(msg, 114, "LocateReqd", _YES_NO),
             locate_broker=msg.get(5700) or None,
             symbol=msg.get(55),
         )
@@ -254,8 +270,9 @@ def market_data(msg: Message) -> QuoteUpdate | OrderError:
                 raise _Bad(f"MDEntryType (269) {kind!r} is not supported; use 0 bid or 1 offer")
     except _Bad as bad:
         return bad.error
-    return QuoteUpdate(symbol=msg.get(55) or "", bid=bid, bid_size=bid_size, ask=ask,
-                       ask_size=ask_size)
+    return QuoteUpdate(
+        symbol=msg.get(55) or "", bid=bid, bid_size=bid_size, ask=ask, ask_size=ask_size
+    )
 
 
 def security_status(msg: Message) -> SecurityStatus | OrderError:
@@ -267,8 +284,10 @@ def security_status(msg: Message) -> SecurityStatus | OrderError:
     elif status == "17":
         halted = False
     elif status is not None:
-        return OrderError(f"SecurityTradingStatus (326) {status!r} is not supported; "
-                          "use 2 (halt) or 17 (ready to trade)")
+        return OrderError(
+            f"SecurityTradingStatus (326) {status!r} is not supported; "
+            "use 2 (halt) or 17 (ready to trade)"
+        )
     luld_text = msg.get(7101)
     if luld_text is not None and luld_text not in ("0", "1", "2"):
         return OrderError(f"LULDState (7101) {luld_text!r} must be 0, 1 or 2")

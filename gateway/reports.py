@@ -46,28 +46,42 @@ def exec_report_body(ev: OrderEvent) -> bytes:
         raise TypeError(f"no ExecutionReport for {type(ev).__name__}")
     order_id = str(ev.order_id).encode() if ev.order_id else b"NONE"
     parts = [
-        b"37=", order_id,
-        b"\x0111=", ev.cl_ord_id.encode(),
+        b"37=",
+        order_id,
+        b"\x0111=",
+        ev.cl_ord_id.encode(),
     ]
     orig = getattr(ev, "orig_cl_ord_id", None)
     if orig:
         parts += [b"\x0141=", orig.encode()]
     parts += [
-        b"\x0117=", str(ev.exec_id).encode(),
-        b"\x0120=0\x01150=", exec_type,
-        b"\x0139=", status,
-        b"\x0155=", ev.symbol.encode(),
-        b"\x0154=", str(int(ev.side)).encode(),
-        b"\x0138=", str(ev.order_qty).encode(),
-        b"\x01151=", str(ev.leaves_qty).encode(),
-        b"\x0114=", str(ev.cum_qty).encode(),
-        b"\x016=", format_price(ev.avg_px).encode(),
+        b"\x0117=",
+        str(ev.exec_id).encode(),
+        b"\x0120=0\x01150=",
+        exec_type,
+        b"\x0139=",
+        status,
+        b"\x0155=",
+        ev.symbol.encode(),
+        b"\x0154=",
+        str(int(ev.side)).encode(),
+        b"\x0138=",
+        str(ev.order_qty).encode(),
+        b"\x01151=",
+        str(ev.leaves_qty).encode(),
+        b"\x0114=",
+        str(ev.cum_qty).encode(),
+        b"\x016=",
+        format_price(ev.avg_px).encode(),
     ]
     if isinstance(ev, Filled):
         parts += [
-            b"\x0132=", str(ev.last_qty).encode(),
-            b"\x0131=", format_price(ev.last_px).encode(),
-            b"\x01851=", str(int(ev.liquidity)).encode(),
+            b"\x0132=",
+            str(ev.last_qty).encode(),
+            b"\x0131=",
+            format_price(ev.last_px).encode(),
+            b"\x01851=",
+            str(int(ev.liquidity)).encode(),
         ]
     elif isinstance(ev, Rejected):
         parts += [b"\x01103=", str(int(ev.reason)).encode(), b"\x0158=", _text(ev.text)]
@@ -83,16 +97,25 @@ def cancel_reject_body(ev: CancelRejected) -> bytes:
         status = b"8"
     else:
         status = _ord_status(ev.cum_qty, ev.leaves_qty, b"4")
-    return b"".join([
-        b"37=", str(ev.order_id).encode() if ev.order_id else b"NONE",
-        b"\x0111=", ev.cl_ord_id.encode(),
-        b"\x0141=", ev.orig_cl_ord_id.encode(),
-        b"\x0139=", status,
-        b"\x01434=", b"2" if ev.is_replace else b"1",
-        b"\x01102=", str(int(ev.reason)).encode(),
-        b"\x0158=", _text(ev.text),
-        _SOH,
-    ])
+    return b"".join(
+        [
+            b"37=",
+            str(ev.order_id).encode() if ev.order_id else b"NONE",
+            b"\x0111=",
+            ev.cl_ord_id.encode(),
+            b"\x0141=",
+            ev.orig_cl_ord_id.encode(),
+            b"\x0139=",
+            status,
+            b"\x01434=",
+            b"2" if ev.is_replace else b"1",
+            b"\x01102=",
+            str(int(ev.reason)).encode(),
+            b"\x0158=",
+            _text(ev.text),
+            _SOH,
+        ]
+    )
 
 
 def with_time(body: bytes, ts: int, precision: str) -> bytes:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, cast
@@ -21,6 +21,7 @@ import structlog
 
 from gateway.config import Config, SessionConfig
 from gateway.fix import (
+    Action,
     Deliver,
     Disconnect,
     FileStore,
@@ -48,6 +49,8 @@ ROLE_APP_TYPES: dict[str, frozenset[str]] = {
 #: a connection whose unsent output grows past this is dropped (its messages stay in the store)
 MAX_WRITE_BUFFER = 64 * 1024 * 1024
 TICK_SECONDS = 0.5
+#: a connection that has not sent a valid Logon within this many seconds is closed
+LOGON_TIMEOUT_NS = 10 * 1_000_000_000
 
 
 class Application(Protocol):
@@ -134,6 +137,7 @@ class Connection(asyncio.Protocol):
         self.peer = ""
         self.runtime: SessionRuntime | None = None
         self.closed = False
+        self.opened_ns = gateway.clock()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
@@ -170,15 +174,19 @@ class Connection(asyncio.Protocol):
         gw = self.gateway
         pair = identify_logon(raw)
         if pair is None:
-            return self.refuse("first message is not a valid Logon")
+            self.refuse("first message is not a valid Logon")
+            return None
         sender, target = pair
         rt = gw.runtime_for(sender, target)
         if rt is None:
-            return self.refuse(f"unknown CompID pair {sender}->{target}")
+            self.refuse(f"unknown CompID pair {sender}->{target}")
+            return None
         if not _ip_allowed(self.peer, rt.config.allowed_ips):
-            return self.refuse(f"address {self.peer} not in allowed_ips of {rt.key}")
+            self.refuse(f"address {self.peer} not in allowed_ips of {rt.key}")
+            return None
         if rt.conn is not None:
-            return self.refuse(f"session {rt.key} is already connected")
+            self.refuse(f"session {rt.key} is already connected")
+            return None
         self.runtime = rt
         rt.conn = self
         rt.session.connected(now)
@@ -188,7 +196,6 @@ class Connection(asyncio.Protocol):
         """Close without a word, as the session test cases expect of an unknown counterparty."""
         log.warning("connection_refused", peer=self.peer, reason=reason)
         self.close()
-        return None
 
     def close(self) -> None:
         if not self.closed and self.transport is not None:
@@ -290,11 +297,14 @@ class Gateway:
             for rt in list(self.runtimes.values()):
                 if rt.conn is not None:
                     self.handle_actions(rt, rt.session.tick(now), now)
+            for conn in list(self.connections):
+                if conn.runtime is None and now - conn.opened_ns > LOGON_TIMEOUT_NS:
+                    conn.refuse("no Logon within 10 seconds")
             self.schedule_flush()
 
     # -- actions from sessions -----------------------------------------------------------------
 
-    def handle_actions(self, rt: SessionRuntime, actions: list[object], now: int) -> None:
+    def handle_actions(self, rt: SessionRuntime, actions: Sequence[Action], now: int) -> None:
         for action in actions:
             if isinstance(action, Send):
                 self._queue(rt, action.data, now)

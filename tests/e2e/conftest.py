@@ -98,15 +98,24 @@ class GatewayProcess:
         return [e for e in self.log_lines if e.get("event") == name]
 
 
-def start_gateway(directory: Path, config: str = BASE_CONFIG, timeout: float = 20.0) -> GatewayProcess:
+def start_gateway(
+    directory: Path, config: str = BASE_CONFIG, timeout: float = 20.0
+) -> GatewayProcess:
     cfg = directory / "venue.toml"
     cfg.write_text(config)
     repo = str(Path(__file__).resolve().parents[2])
-    env = dict(os.environ, PYTHONUNBUFFERED="1",
-               PYTHONPATH=os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])))
+    env = dict(
+        os.environ,
+        PYTHONUNBUFFERED="1",
+        PYTHONPATH=os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])),
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "gateway", "--config", str(cfg), "--log-level", "info"],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env, cwd=directory,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+        env=env,
+        cwd=directory,
     )
     gp = GatewayProcess(proc, 0, directory, [])
     deadline = time.monotonic() + timeout

@@ -1,4 +1,4 @@
-"""A small FIX 4.2 test client over real TCP, built on simplefix (tests and tools, not the hot path)."""
+"""A small FIX 4.2 test client over real TCP, built on simplefix (tests and tools only)."""
 
 from __future__ import annotations
 
@@ -28,8 +28,13 @@ class FixClient:
     async def connect(self, port: int, host: str = "127.0.0.1") -> None:
         self.reader, self.writer = await asyncio.open_connection(host, port)
 
-    def build(self, msg_type: str, *fields: tuple[int, str], seq: int | None = None,
-              header: tuple[tuple[int, str], ...] = ()) -> bytes:
+    def build(
+        self,
+        msg_type: str,
+        *fields: tuple[int, str],
+        seq: int | None = None,
+        header: tuple[tuple[int, str], ...] = (),
+    ) -> bytes:
         msg = simplefix.FixMessage()
         msg.append_pair(8, "FIX.4.2", header=True)
         msg.append_pair(35, msg_type, header=True)
@@ -46,8 +51,13 @@ class FixClient:
             msg.append_pair(tag, value)
         return bytes(msg.encode())
 
-    async def send(self, msg_type: str, *fields: tuple[int, str], seq: int | None = None,
-                   header: tuple[tuple[int, str], ...] = ()) -> None:
+    async def send(
+        self,
+        msg_type: str,
+        *fields: tuple[int, str],
+        seq: int | None = None,
+        header: tuple[tuple[int, str], ...] = (),
+    ) -> None:
         await self.send_raw(self.build(msg_type, *fields, seq=seq, header=header))
 
     async def send_raw(self, data: bytes) -> None:
@@ -55,8 +65,9 @@ class FixClient:
         self.writer.write(data)
         await self.writer.drain()
 
-    async def logon(self, heartbeat: int = 30, reset: bool = False,
-                    extra: tuple[tuple[int, str], ...] = ()) -> simplefix.FixMessage:
+    async def logon(
+        self, heartbeat: int = 30, reset: bool = False, extra: tuple[tuple[int, str], ...] = ()
+    ) -> simplefix.FixMessage:
         fields: list[tuple[int, str]] = [(98, "0"), (108, str(heartbeat))]
         if reset:
             fields.append((141, "Y"))
@@ -75,7 +86,7 @@ class FixClient:
                 return msg
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0:
-                raise TimeoutError("no FIX message within %.1fs" % timeout)
+                raise TimeoutError(f"no FIX message within {timeout:.1f}s")
             data = await asyncio.wait_for(self.reader.read(65536), remaining)
             if not data:
                 return None

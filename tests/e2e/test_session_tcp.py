@@ -84,8 +84,16 @@ async def test_drop_copy_session_rejects_application_messages(gateway) -> None: 
     c = FixClient("DC1", "ATS")
     await c.connect(gp.port)
     await c.logon(reset=True)
-    await c.send("D", (11, "X1"), (21, "1"), (55, "AAPL"), (54, "1"), (38, "100"), (40, "1"),
-                 (60, "20260101-00:00:00"))
+    await c.send(
+        "D",
+        (11, "X1"),
+        (21, "1"),
+        (55, "AAPL"),
+        (54, "1"),
+        (38, "100"),
+        (40, "1"),
+        (60, "20260101-00:00:00"),
+    )
     rej = await c.expect("j")
     assert tag(rej, 372) == "D" and tag(rej, 380) == "3"
     await c.close()
