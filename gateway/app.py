@@ -265,7 +265,9 @@ class OrderApplication:
 
     def _send_event(self, ev: Event) -> None:
         if isinstance(ev, CancelRejected):
-            self.sender.send(ev.session, "9", reports.cancel_reject_body(ev))
+            info = self.engine.order(ev.session, ev.orig_cl_ord_id) if ev.order_id else None
+            body = reports.cancel_reject_body(ev, info.order_qty if info else None)
+            self.sender.send(ev.session, "9", body)
             return
         self._route(ev)
         if ev.exec_id > self._last_exec_id:

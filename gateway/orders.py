@@ -104,8 +104,10 @@ def _price(msg: Message, tag: int = 44) -> int | None:
         return None
     try:
         price = parse_price(value)
-    except ValueError:
-        raise _Bad(f"Price ({tag}) {value!r} is not a valid price") from None
+    except ValueError as exc:
+        if value.startswith("-"):
+            raise _Bad(f"Price ({tag}) must be positive, got {value!r}") from None
+        raise _Bad(f"Price ({tag}) {value!r} is not a valid price: {exc}") from None
     if price <= 0:
         raise _Bad(f"Price ({tag}) must be positive, got {value!r}")
     return price

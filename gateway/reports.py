@@ -91,31 +91,28 @@ def exec_report_body(ev: OrderEvent) -> bytes:
     return b"".join(parts)
 
 
-def cancel_reject_body(ev: CancelRejected) -> bytes:
-    """OrderCancelReject (9) for a cancel or replace that cannot be done."""
+def cancel_reject_body(ev: CancelRejected, order_qty: int | None = None) -> bytes:
+    """OrderCancelReject (9) for a cancel or replace that cannot be done.
+
+    OrdStatus (39) is the order's current status: 8 when the order is unknown, 0/1 while it is
+    open, 2 when it filled completely (cum = `order_qty`), else 4 (cancelled).
+    """
     if ev.order_id == 0:
         status = b"8"
+    elif ev.leaves_qty > 0:
+        status = b"1" if ev.cum_qty > 0 else b"0"
     else:
-        status = _ord_status(ev.cum_qty, ev.leaves_qty, b"4")
-    return b"".join(
-        [
-            b"37=",
-            str(ev.order_id).encode() if ev.order_id else b"NONE",
-            b"\x0111=",
-            ev.cl_ord_id.encode(),
-            b"\x0141=",
-            ev.orig_cl_ord_id.encode(),
-            b"\x0139=",
-            status,
-            b"\x01434=",
-            b"2" if ev.is_replace else b"1",
-            b"\x01102=",
-            str(int(ev.reason)).encode(),
-            b"\x0158=",
-            _text(ev.text),
-            _SOH,
-        ]
-    )
+        status = b"2" if order_qty is not None and ev.cum_qty >= order_qty > 0 else b"4"
+    return b"".join([
+        b"37=", str(ev.order_id).encode() if ev.order_id else b"NONE",
+        b"\x0111=", ev.cl_ord_id.encode(),
+        b"\x0141=", ev.orig_cl_ord_id.encode(),
+        b"\x0139=", status,
+        b"\x01434=", b"2" if ev.is_replace else b"1",
+        b"\x01102=", str(int(ev.reason)).encode(),
+        b"\x0158=", _text(ev.text),
+        _SOH,
+    ])
 
 
 def with_time(body: bytes, ts: int, precision: str) -> bytes:

@@ -1,0 +1,209 @@
+"""Matcher events into ExecutionReport / OrderCancelReject fields (SPEC section 3)."""
+
+from __future__ import annotations
+
+from gateway.fix import frame, parse
+from gateway.reports import cancel_reject_body, exec_report_body, with_time
+from matcher import (
+    Accepted,
+    Cancelled,
+    CancelReason,
+    CancelRejected,
+    CxlRejReason,
+    Filled,
+    Liquidity,
+    Rejected,
+    RejectReason,
+    Replaced,
+    Side,
+    parse_price,
+)
+
+TS = 1_763_769_600_123_456_789  # 2025-11-22 00:00:00.123456789 UTC
+COMMON = dict(
+    ts=TS,
+    exec_id=7,
+    order_id=3,
+    session="ATS-ACME1",
+    cl_ord_id="C1",
+    participant="ACME",
+    symbol="AAPL",
+    side=Side.SELL_SHORT,
+    order_qty=100,
+)
+
+
+def fields(body: bytes, precision: str = "ms") -> dict[int, str]:
+    raw = frame(b"35=8\x01" + with_time(body, TS, precision))
+    return dict(parse(raw).fields)
+
+
+def test_ack_carries_every_required_field() -> None:
+    f = fields(
+        exec_report_body(Accepted(**COMMON, cum_qty=0, leaves_qty=100, avg_px=0, notional=0))
+    )
+    for tag in (37, 11, 17, 20, 150, 39, 55, 54, 38, 151, 14, 6, 60):
+        assert tag in f, tag
+    assert (f[37], f[17], f[150], f[39], f[54], f[151], f[14], f[6]) == (
+        "3",
+        "7",
+        "0",
+        "0",
+        "5",
+        "100",
+        "0",
+        "0",
+    )
+    assert f[60] == "20251122-00:00:00.123"
+
+
+def test_fills_partial_and_full_with_liquidity() -> None:
+    px = parse_price("10.005")
+    part = fields(
+        exec_report_body(
+            Filled(
+                **COMMON,
+                cum_qty=40,
+                leaves_qty=60,
+                avg_px=px,
+                notional=40 * px,
+                last_qty=40,
+                last_px=px,
+                liquidity=Liquidity.ADDED,
+                contra_order_id=9,
+            )
+        )
+    )
+    assert (part[150], part[39], part[32], part[31], part[851], part[6]) == (
+        "1",
+        "1",
+        "40",
+        "10.005",
+        "1",
+        "10.005",
+    )
+    full = fields(
+        exec_report_body(
+            Filled(
+                **COMMON,
+                cum_qty=100,
+                leaves_qty=0,
+                avg_px=px,
+                notional=100 * px,
+                last_qty=60,
+                last_px=px,
+                liquidity=Liquidity.REMOVED,
+                contra_order_id=9,
+            )
+        )
+    )
+    assert (full[150], full[39], full[851]) == ("2", "2", "2")
+
+
+def test_reject_cancel_replace() -> None:
+    rej = fields(
+        exec_report_body(
+            Rejected(
+                **{**COMMON, "order_id": 0},
+                cum_qty=0,
+                leaves_qty=0,
+                avg_px=0,
+                notional=0,
+                reason=RejectReason.UNKNOWN_SYMBOL,
+                text="unknown symbol 'ZZZ'",
+            )
+        )
+    )
+    assert (rej[37], rej[150], rej[39], rej[103], rej[58]) == (
+        "NONE",
+        "8",
+        "8",
+        "1",
+        "unknown symbol 'ZZZ'",
+    )
+    cxl = fields(
+        exec_report_body(
+            Cancelled(
+                **COMMON,
+                cum_qty=40,
+                leaves_qty=0,
+                avg_px=0,
+                notional=0,
+                orig_cl_ord_id="C0",
+                reason=CancelReason.IOC,
+                text="IOC",
+            )
+        )
+    )
+    assert (cxl[150], cxl[39], cxl[41], cxl[58]) == ("4", "4", "C0", "IOC")
+    rep = fields(
+        exec_report_body(
+            Replaced(**COMMON, cum_qty=40, leaves_qty=20, avg_px=0, notional=0, orig_cl_ord_id="C0")
+        )
+    )
+    assert (rep[150], rep[39], rep[41]) == ("5", "1", "C0")
+
+
+def test_nanosecond_transact_time() -> None:
+    f = fields(
+        exec_report_body(Accepted(**COMMON, cum_qty=0, leaves_qty=100, avg_px=0, notional=0)), "ns"
+    )
+    assert f[60] == "20251122-00:00:00.123456789"
+
+
+def test_cancel_reject() -> None:
+    body = cancel_reject_body(
+        CancelRejected(
+            ts=TS,
+            session="S",
+            cl_ord_id="C2",
+            orig_cl_ord_id="C1",
+            order_id=0,
+            is_replace=True,
+            reason=CxlRejReason.UNKNOWN_ORDER,
+            text="unknown order C1",
+        )
+    )
+    f = dict(parse(frame(b"35=9\x01" + body)).fields)
+    assert (f[37], f[11], f[41], f[39], f[434], f[102], f[58]) == (
+        "NONE",
+        "C2",
+        "C1",
+        "8",
+        "2",
+        "1",
+        "unknown order C1",
+    )
+    filled = cancel_reject_body(
+        CancelRejected(
+            ts=TS,
+            session="S",
+            cl_ord_id="C2",
+            orig_cl_ord_id="C1",
+            order_id=4,
+            is_replace=False,
+            reason=CxlRejReason.TOO_LATE,
+            text="done",
+            cum_qty=100,
+            leaves_qty=0,
+        ),
+        order_qty=100,
+    )
+    f = dict(parse(frame(b"35=9\x01" + filled)).fields)
+    assert (f[37], f[39], f[434], f[102]) == ("4", "2", "1", "0")
+    cancelled = cancel_reject_body(
+        CancelRejected(
+            ts=TS,
+            session="S",
+            cl_ord_id="C2",
+            orig_cl_ord_id="C1",
+            order_id=4,
+            is_replace=False,
+            reason=CxlRejReason.TOO_LATE,
+            text="done",
+            cum_qty=40,
+            leaves_qty=0,
+        ),
+        order_qty=100,
+    )
+    assert dict(parse(frame(b"35=9\x01" + cancelled)).fields)[39] == "4"
