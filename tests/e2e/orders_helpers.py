@@ -183,6 +183,12 @@ class Peer:
         await self.fix.send("F", (41, orig), (11, clid), (55, sym), (54, side),
                             (60, utc_now()))
 
+    async def replace(self, clid: str, orig: str, side: str, qty: int, price: str,
+                      sym: str = "AAPL") -> None:
+        """OrderCancelReplaceRequest of a limit order."""
+        await self.fix.send("G", (41, orig), (11, clid), (21, "1"), (55, sym), (54, side),
+                            (38, str(qty)), (40, "2"), (44, price), (60, utc_now()))
+
     # -- market data -----------------------------------------------------------------------
 
     async def nbbo(self, bid: str, ask: str, sym: str = "AAPL", size: int = 500) -> None:
