@@ -183,6 +183,13 @@ class Peer:
         await self.fix.send("F", (41, orig), (11, clid), (55, sym), (54, side),
                             (60, utc_now()))
 
+    async def cancelled(self, clid: str, orig: str, side: str, sym: str = "AAPL") -> Msg:
+        """Cancel an open order; return its Cancelled report (150=4)."""
+        await self.cancel(clid, orig, side, sym)
+        report = await self.expect("8")
+        assert tag(report, 150) == "4" and tag(report, 41) == orig, _show(report)
+        return report
+
     async def replace(self, clid: str, orig: str, side: str, qty: int, price: str,
                       sym: str = "AAPL") -> None:
         """OrderCancelReplaceRequest of a limit order."""

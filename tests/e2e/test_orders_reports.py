@@ -39,8 +39,7 @@ async def test_every_report_carries_the_contract_tags_and_unique_exec_ids(gatewa
         await beta.send_order(clid, "2", 100, "10.05")
         await beta.drain()
     await acme.drain()
-    await acme.cancel("C1", "B1", "1")  # cancel of the remaining 100
-    assert tag(await acme.expect("8"), 150) == "4"
+    await acme.cancelled("C1", "B1", "1")  # cancel of the remaining 100
     await acme.rejected("R1", "1", 100, "10.001")
     await beta.rejected("R2", "1", 100, "10.001")
     await acme.drain()
