@@ -8,6 +8,7 @@ order or a quote caused on any session has been written by the time the barrier'
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import re
@@ -256,6 +257,19 @@ async def session(gp: GatewayProcess, sender: str) -> Peer:
     """A freshly reset, logged-on session."""
     peer, _ = await connect(gp, sender)
     return peer
+
+
+async def logged(gp: GatewayProcess, event: str, count: int, timeout: float = 5.0,
+                 **fields: object) -> None:
+    """Wait until the gateway has logged `event` (with these fields) `count` times."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        seen = [e for e in gp.events(event) if all(e.get(k) == v for k, v in fields.items())]
+        if len(seen) >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"the gateway did not log {event} {fields} {count} times")
 
 
 def exec_ids(reports: Iterable[Msg]) -> list[str]:
