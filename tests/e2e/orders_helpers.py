@@ -14,13 +14,14 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
-import simplefix
+from simplefix import FixMessage
 
 from tests.e2e.conftest import GatewayProcess
 from tests.e2e.fixclient import FixClient, tag, utc_now
 
-Msg = simplefix.FixMessage
+Msg: TypeAlias = FixMessage
 Fields = Iterable[tuple[int, str]]
 
 #: tags every ExecutionReport carries (SPEC 3) and the ones fills add
@@ -155,18 +156,19 @@ class Peer:
         await self.fix.send("D", *fields, header=header, seq=seq)
 
     async def ack(self, clid: str, side: str, qty: int | str, price: str | None = None,
-                  **kw: object) -> Msg:
+                  *, sym: str = "AAPL", ord_type: str | None = None, extra: Fields = ()) -> Msg:
         """Send an order and return its New report (150=0)."""
-        await self.send_order(clid, side, qty, price, **kw)  # type: ignore[arg-type]
+        await self.send_order(clid, side, qty, price, sym=sym, ord_type=ord_type, extra=extra)
         report = await self.expect("8")
         assert tag(report, 150) == "0", f"{clid} not accepted: {_show(report)}"
         assert tag(report, 11) == clid
         return report
 
     async def rejected(self, clid: str, side: str, qty: int | str, price: str | None = None,
-                       **kw: object) -> Msg:
+                       *, sym: str = "AAPL", ord_type: str | None = None,
+                       extra: Fields = ()) -> Msg:
         """Send an order that must be rejected; return its reject report (150=8 39=8)."""
-        await self.send_order(clid, side, qty, price, **kw)  # type: ignore[arg-type]
+        await self.send_order(clid, side, qty, price, sym=sym, ord_type=ord_type, extra=extra)
         report = await self.expect("8")
         assert (tag(report, 150), tag(report, 39)) == ("8", "8"), _show(report)
         assert tag(report, 11) == clid
@@ -221,7 +223,7 @@ class Peer:
         Gap fills are followed; each resent application message must carry PossDupFlag=Y.
         """
         await self.fix.send("2", (7, str(begin)), (16, "0"))
-        expected, out = begin, []
+        expected, out = begin, list[Msg]()
         for _ in range(10_000):
             if expected > through:
                 return out
@@ -242,13 +244,10 @@ class Peer:
 async def connect(gp: GatewayProcess, sender: str, *, reset: bool = True,
                   next_seq: int = 1) -> tuple[Peer, Msg]:
     """Log on as `sender` (to ATS); with reset=False the sequence continues at `next_seq`."""
-    client = FixClient(sender, "ATS", next_seq=next_seq)
+    client = FixClient(sender, "ATS", next_seq=1 if reset else next_seq)
     await client.connect(gp.port)
     peer = Peer(client)
-    fields = [(98, "0"), (108, "30")] + ([(141, "Y")] if reset else [])
-    if reset:
-        client.next_seq = 1
-    await client.send("A", *fields)
+    await client.send("A", (98, "0"), (108, "30"), *([(141, "Y")] if reset else []))
     logon = await peer.expect("A")
     return peer, logon
 

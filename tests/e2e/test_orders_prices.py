@@ -5,7 +5,7 @@ from __future__ import annotations
 from tests.e2e.fixclient import tag
 from tests.e2e.orders_helpers import session, two_party_venue
 
-PEG_MID = {"ord_type": "P", "extra": ((18, "M"),)}
+MID = ((18, "M"),)  # with OrdType P: a mid-price peg
 
 
 async def test_limit_buy_and_sell_straddling_the_mid_fill_at_the_mid(gateway) -> None:  # type: ignore[no-untyped-def]
@@ -37,7 +37,7 @@ async def test_mid_peg_fills_at_the_mid_and_follows_the_nbbo(gateway) -> None:  
     gp = gateway(two_party_venue())
     md, acme, beta = [await session(gp, s) for s in ("MD1", "ACME1", "BETA1")]
     await md.nbbo("10.00", "10.10")
-    await acme.ack("P1", "1", 100, **PEG_MID)
+    await acme.ack("P1", "1", 100, ord_type="P", extra=MID)
     await md.nbbo("10.20", "10.30")  # the peg moves with the NBBO: mid now 10.25
     await beta.ack("S1", "2", 100, "10.20")
     assert tag(await beta.fill("S1"), 31) == "10.25"
@@ -48,8 +48,8 @@ async def test_half_penny_mid_is_a_valid_price_above_one_dollar(gateway) -> None
     gp = gateway(two_party_venue())
     md, acme, beta = [await session(gp, s) for s in ("MD1", "ACME1", "BETA1")]
     await md.nbbo("10.00", "10.01")
-    await acme.ack("P1", "1", 100, **PEG_MID)
-    await beta.ack("P2", "2", 100, **PEG_MID)
+    await acme.ack("P1", "1", 100, ord_type="P", extra=MID)
+    await beta.ack("P2", "2", 100, ord_type="P", extra=MID)
     assert tag(await beta.fill("P2"), 31) == "10.005"
     assert tag(await acme.fill("P1"), 31) == "10.005"
 
@@ -59,8 +59,8 @@ async def test_fifth_decimal_rounds_down_for_a_resting_buy(gateway) -> None:  # 
     gp = gateway(two_party_venue())
     md, acme, beta = [await session(gp, s) for s in ("MD1", "ACME1", "BETA1")]
     await md.nbbo("0.5001", "0.5002")
-    await acme.ack("B1", "1", 100, **PEG_MID)
-    await beta.ack("S1", "2", 100, **PEG_MID)
+    await acme.ack("B1", "1", 100, ord_type="P", extra=MID)
+    await beta.ack("S1", "2", 100, ord_type="P", extra=MID)
     assert tag(await beta.fill("S1"), 31) == "0.5001"
     assert tag(await acme.fill("B1"), 31) == "0.5001"
 
@@ -69,7 +69,7 @@ async def test_fifth_decimal_rounds_up_for_a_resting_sell(gateway) -> None:  # t
     gp = gateway(two_party_venue())
     md, acme, beta = [await session(gp, s) for s in ("MD1", "ACME1", "BETA1")]
     await md.nbbo("0.5001", "0.5002")
-    await beta.ack("S1", "2", 100, **PEG_MID)
-    await acme.ack("B1", "1", 100, **PEG_MID)
+    await beta.ack("S1", "2", 100, ord_type="P", extra=MID)
+    await acme.ack("B1", "1", 100, ord_type="P", extra=MID)
     assert tag(await acme.fill("B1"), 31) == "0.5002"
     assert tag(await beta.fill("S1"), 31) == "0.5002"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.e2e.fixclient import tag
@@ -16,7 +18,7 @@ REJECT_VENUE = venue(
 
 # case: (session, Side, OrderQty, Price, other Peer.send_order keywords, OrdRejReason or None
 #        when FIX has no specific code, words the Text (58) must contain)
-CASES: dict[str, tuple[str, str, str, str | None, dict[str, object], str | None, str]] = {
+CASES: dict[str, tuple[str, str, str, str | None, dict[str, Any], str | None, str]] = {
     "unknown symbol": ("ACME1", "1", "100", "10.05", {"sym": "ZZZZ"}, "1",
                        "unknown symbol ZZZZ"),
     "restricted": ("ACME1", "1", "100", "10.05", {"sym": "RSTR"}, None, "restricted"),
