@@ -40,8 +40,9 @@ async def test_self_match_prevention_between_two_sessions_of_a_participant(gatew
 
 DNCP_VENUE = venue(
     participant("OPS", broker_dealer=True, operator=True), participant("BETA"),
+    participant("BANK", operator_affiliate=True),
     order_session("OPS1", "OPS"), order_session("BETA1", "BETA"),
-    order_session("BETAD", "BETA", dncp=True), symbol("AAPL"),
+    order_session("BETAD", "BETA", dncp=True), order_session("BANK1", "BANK"), symbol("AAPL"),
 )
 
 
@@ -66,6 +67,18 @@ async def test_dncp_on_the_order_decides_without_the_session_setting(gateway) ->
     await beta.ack("B-N", "1", 100, "10.05", extra=((7010, "N"),))
     assert tag(await beta.fill("B-N"), 32) == "100"
     assert tag(await ops.fill("S-P"), 32) == "100"
+
+
+async def test_dncp_blocks_operator_affiliate_principal_but_not_its_agency_orders(gateway) -> None:  # type: ignore[no-untyped-def]
+    gp = gateway(DNCP_VENUE)
+    md, bank, betad = [await session(gp, s) for s in ("MD1", "BANK1", "BETAD")]
+    await md.nbbo("10.00", "10.10")
+    await bank.ack("S-P", "2", 100, "10.05", extra=((47, "P"),))
+    await betad.ack("B1", "1", 100, "10.05")
+    await bank.quiet()
+    await bank.ack("S-A", "2", 100, "10.05", extra=((47, "A"),))
+    assert tag(await bank.fill("S-A"), 851) == "2"
+    assert tag(await betad.fill("B1"), 851) == "1"
 
 
 async def test_min_qty_needs_one_contra_big_enough(gateway) -> None:  # type: ignore[no-untyped-def]
