@@ -3,8 +3,12 @@ time priority a replace keeps or loses."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from tests.e2e.conftest import GatewayProcess
 from tests.e2e.fixclient import tag
 from tests.e2e.orders_helpers import (
+    Peer,
     order_session,
     participant,
     session,
@@ -57,7 +61,8 @@ async def test_rule_201_keeps_a_short_sale_above_the_nbb(gateway) -> None:  # ty
     assert tag(await acme.fill("B1"), 31) == "10"
 
 
-async def _two_sellers(gateway):  # type: ignore[no-untyped-def]
+async def _two_sellers(gateway: Callable[..., GatewayProcess]) -> tuple[Peer, Peer, Peer]:
+    """BETA then GAMMA rest a 200 sell at 10.05; ACME (session ACME1) is the buyer."""
     gp = gateway(venue(
         participant("ACME", broker_dealer=True), participant("BETA"), participant("GAMMA"),
         order_session("ACME1", "ACME"), order_session("BETA1", "BETA"),
