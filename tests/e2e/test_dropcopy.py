@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import pytest
 
 from tests.e2e.fixclient import tag
@@ -11,6 +13,7 @@ from tests.e2e.orders_helpers import (
     Msg,
     connect,
     drop_copy_session,
+    exec_ids,
     reports_of,
     session,
     two_party_venue,
@@ -56,6 +59,29 @@ async def test_drop_copy_gets_every_missed_report_on_reconnect(gateway) -> None:
             assert tag(copy, 115) == session_id and tag(copy, 43) == "Y"
             assert [tag(copy, t) for t in SAME] == [tag(original, t) for t in SAME]
             assert MS_TIME.match(tag(original, 60) or "") and NS_TIME.match(tag(copy, 60) or "")
+
+
+async def test_drop_copy_misses_nothing_across_a_kill_9(gateway) -> None:  # type: ignore[no-untyped-def]
+    gp = gateway(DC_VENUE)
+    md, acme, dc = [await session(gp, s) for s in ("MD1", "ACME1", "DC1")]
+    await dc.logout()
+    await md.nbbo("10.00", "10.10")
+    await acme.ack("B1", "1", 100, "10.05")
+    await acme.rejected("R1", "1", 100, "10.001")
+    gp.stop(signal.SIGKILL)
+
+    gp2 = gateway(DC_VENUE)
+    md2, beta = await session(gp2, "MD1"), await session(gp2, "BETA1")
+    acme2, _ = await connect(gp2, "ACME1", reset=False, next_seq=acme.fix.next_seq)
+    await md2.nbbo("10.00", "10.10")
+    await beta.send_order("S1", "2", 100, "10.05")
+    await beta.drain()
+    await acme2.drain()
+    dc2, logon = await connect(gp2, "DC1", reset=False, next_seq=dc.fix.next_seq)
+    copies = await dc2.resend(dc.last_in + 1, int(tag(logon, 34) or 0))
+    sent = acme.received + acme2.received + beta.received
+    assert sorted(exec_ids(copies)) == sorted(exec_ids(sent))
+    assert len(copies) == 5  # New, reject, and the fill on each side after the restart
 
 
 @pytest.mark.xfail(strict=True, reason=(
