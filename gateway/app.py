@@ -22,7 +22,7 @@ import structlog
 
 from gateway import orders, reports
 from gateway.config import Config, SessionConfig
-from gateway.fix import Message, format_utc
+from gateway.fix import Message
 from matcher import (
     Cancel,
     CancelAll,
@@ -274,15 +274,34 @@ class OrderApplication:
             self._last_exec_id = ev.exec_id
 
     def _route(self, ev: OrderEvent, skip_stored: dict[str, set[bytes]] | None = None) -> None:
-        """The report to the order's session and a copy to each drop copy covering it."""
-        body = reports.exec_report_body(ev)
-        exec_id = str(ev.exec_id).encode()
-        own = self.sessions.get(ev.session)
+        """A matcher event's report to its session and the drop copies covering it."""
+        self._deliver(
+            ev.session,
+            ev.participant,
+            reports.exec_report_body(ev),
+            ev.ts,
+            str(ev.exec_id).encode(),
+            skip_stored,
+        )
+
+    def _deliver(
+        self,
+        key: str,
+        participant: str,
+        body: bytes,
+        ts: int,
+        exec_id: bytes,
+        skip_stored: dict[str, set[bytes]] | None = None,
+    ) -> None:
+        """Send a report (without 60) to the order's session and a copy to each drop copy
+        covering its participant, 60 in each receiver's precision; on recovery skip_stored
+        leaves out receivers that already hold this ExecID."""
+        own = self.sessions.get(key)
         targets: list[tuple[SessionConfig, bytes]] = []
         if own is not None:
             targets.append((own, b""))
-        on_behalf = (own.target_comp_id if own else ev.session).encode()
-        for dc in self._drop_copies.get(ev.participant, ()):
+        on_behalf = (own.target_comp_id if own else key).encode()
+        for dc in self._drop_copies.get(participant, ()):
             targets.append((dc, b"115=" + on_behalf + b"\x01"))
         for target, header in targets:
             if skip_stored is not None and exec_id in self._stored_exec_ids(
@@ -290,7 +309,7 @@ class OrderApplication:
             ):
                 continue
             self.sender.send(
-                target.key, "8", reports.with_time(body, ev.ts, target.timestamp_precision), header
+                target.key, "8", reports.with_time(body, ts, target.timestamp_precision), header
             )
 
     def _reject_new(
@@ -299,32 +318,17 @@ class OrderApplication:
         """ExecutionReport reject for an order that never reached the matcher."""
         now = self.clock()
         self._reject_seq += 1
-        qty = msg.get(38) or "0"
-        side = msg.get(54) or "1"
-        body = b"".join(
-            [
-                b"37=NONE\x0111=",
-                (msg.get(11) or "").encode(),
-                b"\x0117=R",
-                str(now).encode(),
-                b"-",
-                str(self._reject_seq).encode(),
-                b"\x0120=0\x01150=8\x0139=8\x0155=",
-                (msg.get(55) or "").encode(),
-                b"\x0154=",
-                side.encode(),
-                b"\x0138=",
-                (qty if qty.isdigit() else "0").encode(),
-                b"\x01151=0\x0114=0\x016=0\x01103=",
-                str(err.reason).encode(),
-                b"\x0158=",
-                err.text.encode(),
-                b"\x0160=",
-                format_utc(now, cfg.timestamp_precision).encode(),
-                b"\x01",
-            ]
+        exec_id = b"R%d-%d" % (now, self._reject_seq)
+        body = reports.gateway_reject_body(
+            exec_id,
+            msg.get(11) or "",
+            msg.get(55) or "",
+            msg.get(54) or "",
+            msg.get(38) or "",
+            err.reason,
+            err.text,
         )
-        self.sender.send(key, "8", body)
+        self._deliver(key, cfg.participant, body, now, exec_id)
         log.info("order_rejected", session=key, cl_ord_id=msg.get(11), reason=err.text)
 
     def _business_reject(self, key: str, msg: Message, text: str, reason: bytes = b"0") -> None:

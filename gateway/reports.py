@@ -103,16 +103,54 @@ def cancel_reject_body(ev: CancelRejected, order_qty: int | None = None) -> byte
         status = b"1" if ev.cum_qty > 0 else b"0"
     else:
         status = b"2" if order_qty is not None and ev.cum_qty >= order_qty > 0 else b"4"
-    return b"".join([
-        b"37=", str(ev.order_id).encode() if ev.order_id else b"NONE",
-        b"\x0111=", ev.cl_ord_id.encode(),
-        b"\x0141=", ev.orig_cl_ord_id.encode(),
-        b"\x0139=", status,
-        b"\x01434=", b"2" if ev.is_replace else b"1",
-        b"\x01102=", str(int(ev.reason)).encode(),
-        b"\x0158=", _text(ev.text),
-        _SOH,
-    ])
+    return b"".join(
+        [
+            b"37=",
+            str(ev.order_id).encode() if ev.order_id else b"NONE",
+            b"\x0111=",
+            ev.cl_ord_id.encode(),
+            b"\x0141=",
+            ev.orig_cl_ord_id.encode(),
+            b"\x0139=",
+            status,
+            b"\x01434=",
+            b"2" if ev.is_replace else b"1",
+            b"\x01102=",
+            str(int(ev.reason)).encode(),
+            b"\x0158=",
+            _text(ev.text),
+            _SOH,
+        ]
+    )
+
+
+def gateway_reject_body(
+    exec_id: bytes, cl_ord_id: str, symbol: str, side: str, qty: str, reason: int, text: str
+) -> bytes:
+    """ExecutionReport reject (150=8) for an order the gateway could not translate.
+
+    Side and OrderQty are echoed when they are well-formed, else 54=1 / 38=0 keep the report
+    valid FIX; the Text says what was wrong.
+    """
+    return b"".join(
+        [
+            b"37=NONE\x0111=",
+            cl_ord_id.encode(),
+            b"\x0117=",
+            exec_id,
+            b"\x0120=0\x01150=8\x0139=8\x0155=",
+            symbol.encode(),
+            b"\x0154=",
+            (side if side in ("1", "2", "5", "6") else "1").encode(),
+            b"\x0138=",
+            (qty if qty.isdigit() else "0").encode(),
+            b"\x01151=0\x0114=0\x016=0\x01103=",
+            str(reason).encode(),
+            b"\x0158=",
+            _text(text),
+            _SOH,
+        ]
+    )
 
 
 def with_time(body: bytes, ts: int, precision: str) -> bytes:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import signal
 
-import pytest
-
 from tests.e2e.fixclient import tag
 from tests.e2e.orders_helpers import (
     MS_TIME,
@@ -84,10 +82,6 @@ async def test_drop_copy_misses_nothing_across_a_kill_9(gateway) -> None:  # typ
     assert len(copies) == 5  # New, reject, and the fill on each side after the restart
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "gateway/app.py OrderApplication._reject_new sends the reject of an order that failed "
-    "translation (gateway/orders.py OrderError) only to the order session; drop copies "
-    "never see it"))
 async def test_drop_copy_gets_rejects_of_orders_that_never_reached_the_matcher(gateway) -> None:  # type: ignore[no-untyped-def]
     gp = gateway(DC_VENUE)
     acme, dc = await session(gp, "ACME1"), await session(gp, "DC1")
