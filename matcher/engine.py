@@ -370,9 +370,9 @@ class Engine:
         orig, o.cl_ord_id = o.cl_ord_id, r.cl_ord_id
         side_changed = r.side is not o.side
         ev: list[Event] = []
-        if r.qty <= o.cum:
+        if r.qty <= o.cum:  # nothing left to trade: the order is done at its cum qty
             own.remove(o)
-            o.qty = r.qty
+            o.qty = o.cum
             o.open = False
             del self._open[o.session][o.order_id]
             ev.append(self._replaced(ts, o, orig))
