@@ -6,7 +6,7 @@ import heapq
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from matcher.book import KIND_ASK, KIND_BID, KIND_MID, NO_LIMIT, Order, SideBook
+from matcher.book import KIND_ASK, KIND_BID, KIND_MID, NO_LIMIT, Entry, Order, SideBook
 from matcher.prices import SUB_PENNY, Price
 from matcher.types import (
     Accepted,
@@ -482,12 +482,15 @@ class Engine:
         t_left = t.qty - t.cum
         done = False
         for key, levels in contra.levels_upto(bound):
-            seq = levels[0].entries if len(levels) == 1 else list(
-                heapq.merge(*[lv.entries for lv in levels]))
             for want_bg in ((True, False) if t_bg is not None else (None,)):
+                if want_bg:  # Broker priority: the taker's broker group first
+                    seq: Iterable[Entry] = _merged([lv.by_bg.get(t_bg, _EMPTY)  # type: ignore
+                                                    for lv in levels])
+                else:
+                    seq = _merged([lv.entries for lv in levels])
                 for e in seq:
                     c = e[2]
-                    if not c.open or (want_bg is not None and (c.bg == t_bg) is not want_bg):
+                    if not c.open or (want_bg is False and c.bg == t_bg):
                         continue
                     if reeval and c.prio_seq > t.prio_seq:
                         continue
@@ -546,6 +549,14 @@ class Engine:
                 break
         for c in dead:
             contra.remove(c)
+
+
+_EMPTY: list[Entry] = []
+
+
+def _merged(lists: list[list[Entry]]) -> Iterable[Entry]:
+    """Entries of equal-price levels in Inclusion | Time order, lazily."""
+    return lists[0] if len(lists) == 1 else heapq.merge(*lists)
 
 
 def _prio(o: Order) -> int:
