@@ -21,6 +21,7 @@ from matcher.types import (
     Event,
     Filled,
     Liquidity,
+    MinQtyInstruction,
     NewOrder,
     OrderInfo,
     OrdType,
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 
 _ADDED, _REMOVED = Liquidity.ADDED, Liquidity.REMOVED
 _IOC = TimeInForce.IOC
+_MQ_CANCEL = MinQtyInstruction.CANCEL
 _SELL_SIDES = (Side.SELL, Side.SELL_SHORT, Side.SELL_SHORT_EXEMPT)
 
 
@@ -50,10 +52,11 @@ class SymbolState:
     """Book and market state of one symbol."""
 
     __slots__ = ("cfg", "buys", "sells", "nbb", "nbo", "mid", "quote_ok", "halted", "luld",
-                 "ssr", "can_match")
+                 "ssr", "can_match", "problem")
 
     def __init__(self, cfg: SymbolConfig) -> None:
         self.cfg = cfg
+        self.problem = check_symbol(cfg.symbol, cfg)  # eligibility is static: check it once
         self.buys = SideBook(True)
         self.sells = SideBook(False)
         self.nbb: Price | None = None
@@ -96,6 +99,8 @@ class Engine:
         journal: Journal | None = None,
     ) -> None:
         self._parts = dict(participants)
+        self._pinfo = {k: (p.broker_group_id, p.affiliate_group_id, p.broker_dealer,
+                           p.taker_level) for k, p in participants.items()}
         self._syms = {s: SymbolState(cfg) for s, cfg in symbols.items()}
         self._clock = clock
         self._journal = journal
@@ -240,7 +245,7 @@ class Engine:
         st = self._syms.get(c.symbol)
         incl = c.inclusion_level if c.inclusion_level is not None else c.default_inclusion_level
         problem = (
-            check_symbol(c.symbol, None if st is None else st.cfg)
+            (check_symbol(c.symbol, None) if st is None else st.problem)
             or check_class_and_session(c, part)
             or check_terms(c.side, c.qty, c.ord_type, c.limit, c.peg, c.min_qty, c.post_only,
                            c.tif, incl)
@@ -256,8 +261,7 @@ class Engine:
         o.order_id = self._order_id
         o.session, o.cl_ord_id, o.pid, o.symbol = c.session, c.cl_ord_id, c.participant, c.symbol
         o.tif = c.tif
-        o.bg, o.aff = part.broker_group_id, part.affiliate_group_id
-        o.is_bd, o.taker_level = part.broker_dealer, part.taker_level
+        o.bg, o.aff, o.is_bd, o.taker_level = self._pinfo[c.participant]
         o.smp, o.smp_aff = c.smp, c.smp_scope == "affiliates"
         o.dncp = c.session_dncp or bool(c.dncp)  # a session-level DNCP cannot be overridden
         o.capacity = c.capacity
@@ -265,7 +269,7 @@ class Engine:
         o.op_principal = c.capacity is Capacity.PRINCIPAL and (
             part.operator or part.operator_affiliate)
         self._set_terms(o, c.side, c.qty, c.ord_type, c.limit, c.peg, c.min_qty,
-                        c.min_qty_instruction.value == "C", c.post_only, incl,
+                        c.min_qty_instruction is _MQ_CANCEL, c.post_only, incl,
                         c.locate_reqd, c.locate_broker)
         self._seq += 1
         o.prio_seq = self._seq
@@ -361,7 +365,7 @@ class Engine:
             return self._cxl_reject(ts, r, o, CxlRejReason.OTHER, problem[1])
         st = self._syms[o.symbol]
         own = st.buys if o.is_buy else st.sells
-        min_cancel = r.min_qty_instruction.value == "C"
+        min_cancel = r.min_qty_instruction is _MQ_CANCEL
         # Item 11(c)(e): receipt time survives a quantity decrease and a short sale change only
         keep = (r.ord_type is o.ord_type and r.limit == o.limit and r.peg is o.peg
                 and (r.min_qty or 0) == o.min_qty and min_cancel == o.min_cancel
