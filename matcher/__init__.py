@@ -22,7 +22,9 @@ Commands (frozen dataclasses)
     missing), ``SecurityStatus`` (halted / luld_state 0,1,2 / ssr; None = unchanged).
 
 Events
-    Per-order events (``Accepted``, ``Rejected``, ``Filled``, ``Cancelled``, ``Replaced``) share
+    Slots dataclasses, not frozen (a frozen one costs ~7x more to build; measured): treat them
+    as read-only. Per-order events (``Accepted``, ``Rejected``, ``Filled``, ``Cancelled``,
+    ``Replaced``) share
     ``OrderEvent``'s fields: ts, exec_id (unique, never reused, replay included), order_id,
     session, cl_ord_id, participant, symbol, side, order_qty, cum_qty, leaves_qty, avg_px
     (rounded half-up to 1e-6) and notional (exact sum qty x px). A match yields two ``Filled``
@@ -37,6 +39,8 @@ Identity
     Orders are ``order_id`` (engine counter) and (session, cl_ord_id). A ClOrdID already used
     on the session by an accepted order, cancel or replace is a duplicate. OrigClOrdID may name
     any ClOrdID of the order's replace chain. Rejected orders do not consume their ClOrdID.
+    A replace to a quantity at or below the cum qty closes the order (Replaced, leaves 0,
+    order_qty reported as the cum qty).
 
 Rules (SPEC 4, Form ATS-N Part III Items 7, 11, 13, 14)
     ALPs per order type (see ``matcher.book``), re-priced on every NBBO move by moving pools

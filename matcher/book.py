@@ -100,11 +100,13 @@ class Order:
 class Level:
     """Orders at one priority price: a fixed limit price or a kind's floating pool."""
 
-    __slots__ = ("key", "entries", "pool", "heap")
+    __slots__ = ("key", "entries", "pool", "heap", "by_bg")
 
     def __init__(self, key: int, pool: bool) -> None:
         self.key = key
         self.entries: list[Entry] = []
+        # the same entries per broker group, for Broker priority without scanning the level
+        self.by_bg: dict[str, list[Entry]] = {}
         self.pool = pool
         # pools only: (-limit_key, push_no, order) to find capped orders that become uncapped
         self.heap: list[tuple[int, int, Order]] = []
@@ -117,18 +119,28 @@ class Level:
             entries.append(e)
         else:
             insort(entries, e)
+        group = self.by_bg.get(o.bg)
+        if group is None:
+            self.by_bg[o.bg] = [e]
+        elif group[-1] < e:
+            group.append(e)
+        else:
+            insort(group, e)
         o.entry = e
         o.level = self
 
     def discard(self, o: Order) -> None:
         """Remove the order's entry (bisect on its unique (inclusion, time) key)."""
         e = o.entry
-        entries = self.entries
-        if entries and entries[0] is e:
-            del entries[0]
-        elif e is not None:
-            i = bisect_left(entries, e[:2])
-            del entries[i]
+        if e is None:
+            return
+        for entries in (self.entries, self.by_bg[o.bg]):
+            if entries[0] is e:
+                del entries[0]
+            else:
+                del entries[bisect_left(entries, e[:2])]
+        if not self.by_bg[o.bg]:
+            del self.by_bg[o.bg]
         o.entry = None
         o.level = None
 

@@ -6,7 +6,7 @@ import heapq
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from matcher.book import KIND_ASK, KIND_BID, KIND_MID, NO_LIMIT, Order, SideBook
+from matcher.book import KIND_ASK, KIND_BID, KIND_MID, NO_LIMIT, Entry, Order, SideBook
 from matcher.prices import SUB_PENNY, Price
 from matcher.types import (
     Accepted,
@@ -21,6 +21,7 @@ from matcher.types import (
     Event,
     Filled,
     Liquidity,
+    MinQtyInstruction,
     NewOrder,
     OrderInfo,
     OrdType,
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 
 _ADDED, _REMOVED = Liquidity.ADDED, Liquidity.REMOVED
 _IOC = TimeInForce.IOC
+_MQ_CANCEL = MinQtyInstruction.CANCEL
 _SELL_SIDES = (Side.SELL, Side.SELL_SHORT, Side.SELL_SHORT_EXEMPT)
 
 
@@ -50,10 +52,11 @@ class SymbolState:
     """Book and market state of one symbol."""
 
     __slots__ = ("cfg", "buys", "sells", "nbb", "nbo", "mid", "quote_ok", "halted", "luld",
-                 "ssr", "can_match")
+                 "ssr", "can_match", "problem")
 
     def __init__(self, cfg: SymbolConfig) -> None:
         self.cfg = cfg
+        self.problem = check_symbol(cfg.symbol, cfg)  # eligibility is static: check it once
         self.buys = SideBook(True)
         self.sells = SideBook(False)
         self.nbb: Price | None = None
@@ -96,6 +99,8 @@ class Engine:
         journal: Journal | None = None,
     ) -> None:
         self._parts = dict(participants)
+        self._pinfo = {k: (p.broker_group_id, p.affiliate_group_id, p.broker_dealer,
+                           p.taker_level) for k, p in participants.items()}
         self._syms = {s: SymbolState(cfg) for s, cfg in symbols.items()}
         self._clock = clock
         self._journal = journal
@@ -245,7 +250,7 @@ class Engine:
         st = self._syms.get(c.symbol)
         incl = c.inclusion_level if c.inclusion_level is not None else c.default_inclusion_level
         problem = (
-            check_symbol(c.symbol, None if st is None else st.cfg)
+            (check_symbol(c.symbol, None) if st is None else st.problem)
             or check_class_and_session(c, part)
             or check_terms(c.side, c.qty, c.ord_type, c.limit, c.peg, c.min_qty, c.post_only,
                            c.tif, incl)
@@ -261,8 +266,7 @@ class Engine:
         o.order_id = self._order_id
         o.session, o.cl_ord_id, o.pid, o.symbol = c.session, c.cl_ord_id, c.participant, c.symbol
         o.tif = c.tif
-        o.bg, o.aff = part.broker_group_id, part.affiliate_group_id
-        o.is_bd, o.taker_level = part.broker_dealer, part.taker_level
+        o.bg, o.aff, o.is_bd, o.taker_level = self._pinfo[c.participant]
         o.smp, o.smp_aff = c.smp, c.smp_scope == "affiliates"
         o.dncp = c.session_dncp or bool(c.dncp)  # a session-level DNCP cannot be overridden
         o.capacity = c.capacity
@@ -270,7 +274,7 @@ class Engine:
         o.op_principal = c.capacity is Capacity.PRINCIPAL and (
             part.operator or part.operator_affiliate)
         self._set_terms(o, c.side, c.qty, c.ord_type, c.limit, c.peg, c.min_qty,
-                        c.min_qty_instruction.value == "C", c.post_only, incl,
+                        c.min_qty_instruction is _MQ_CANCEL, c.post_only, incl,
                         c.locate_reqd, c.locate_broker)
         self._seq += 1
         o.prio_seq = self._seq
@@ -366,7 +370,7 @@ class Engine:
             return self._cxl_reject(ts, r, o, CxlRejReason.OTHER, problem[1])
         st = self._syms[o.symbol]
         own = st.buys if o.is_buy else st.sells
-        min_cancel = r.min_qty_instruction.value == "C"
+        min_cancel = r.min_qty_instruction is _MQ_CANCEL
         # Item 11(c)(e): receipt time survives a quantity decrease and a short sale change only
         keep = (r.ord_type is o.ord_type and r.limit == o.limit and r.peg is o.peg
                 and (r.min_qty or 0) == o.min_qty and min_cancel == o.min_cancel
@@ -375,9 +379,9 @@ class Engine:
         orig, o.cl_ord_id = o.cl_ord_id, r.cl_ord_id
         side_changed = r.side is not o.side
         ev: list[Event] = []
-        if r.qty <= o.cum:
+        if r.qty <= o.cum:  # nothing left to trade: the order is done at its cum qty
             own.remove(o)
-            o.qty = r.qty
+            o.qty = o.cum
             o.open = False
             del self._open[o.session][o.order_id]
             ev.append(self._replaced(ts, o, orig))
@@ -487,12 +491,15 @@ class Engine:
         t_left = t.qty - t.cum
         done = False
         for key, levels in contra.levels_upto(bound):
-            seq = levels[0].entries if len(levels) == 1 else list(
-                heapq.merge(*[lv.entries for lv in levels]))
             for want_bg in ((True, False) if t_bg is not None else (None,)):
+                if want_bg:  # Broker priority: the taker's broker group first
+                    seq: Iterable[Entry] = _merged([lv.by_bg.get(t_bg, _EMPTY)  # type: ignore
+                                                    for lv in levels])
+                else:
+                    seq = _merged([lv.entries for lv in levels])
                 for e in seq:
                     c = e[2]
-                    if not c.open or (want_bg is not None and (c.bg == t_bg) is not want_bg):
+                    if not c.open or (want_bg is False and c.bg == t_bg):
                         continue
                     if reeval and c.prio_seq > t.prio_seq:
                         continue
@@ -551,6 +558,14 @@ class Engine:
                 break
         for c in dead:
             contra.remove(c)
+
+
+_EMPTY: list[Entry] = []
+
+
+def _merged(lists: list[list[Entry]]) -> Iterable[Entry]:
+    """Entries of equal-price levels in Inclusion | Time order, lazily."""
+    return lists[0] if len(lists) == 1 else heapq.merge(*lists)
 
 
 def _prio(o: Order) -> int:

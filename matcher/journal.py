@@ -11,6 +11,7 @@ warning and dropped, never raised.
 from __future__ import annotations
 
 import dataclasses
+import operator
 import os
 import pickle
 import struct
@@ -56,9 +57,10 @@ class _Codec:
         self.enums = [(i, e) for i, n in enumerate(self.names)
                       if (e := _enum_of(hints[n])) is not None]
         self.enum_idx = [i for i, _ in self.enums]
+        self.get = operator.attrgetter(*self.names)  # one C call for every field
 
     def encode(self, ts: int, cmd: Any) -> tuple[Any, ...]:
-        vals = [getattr(cmd, n) for n in self.names]
+        vals = list(self.get(cmd))
         for i in self.enum_idx:
             v = vals[i]
             if v is not None:

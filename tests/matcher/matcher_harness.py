@@ -89,4 +89,5 @@ def fills(events: list[Event]) -> list[Filled]:
 def trades(events: list[Event]) -> list[tuple[int, int, int, int]]:
     """(resting order id, taker order id, qty, px) per match."""
     f = fills(events)
-    return [(a.order_id, b.order_id, a.last_qty, a.last_px) for a, b in zip(f[::2], f[1::2])]
+    pairs = zip(f[::2], f[1::2], strict=True)
+    return [(a.order_id, b.order_id, a.last_qty, a.last_px) for a, b in pairs]

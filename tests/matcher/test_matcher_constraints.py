@@ -3,7 +3,7 @@
 import pytest
 from matcher_harness import Harness, fills, trades
 
-from matcher import Capacity, CancelReason, Cancelled, MinQtyInstruction, Rejected, TimeInForce
+from matcher import Cancelled, CancelReason, Capacity, MinQtyInstruction, Rejected, TimeInForce
 
 IOC = TimeInForce.IOC
 

@@ -1,7 +1,7 @@
 """When matching pauses, re-evaluation, and Class | Price | Broker | Inclusion | Time."""
 
 import pytest
-from matcher_harness import P, Harness, fills, trades
+from matcher_harness import Harness, P, fills, trades
 
 from matcher import Accepted, Liquidity, Replace, Side
 

@@ -1,7 +1,7 @@
 """Exact prices, Assigned Limit Prices and the execution price (SPEC 4, Part III Item 11)."""
 
 import pytest
-from matcher_harness import P, Harness, fills, trades
+from matcher_harness import Harness, P, fills, trades
 
 from matcher import Rejected, format_price, parse_price
 

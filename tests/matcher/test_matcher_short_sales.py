@@ -1,6 +1,6 @@
 """Reg SHO: locates (Rule 203(b)(1)) and the Rule 201 Assigned Limit Price."""
 
-from matcher_harness import P, Harness, fills, trades
+from matcher_harness import Harness, P, fills, trades
 
 from matcher import Accepted, Rejected
 
@@ -67,11 +67,10 @@ def test_rule_201_repricing_keeps_original_priority(h: Harness) -> None:
     """An order that is re-priced in this manner under Rule 201 does not have its original
     priority changed. Instead, the priority of such an order is established based on its
     original Assigned Limit Price."""
-    h.quote("10.00", "10.10")
-    h.status(ssr=True)
-    short = h.new("short", 100, None, part="B")   # original ALP 10.00, re-priced 10.0001
-    h.new("sell", 100, "10.05", part="D")  # a long sale at 10.05
-    other = h.new("sell", 100, "10.01", part="D")  # ALP 10.01: worse than the short's 10.00
-    ev = h.new("buy", 100, "10.06", part="C")
+    h.quote("0.5000", "0.5010", "SUB")
+    h.status("SUB", ssr=True)
+    h.new("sell", 100, "0.5001", part="D", sym="SUB")  # earlier, ALP 0.5001
+    short = h.new("short", 100, None, part="B", sym="SUB")  # original ALP 0.5000 -> 0.5001
+    assert h.alp(short) == P("0.5001")
+    ev = h.new("buy", 100, "0.5005", part="C", sym="SUB")
     assert trades(ev)[0][0] == short[0].order_id
-    assert other

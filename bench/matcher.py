@@ -1,0 +1,249 @@
+"""Benchmark of the matching core beside a naive price-time book, on the same command stream.
+
+Mix (default 1M commands, 100 symbols): 40 % new resting orders (limit, primary peg, capped
+mid peg), 20 % orders that cross (market, mid peg, IOC limit through the NBBO), 20 % cancels,
+10 % replaces, 10 % NBBO updates. Prints commands/second and per-command latency p50/p99/p99.9
+for the engine (optionally with its journal) and for the baseline. Speed is only measured here,
+never asserted in tests.
+
+    python bench/matcher.py [--count N] [--journal] [--gc]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import random
+import sys
+import tempfile
+import time
+from bisect import insort
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from matcher import (  # noqa: E402
+    Cancel,
+    Engine,
+    Journal,
+    NewOrder,
+    OrdType,
+    Participant,
+    Peg,
+    QuoteUpdate,
+    Replace,
+    Side,
+    SymbolConfig,
+    TimeInForce,
+    parse_price,
+)
+
+TICK = 10_000  # one cent in Price units
+N_SYMBOLS = 100
+PARTS = [f"P{i}" for i in range(20)]
+
+
+def make_world() -> tuple[dict[str, Participant], dict[str, SymbolConfig]]:
+    parts = {p: Participant(p, broker_dealer=i % 2 == 0, broker_group=f"G{i % 5}",
+                            taker_level=1 + i % 5) for i, p in enumerate(PARTS)}
+    syms = {f"S{i:03d}": SymbolConfig(f"S{i:03d}", max_spread=parse_price("0.50"))
+            for i in range(N_SYMBOLS)}
+    return parts, syms
+
+
+def commands(count: int, seed: int = 7) -> Iterator[Any]:
+    """A deterministic realistic command stream."""
+    rnd = random.Random(seed)
+    syms = [f"S{i:03d}" for i in range(N_SYMBOLS)]
+    bid = {s: (20 + rnd.randrange(200)) * 100 * TICK for s in syms}
+    live: list[tuple[str, str, str, Side, int]] = []  # session, clid, symbol, side, limit
+    n = 0
+    for s in syms:
+        yield QuoteUpdate(s, bid[s], 100, bid[s] + 2 * TICK, 100)
+    for _ in range(count):
+        r = rnd.random()
+        s = rnd.choice(syms)
+        b = bid[s]
+        a = b + 2 * TICK
+        p = rnd.choice(PARTS)
+        sess = p + "-1"
+        n += 1
+        cl = f"c{n}"
+        buy = rnd.random() < 0.5
+        side = Side.BUY if buy else Side.SELL
+        if r < 0.40:  # resting
+            k = rnd.random()
+            off = rnd.randrange(0, 10) * TICK
+            lim = b - off if buy else a + off
+            if k < 0.5:
+                cmd = NewOrder(sess, p, cl, s, side, 100 * rnd.randrange(1, 10), OrdType.LIMIT,
+                               limit=lim)
+            elif k < 0.75:
+                cmd = NewOrder(sess, p, cl, s, side, 100 * rnd.randrange(1, 10), OrdType.PEGGED,
+                               peg=Peg.PRIMARY)
+            else:
+                cmd = NewOrder(sess, p, cl, s, side, 100 * rnd.randrange(1, 10), OrdType.PEGGED,
+                               peg=Peg.MIDPOINT, limit=lim, inclusion_level=rnd.randrange(1, 6))
+            live.append((sess, cl, s, side, lim))
+            yield cmd
+        elif r < 0.60:  # crossing
+            k = rnd.random()
+            qty = 100 * rnd.randrange(1, 6)
+            if k < 0.4:
+                yield NewOrder(sess, p, cl, s, side, qty, OrdType.MARKET, tif=TimeInForce.IOC)
+            elif k < 0.7:
+                yield NewOrder(sess, p, cl, s, side, qty, OrdType.PEGGED, peg=Peg.MIDPOINT,
+                               tif=TimeInForce.IOC, min_qty=100)
+            else:
+                yield NewOrder(sess, p, cl, s, side, qty, OrdType.LIMIT,
+                               limit=a + TICK if buy else b - TICK, tif=TimeInForce.IOC)
+        elif r < 0.80:  # cancel
+            if not live:
+                continue
+            j = rnd.randrange(len(live))
+            live[j], live[-1] = live[-1], live[j]
+            o = live.pop()
+            yield Cancel(o[0], cl, o[1])
+        elif r < 0.90:  # replace
+            if not live:
+                continue
+            j = rnd.randrange(len(live))
+            o = live[j]
+            lim = o[4] + (-TICK if o[3] is Side.BUY else TICK)
+            live[j] = (o[0], cl, o[2], o[3], lim)
+            yield Replace(o[0], cl, o[1], 100 * rnd.randrange(1, 10), OrdType.LIMIT, o[3],
+                          limit=lim)
+        else:  # NBBO move
+            bid[s] = b + rnd.choice((-TICK, 0, TICK))
+            yield QuoteUpdate(s, bid[s], 100, bid[s] + rnd.choice((1, 2, 2, 3)) * TICK, 100)
+
+
+class NaiveBook:
+    """Price-time book: dict of price -> deque per side, sorted price lists, no NBBO rules."""
+
+    def __init__(self) -> None:
+        self.books: dict[str, tuple[dict[int, deque[list[Any]]], list[int],
+                                    dict[int, deque[list[Any]]], list[int]]] = {}
+        self.orders: dict[tuple[str, str], list[Any]] = {}
+        self.quotes: dict[str, tuple[int, int]] = {}
+
+    def apply(self, c: Any) -> list[Any]:
+        if isinstance(c, NewOrder):
+            b, a = self.quotes[c.symbol]
+            px = c.limit if c.limit is not None else (a if c.side is Side.BUY else b)
+            return self._new(c.session, c.cl_ord_id, c.symbol, c.side is Side.BUY, c.qty, px,
+                             c.tif is TimeInForce.IOC)
+        if isinstance(c, Cancel):
+            o = self.orders.pop((c.session, c.orig_cl_ord_id), None)
+            if o is not None:
+                o[1] = 0
+            return [o]
+        if isinstance(c, Replace):
+            o = self.orders.pop((c.session, c.orig_cl_ord_id), None)
+            if o is None:
+                return []
+            o[1] = 0
+            return self._new(c.session, c.cl_ord_id, o[2], o[3], c.qty, c.limit or 0, False)
+        self.quotes[c.symbol] = (c.bid, c.ask)
+        return []
+
+    def _new(self, sess: str, cl: str, sym: str, buy: bool, qty: int, px: int,
+             ioc: bool) -> list[Any]:
+        bk = self.books.get(sym)
+        if bk is None:
+            bk = self.books[sym] = ({}, [], {}, [])
+        own_lv, own_px, lv, pxs = (bk[0], bk[1], bk[2], bk[3]) if buy else (
+            bk[2], bk[3], bk[0], bk[1])
+        out: list[Any] = []
+        while qty and pxs:
+            best = pxs[0]
+            if (best > px) if buy else (-best < px):
+                break
+            q = lv[best]
+            while q and qty:
+                o = q[0]
+                if o[1] == 0:
+                    q.popleft()
+                    continue
+                f = min(qty, o[1])
+                o[1] -= f
+                qty -= f
+                out.append((o[0], f, best))
+                if o[1] == 0:
+                    q.popleft()
+            if not q:
+                del lv[best]
+                pxs.pop(0)
+        if qty and not ioc:
+            key = -px if buy else px
+            o = [cl, qty, sym, buy]
+            if key not in own_lv:
+                own_lv[key] = deque()
+                insort(own_px, key)
+            own_lv[key].append(o)
+            self.orders[(sess, cl)] = o
+        return out
+
+
+def run(name: str, apply: Callable[[Any], Any], count: int, chunk: int = 100_000,
+        after: Callable[[], None] | None = None) -> float:
+    lat: list[int] = []
+    total = 0.0
+    done = 0
+    gen = commands(count)
+    clock = time.perf_counter_ns
+    while done < count + N_SYMBOLS:
+        batch = [c for _, c in zip(range(chunk), gen, strict=False)]
+        if not batch:
+            break
+        t0 = time.perf_counter()
+        for c in batch:
+            s = clock()
+            apply(c)
+            lat.append(clock() - s)
+        if after is not None:
+            after()
+        total += time.perf_counter() - t0
+        done += len(batch)
+    lat.sort()
+    n = len(lat)
+    rate = n / total
+    print(f"{name:<28} {n:>9} cmds  {rate / 1e3:8.1f}k cmds/s   p50 {lat[n // 2] / 1e3:6.2f} us"
+          f"   p99 {lat[int(n * 0.99)] / 1e3:6.2f} us   p99.9 {lat[int(n * 0.999)] / 1e3:7.2f} us")
+    return rate
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--count", type=int, default=1_000_000)
+    ap.add_argument("--journal", action="store_true", help="also run with the journal on")
+    ap.add_argument("--gc", action="store_true", help="leave the garbage collector on")
+    args = ap.parse_args()
+    if not args.gc:
+        gc.disable()  # a long-running gateway would tune gc the same way; see the report
+    parts, syms = make_world()
+    print(f"matcher bench: {args.count} commands, {N_SYMBOLS} symbols, gc "
+          f"{'on' if args.gc else 'off'}, python {sys.version.split()[0]}")
+    base = run("naive price-time baseline", NaiveBook().apply, args.count)
+    gc.collect()
+    t = iter(range(1, 1 << 62)).__next__
+    eng = Engine(parts, syms, t)
+    rate = run("matcher (full rules)", eng.apply, args.count)
+    print(f"  resting at end: {sum(len(st.buys) + len(st.sells) for st in eng._syms.values())}")
+    print(f"  ratio matcher / baseline: {rate / base:.2f}")
+    if args.journal:
+        gc.collect()
+        with tempfile.TemporaryDirectory() as d:
+            j = Journal(os.path.join(d, "j.bin"))
+            eng = Engine(parts, syms, t, j)
+            jrate = run("matcher + journal", eng.apply, args.count, chunk=1_000,
+                        after=j.flush)
+            print(f"  ratio journal / baseline: {jrate / base:.2f}  "
+                  f"({os.path.getsize(j.path) / 1e6:.1f} MB written)")
+
+
+if __name__ == "__main__":
+    main()
