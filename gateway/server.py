@@ -204,10 +204,13 @@ class Connection(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         # A slow reader: stop taking its input until its output drains.
+        log.info("slow_consumer_paused", session=self.runtime.key if self.runtime else None,
+                 peer=self.peer)
         if self.transport is not None:
             self.transport.pause_reading()
 
     def resume_writing(self) -> None:
+        log.info("slow_consumer_resumed", session=self.runtime.key if self.runtime else None)
         if self.transport is not None and not self.closed:
             self.transport.resume_reading()
 
