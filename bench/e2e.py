@@ -1,0 +1,308 @@
+"""End-to-end load bench of the gateway: NewOrderSingle -> ack and fills over N FIX sessions.
+
+Each scenario starts its server as a process of its own (the real gateway from a generated
+config with fsync = "batch" in a fresh temp data dir, its NBBO primed; the bare uvloop echo
+ceiling; the QuickFIX Python-binding acceptor when an interpreter with `quickfix` is found) and
+drives it from separate generator process(es) (bench/loadgen.py), so no two share an event loop.
+
+    python bench/e2e.py                      # everything, under ~2 minutes
+    python bench/e2e.py --quick              # ~15 s smoke run
+    python bench/e2e.py --mode closed        # max throughput: a window of W orders per session
+    python bench/e2e.py --mode open --rate 10000   # paced open loop: latency at an offered rate
+    python bench/e2e.py --profile            # also a py-spy profile of the gateway under load
+
+Prints a table (orders/s, ack latency p50/p99/p99.9 in us, fills, drop-copy lag, CPU) with the
+same-run ratios gateway/echo and gateway/QuickFIX, and writes docs/bench/e2e.txt,
+docs/bench/latency.png and the raw samples (docs/bench/latency_samples.csv.gz).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import peers, report  # noqa: E402
+from bench.loadgen import Plan, SessionPlan, SessionResult, run_worker  # noqa: E402
+
+OUT = peers.REPO / "docs" / "bench"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One measured run: which server, how many sessions, which mode."""
+
+    name: str
+    peer: str               # gateway | echo | quickfix
+    sessions: int
+    mode: str               # closed | open
+    total: int              # orders at most over all sessions
+    duration: float         # seconds of issuing at most
+    rate: float = 0.0       # open mode: offered orders/s over all sessions
+    profile: bool = False
+
+
+def scenarios(args: argparse.Namespace, qf: str | None) -> list[Scenario]:
+    s = args.sessions
+    big = max(s)
+    dur = args.duration
+    out: list[Scenario] = []
+    for n in s:
+        out.append(Scenario(f"echo closed x{n}", "echo", n, "closed", args.count * 3, dur / 3))
+    if args.mode in ("all", "closed"):
+        for n in s:
+            out.append(Scenario(f"gateway closed x{n}", "gateway", n, "closed", args.count, dur))
+    if args.mode in ("all", "open"):
+        total = int(args.rate * dur)
+        out.append(Scenario(f"gateway open {args.rate / 1000:g}k/s x{big}", "gateway", big,
+                            "open", total, dur, rate=args.rate))
+    if qf is not None and args.mode in ("all", "closed"):
+        for n in s:
+            out.append(Scenario(f"quickfix closed x{n}", "quickfix", n, "closed", args.count,
+                                dur))
+    if args.profile:
+        out.append(Scenario(f"gateway closed x{big} (py-spy)", "gateway", big, "closed",
+                            args.count, dur, profile=True))
+    return out
+
+
+def _sched(pid: int) -> tuple[float, float]:
+    """(seconds on a CPU, seconds runnable but waiting for one) of every thread of `pid`."""
+    run = wait = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            on_cpu, queued, _ = (task / "schedstat").read_text().split()
+        except (OSError, ValueError):
+            continue
+        run += int(on_cpu)
+        wait += int(queued)
+    return run / 1e9, wait / 1e9
+
+
+def run_scenario(sc: Scenario, args: argparse.Namespace, qf: str | None,
+                 workdir: Path) -> report.Row:
+    """Start the server, run the generator process(es) against it, stop it, aggregate."""
+    directory = Path(tempfile.mkdtemp(prefix=sc.peer + "-", dir=workdir))
+    if sc.peer == "gateway":
+        peer = peers.start_gateway(directory, max(args.sessions), message_log=not args.no_msglog)
+    elif sc.peer == "echo":
+        peer = peers.start_echo()
+    else:
+        assert qf is not None
+        peer = peers.start_quickfix(qf, directory, max(args.sessions))
+    spy = None
+    try:
+        sessions = [SessionPlan(s) for s in peers.order_senders(sc.sessions)]
+        if sc.peer == "gateway":
+            sessions.append(SessionPlan("DC1", drop_copy=True))
+        per_session = max(1, sc.total // sc.sessions)
+        plan = Plan(port=peer.port, sessions=(), mode=sc.mode, count=per_session,
+                    window=args.window, rate=sc.rate / sc.sessions if sc.rate else 0.0,
+                    duration=sc.duration, logon=sc.peer != "echo", symbol=peers.SYMBOL)
+        if sc.profile:
+            spy = _start_py_spy(peer.proc.pid, workdir / "profile.raw")
+        results, client_cpu, server = _generate(plan, sessions, args.procs, peer.proc.pid)
+    finally:
+        if spy is not None:
+            _stop_py_spy(spy)
+        rc = peer.stop()
+    row = report.build_row(sc.name, sc.peer, sc.sessions, results,
+                           offered=sc.rate if sc.mode == "open" else None)
+    run, wait, elapsed = server
+    row.server_cpu, row.server_wait = run / elapsed, wait / elapsed
+    if row.orders:
+        row.server_us_per_order = run / row.orders * 1e6
+    row.client_cpu = client_cpu
+    if rc not in (0, -signal.SIGTERM):
+        row.notes.append(f"{sc.peer} exited with {rc}")
+    problems = peer.problems()
+    if problems:
+        row.notes.append(f"{len(problems)} warning/error log lines, first: {problems[0]}")
+    if sc.profile:
+        row.notes.append(_summarise_profile(workdir / "profile.raw",
+                                            args.out / "gateway-profile.txt"))
+    if not args.keep:
+        shutil.rmtree(directory, ignore_errors=True)
+    return row
+
+
+def _generate(plan: Plan, sessions: list[SessionPlan], procs: int,
+              server_pid: int) -> tuple[list[SessionResult], float, tuple[float, float, float]]:
+    """Run the plan split over `procs` generator processes.
+
+    Returns (results, client CPU share, (server CPU s, server run-queue wait s, elapsed s)) from
+    go to the end.
+    """
+    ctx = mp.get_context("spawn")
+    ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    order = [s for s in sessions if not s.drop_copy]
+    drops = [s for s in sessions if s.drop_copy]
+    procs = max(1, min(procs, len(order)))
+    parts = [order[i::procs] for i in range(procs)]
+    parts[0] = parts[0] + drops
+    workers = [ctx.Process(target=run_worker, args=(replace(plan, sessions=tuple(p), seed=i),
+                                                     ready, go, results), daemon=True)
+               for i, p in enumerate(parts)]
+    for w in workers:
+        w.start()
+    try:
+        for _ in workers:
+            msg = ready.get(timeout=120)
+            if msg != "ready":
+                raise RuntimeError(f"generator failed to start: {msg}")
+        (run0, wait0), t0 = _sched(server_pid), time.monotonic()
+        go.set()
+        out: list[SessionResult] = []
+        cpu = 0.0
+        wall = 0.0
+        for _ in workers:
+            got = results.get(timeout=plan.duration + 60)
+            if isinstance(got, str):
+                raise RuntimeError(f"generator failed: {got}")
+            res, c, w = got
+            out += res
+            cpu += c
+            wall = max(wall, w)
+        run1, wait1 = _sched(server_pid)
+        elapsed = time.monotonic() - t0
+        return out, cpu / wall if wall else 0.0, (run1 - run0, wait1 - wait0, elapsed)
+    finally:
+        for w in workers:
+            w.join(10)
+            if w.is_alive():
+                w.kill()
+
+
+def _start_py_spy(pid: int, out: Path) -> subprocess.Popen[bytes] | None:
+    exe = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    if not Path(exe).exists():
+        print("profile skipped: py-spy is not installed (pip install py-spy)", file=sys.stderr)
+        return None
+    proc = subprocess.Popen([exe, "record", "--nonblocking", "-r", "200", "-f", "raw", "-o",
+                             str(out), "-p", str(pid)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)  # attach before the load starts
+    return proc
+
+
+def _stop_py_spy(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+def _summarise_profile(raw: Path, out: Path, top: int = 25) -> str:
+    """Top frames by self and by inclusive samples from py-spy's collapsed stacks."""
+    if not raw.exists():
+        return "profile: no py-spy output"
+    own: dict[str, int] = {}
+    incl: dict[str, int] = {}
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count_text = line.rpartition(" ")
+        if not count_text.isdigit():
+            continue
+        count = int(count_text)
+        total += count
+        frames = stack.split(";")
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+        for f in set(frames):
+            incl[f] = incl.get(f, 0) + count
+    if not total:
+        return "profile: no samples"
+    lines = [f"py-spy samples of the gateway process under load: {total}", "",
+             "self time (top frames)"]
+    for f, c in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"  {c / total:6.1%}  {f}")
+    lines += ["", "inclusive time"]
+    for f, c in sorted(incl.items(), key=lambda kv: -kv[1])[:top * 2]:
+        lines.append(f"  {c / total:6.1%}  {f}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n")
+    shutil.copy(raw, out.with_suffix(".collapsed"))
+    return f"profile summary written to {out}"
+
+
+def _loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def ratios(rows: list[report.Row]) -> list[str]:
+    """gateway/echo and gateway/QuickFIX at the same session counts, closed loop."""
+    by = {(r.peer, r.sessions): r for r in rows if "closed" in r.scenario and "py-spy" not in
+          r.scenario}
+    out = []
+    for (peer, n), r in sorted(by.items()):
+        if peer != "gateway":
+            continue
+        for other in ("echo", "quickfix"):
+            o = by.get((other, n))
+            if o is not None and o.rate:
+                out.append(f"  gateway/{other} x{n}: {r.rate / o.rate:.2f}")
+    return out
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--mode", choices=["all", "closed", "open"], default="all")
+    p.add_argument("--rate", type=float, default=10_000, help="open mode: offered orders/s")
+    p.add_argument("--sessions", type=lambda s: [int(x) for x in s.split(",")], default=[1, 10],
+                   help="session counts, e.g. 1,10")
+    p.add_argument("--window", type=int, default=50, help="closed mode: outstanding per session")
+    p.add_argument("--count", type=int, default=200_000, help="orders per scenario at most")
+    p.add_argument("--duration", type=float, default=12.0, help="seconds per scenario at most")
+    p.add_argument("--procs", type=int, default=1, help="generator processes")
+    p.add_argument("--quick", action="store_true", help="a ~15-second smoke run")
+    p.add_argument("--profile", action="store_true", help="add a py-spy profiled gateway run")
+    p.add_argument("--qf-python", help="interpreter with quickfix (default: this, /tmp/qfvenv)")
+    p.add_argument("--no-msglog", action="store_true", help="gateway without message logs")
+    p.add_argument("--out", type=Path, default=OUT, help="where e2e.txt and latency.png go")
+    p.add_argument("--keep", action="store_true", help="keep the servers' data dirs")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.duration, args.count = 1.5, 20_000
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    qf = peers.quickfix_python(args.qf_python)
+    header = [f"bench/e2e.py {' '.join(argv if argv is not None else sys.argv[1:])}".rstrip(),
+              f"{time.strftime('%Y-%m-%d %H:%M:%S')}  cores {os.cpu_count()}  "
+              f"load average at start {_loadavg()}",
+              f"window {args.window}/session (closed), generator processes {args.procs}, "
+              f"gateway fsync=batch, message log {'off' if args.no_msglog else 'on'}"]
+    if qf is None:
+        header.append("QuickFIX peer skipped: no interpreter can import quickfix "
+                      "(pip install quickfix, or --qf-python)")
+    print("\n".join(header), flush=True)
+    rows: list[report.Row] = []
+    with tempfile.TemporaryDirectory(prefix="bench-e2e-") as tmp:
+        for sc in scenarios(args, qf):
+            print(f"  running {sc.name} ...", flush=True)
+            rows.append(run_scenario(sc, args, qf, Path(tmp)))
+    lines = header + [""] + report.table(rows) + ["", "ratios (orders/s, same run)"]
+    lines += ratios(rows) + [f"load average at end {_loadavg()}", "", "notes"] + report.notes(rows)
+    print("\n".join(lines[len(header):]))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "e2e.txt").write_text("\n".join(lines) + "\n")
+    report.write_samples(rows, args.out / "latency_samples.csv.gz")
+    print(report.plot(rows, args.out / "latency.png"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
