@@ -9,7 +9,7 @@ drives it from separate generator process(es) (bench/loadgen.py), so no two shar
     python bench/e2e.py --quick              # ~15 s smoke run
     python bench/e2e.py --mode closed        # max throughput: a window of W orders per session
     python bench/e2e.py --mode open --rate 10000   # paced open loop: latency at an offered rate
-    python bench/e2e.py --profile            # also a py-spy profile of the gateway under load
+    python bench/e2e.py --profile py-spy     # also a profiled gateway run (or --profile cprofile)
 
 Prints a table (orders/s, ack latency p50/p99/p99.9 in us, fills, drop-copy lag, CPU) with the
 same-run ratios gateway/echo and gateway/QuickFIX, and writes docs/bench/e2e.txt,
@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import pstats
 import shutil
 import signal
 import subprocess
@@ -49,7 +50,7 @@ class Scenario:
     total: int              # orders at most over all sessions
     duration: float         # seconds of issuing at most
     rate: float = 0.0       # open mode: offered orders/s over all sessions
-    profile: bool = False
+    profile: str = ""       # "", "py-spy" or "cprofile"
 
 
 def scenarios(args: argparse.Namespace, qf: str | None) -> list[Scenario]:
@@ -63,16 +64,16 @@ def scenarios(args: argparse.Namespace, qf: str | None) -> list[Scenario]:
         for n in s:
             out.append(Scenario(f"gateway closed x{n}", "gateway", n, "closed", args.count, dur))
     if args.mode in ("all", "open"):
-        total = int(args.rate * dur)
-        out.append(Scenario(f"gateway open {args.rate / 1000:g}k/s x{big}", "gateway", big,
-                            "open", total, dur, rate=args.rate))
+        for rate in args.rate:
+            out.append(Scenario(f"gateway open {rate / 1000:g}k/s x{big}", "gateway", big,
+                                "open", int(rate * dur), dur, rate=rate))
     if qf is not None and args.mode in ("all", "closed"):
         for n in s:
             out.append(Scenario(f"quickfix closed x{n}", "quickfix", n, "closed", args.count,
                                 dur))
-    if args.profile:
-        out.append(Scenario(f"gateway closed x{big} (py-spy)", "gateway", big, "closed",
-                            args.count, dur, profile=True))
+    for tool in args.profile:
+        out.append(Scenario(f"gateway closed x{big} ({tool})", "gateway", big, "closed",
+                            args.count, dur, profile=tool))
     return out
 
 
@@ -93,8 +94,10 @@ def run_scenario(sc: Scenario, args: argparse.Namespace, qf: str | None,
                  workdir: Path) -> report.Row:
     """Start the server, run the generator process(es) against it, stop it, aggregate."""
     directory = Path(tempfile.mkdtemp(prefix=sc.peer + "-", dir=workdir))
+    stats = workdir / "gateway.prof"
     if sc.peer == "gateway":
-        peer = peers.start_gateway(directory, max(args.sessions), message_log=not args.no_msglog)
+        peer = peers.start_gateway(directory, max(args.sessions), message_log=not args.no_msglog,
+                                   cprofile=stats if sc.profile == "cprofile" else None)
     elif sc.peer == "echo":
         peer = peers.start_echo()
     else:
@@ -109,7 +112,7 @@ def run_scenario(sc: Scenario, args: argparse.Namespace, qf: str | None,
         plan = Plan(port=peer.port, sessions=(), mode=sc.mode, count=per_session,
                     window=args.window, rate=sc.rate / sc.sessions if sc.rate else 0.0,
                     duration=sc.duration, logon=sc.peer != "echo", symbol=peers.SYMBOL)
-        if sc.profile:
+        if sc.profile == "py-spy":
             spy = _start_py_spy(peer.proc.pid, workdir / "profile.raw")
         results, client_cpu, server = _generate(plan, sessions, args.procs, peer.proc.pid)
     finally:
@@ -128,9 +131,12 @@ def run_scenario(sc: Scenario, args: argparse.Namespace, qf: str | None,
     problems = peer.problems()
     if problems:
         row.notes.append(f"{len(problems)} warning/error log lines, first: {problems[0]}")
-    if sc.profile:
+    if sc.profile == "py-spy":
         row.notes.append(_summarise_profile(workdir / "profile.raw",
                                             args.out / "gateway-profile.txt"))
+    elif sc.profile == "cprofile":
+        row.notes.append(_summarise_cprofile(stats, args.out / "gateway-cprofile.txt",
+                                             row.orders))
     if not args.keep:
         shutil.rmtree(directory, ignore_errors=True)
     return row
@@ -217,7 +223,7 @@ def _summarise_profile(raw: Path, out: Path, top: int = 25) -> str:
             continue
         count = int(count_text)
         total += count
-        frames = stack.split(";")
+        frames = [_function(f) for f in stack.split(";")]
         own[frames[-1]] = own.get(frames[-1], 0) + count
         for f in set(frames):
             incl[f] = incl.get(f, 0) + count
@@ -234,6 +240,48 @@ def _summarise_profile(raw: Path, out: Path, top: int = 25) -> str:
     out.write_text("\n".join(lines) + "\n")
     shutil.copy(raw, out.with_suffix(".collapsed"))
     return f"profile summary written to {out}"
+
+
+def _summarise_cprofile(stats_path: Path, out: Path, orders: int, top: int = 30) -> str:
+    """Top functions by own time, with calls per order, from the gateway's cProfile stats.
+
+    The event loop's own entry (uvloop's C code: socket I/O and waiting for it) is shown apart,
+    and so is start-up (imports); percentages are of the rest, the Python work.
+    """
+    if not stats_path.exists():
+        return "cprofile: no stats written (did the gateway exit cleanly?)"
+    stats = pstats.Stats(str(stats_path))
+    raw: dict[tuple[str, int, str], tuple[int, int, float, float, object]] = \
+        stats.stats  # type: ignore[attr-defined]
+    apart = {"run": "event loop (uvloop C code: socket I/O, epoll wait)",
+             "<built-in method builtins.compile>": "start-up (compile)",
+             "<built-in method builtins.exec>": "start-up (exec)"}
+    per = max(orders, 1)
+    head = [f"cProfile of the gateway process under closed-loop load, {orders:,} orders answered",
+            "(profiler overhead included: compare shares, not absolute times)", ""]
+    work = []
+    for key, value in raw.items():
+        if key[2] in apart and (key[2] != "run" or key[0].endswith("runners.py")):
+            head.append(f"  {value[2]:7.2f} s  {apart[key[2]]}")
+        else:
+            work.append((key, value))
+    total = sum(v[2] for _, v in work)
+    head += [f"  {total:7.2f} s  Python work: {total / per * 1e6:.0f} us/order", "",
+             f"{'own %':>6} {'own us/order':>12} {'calls/order':>11}  function"]
+    for (path, line, name), (_, ncalls, tottime, _, _) in sorted(work, key=lambda kv: -kv[1][2])[
+            :top]:
+        where = f"{Path(path).parent.name}/{Path(path).name}:{line}" if line else "builtin"
+        head.append(f"{tottime / total:6.1%} {tottime / per * 1e6:12.1f} "
+                    f"{ncalls / per:11.2f}  {name} ({where})")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(head) + "\n")
+    return f"cProfile summary written to {out}"
+
+
+def _function(frame: str) -> str:
+    """'name (path:line)' -> 'name (path)': time is summed per function, not per line."""
+    head, sep, tail = frame.rpartition(":")
+    return f"{head})" if sep and tail.rstrip(")").isdigit() else frame
 
 
 def _loadavg() -> str:
@@ -258,7 +306,9 @@ def ratios(rows: list[report.Row]) -> list[str]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--mode", choices=["all", "closed", "open"], default="all")
-    p.add_argument("--rate", type=float, default=10_000, help="open mode: offered orders/s")
+    p.add_argument("--rate", type=lambda s: [float(x) for x in s.split(",")],
+                   default=[10_000.0, 1_000.0],
+                   help="open mode: offered orders/s over all sessions, e.g. 10000,1000")
     p.add_argument("--sessions", type=lambda s: [int(x) for x in s.split(",")], default=[1, 10],
                    help="session counts, e.g. 1,10")
     p.add_argument("--window", type=int, default=50, help="closed mode: outstanding per session")
@@ -266,7 +316,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--duration", type=float, default=12.0, help="seconds per scenario at most")
     p.add_argument("--procs", type=int, default=1, help="generator processes")
     p.add_argument("--quick", action="store_true", help="a ~15-second smoke run")
-    p.add_argument("--profile", action="store_true", help="add a py-spy profiled gateway run")
+    p.add_argument("--profile", action="append", choices=["py-spy", "cprofile"], default=[],
+                   help="add a profiled gateway run (py-spy sampling or cProfile); repeatable")
     p.add_argument("--qf-python", help="interpreter with quickfix (default: this, /tmp/qfvenv)")
     p.add_argument("--no-msglog", action="store_true", help="gateway without message logs")
     p.add_argument("--out", type=Path, default=OUT, help="where e2e.txt and latency.png go")

@@ -55,6 +55,7 @@ class Plan:
     symbol: str = "AAPL"
     seed: int = 42
     heartbeat: int = 300
+    overload_seconds: float = 2.0  # open mode: stop offering when this much is unanswered
 
 
 @dataclass(slots=True)
@@ -75,6 +76,7 @@ class SessionResult:
     first_send: int = 0
     last_ack: int = 0
     reject_text: str = ""
+    overloaded: bool = False
 
 
 class Client(asyncio.Protocol):
@@ -217,9 +219,16 @@ async def _open(plan: Plan, orders: list[Client]) -> None:
     interval = 1e9 / plan.rate
     t0 = mono()
     deadline = t0 + int(plan.duration * 1e9)
+    # An open loop does not slow down for the server; but a server far behind would only build
+    # a backlog that takes minutes to drain, so stop offering once 2 s worth is unanswered.
+    backlog = max(plan.window, int(plan.rate * plan.overload_seconds))
     while True:
         now = mono()
         if now >= deadline or all(c.next >= len(c.templates) for c in orders):
+            break
+        if any(c.next - c.res.acked > backlog for c in orders):
+            for c in orders:
+                c.res.overloaded = True
             break
         due = int((now - t0) / interval) + 1
         for c in orders:
@@ -230,7 +239,7 @@ async def _open(plan: Plan, orders: list[Client]) -> None:
                 lag = c.res.send_lag
                 for i in range(first, c.next):
                     lag.append(now - (t0 + int(i * interval)))
-        await asyncio.sleep(0.0005)
+        await asyncio.sleep(0.001)  # libuv timers have 1 ms resolution
 
 
 async def _drain(orders: list[Client], drops: list[Client], timeout: float) -> None:

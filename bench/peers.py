@@ -92,13 +92,18 @@ def _env() -> dict[str, str]:
 
 
 def start_gateway(directory: Path, sessions: int, fsync: str = "batch",
-                  message_log: bool = True, timeout: float = 30.0) -> Peer:
-    """The real gateway on a free port, NBBO primed; its JSON log is kept in `Peer.log`."""
+                  message_log: bool = True, cprofile: Path | None = None,
+                  timeout: float = 30.0) -> Peer:
+    """The real gateway on a free port, NBBO primed; its JSON log is kept in `Peer.log`.
+
+    With `cprofile`, it runs under cProfile, which writes its stats there when it exits.
+    """
     directory.mkdir(parents=True, exist_ok=True)
     cfg = directory / "bench.toml"
     cfg.write_text(gateway_config(sessions, fsync=fsync, message_log=message_log))
+    wrap = ["-m", "cProfile", "-o", str(cprofile)] if cprofile is not None else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "--config", str(cfg), "--log-level", "info"],
+        [sys.executable, *wrap, "-m", "gateway", "--config", str(cfg), "--log-level", "info"],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         env=_env(), cwd=directory)
     peer = Peer("gateway", proc, 0)

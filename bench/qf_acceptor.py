@@ -101,9 +101,7 @@ def main() -> None:
     cfg_path.write_text(settings_text(args.port, args.dir, args.sessions.split(",")))
     settings = fix.SessionSettings(str(cfg_path))
     app = Acceptor()
-    acceptor = fix.SocketAcceptor(app, fix.FileStoreFactory(settings), settings,
-                                  fix.NullLogFactory() if hasattr(fix, "NullLogFactory")
-                                  else fix.ScreenLogFactory(False, False, False))
+    acceptor = fix.SocketAcceptor(app, fix.FileStoreFactory(settings), settings)  # no log
     acceptor.start()
     print(json.dumps({"port": args.port}), flush=True)
     try:

@@ -70,6 +70,8 @@ def build_row(scenario: str, peer: str, sessions: int, results: list[SessionResu
     sent = sum(r.sent for r in orders)
     if sent != row.orders + 0:
         row.notes.append(f"{sent - row.orders} of {sent} orders sent got no answer in time")
+    if any(r.overloaded for r in orders):
+        row.notes.append("overloaded: stopped offering early, over 2 s of orders unanswered")
     if row.rejected:
         text = next(r.reject_text for r in orders if r.reject_text)
         row.notes.append(f"{row.rejected} orders rejected, e.g. {text!r}")
@@ -160,19 +162,20 @@ def plot(rows: list[Row], path: Path) -> str:
         import matplotlib.pyplot as plt
     except ImportError:
         return "plot skipped: matplotlib is not installed (pip install matplotlib)"
-    shown = [r for r in rows if r.latency]
+    shown = [r for r in rows if r.latency and "(" not in r.scenario]  # profiled runs are skewed
     fig, (hist, pct) = plt.subplots(1, 2, figsize=(13, 5))
     for r in shown:
         us = [v / 1000 for v in r.latency]
         lo, hi = max(min(us), 1.0), max(us)
         bins = [lo * (hi / lo) ** (i / 80) for i in range(81)] if hi > lo else 10
-        hist.hist(us, bins=bins, histtype="step", label=r.scenario, density=True)
+        hist.hist(us, bins=bins, histtype="step", label=r.scenario,
+                  weights=[1 / len(us)] * len(us))
         n = len(us)
         xs = [1 / (1 - (i + 0.5) / n) for i in range(n)]
         pct.plot(xs, us, label=r.scenario)
     hist.set_xscale("log")
     hist.set_xlabel("ack latency (us)")
-    hist.set_ylabel("density")
+    hist.set_ylabel("share of orders per bin (80 log bins)")
     hist.set_title("NewOrderSingle -> ack latency distribution")
     pct.set_xscale("log")
     pct.set_yscale("log")
