@@ -299,7 +299,12 @@ def ratios(rows: list[report.Row]) -> list[str]:
         for other in ("echo", "quickfix"):
             o = by.get((other, n))
             if o is not None and o.rate:
-                out.append(f"  gateway/{other} x{n}: {r.rate / o.rate:.2f}")
+                line = f"  gateway/{other} x{n}: {r.rate / o.rate:.2f}"
+                if r.server_us_per_order and o.server_us_per_order:
+                    line += (f"   per server CPU-second: {1e6 / r.server_us_per_order:,.0f} vs "
+                             f"{1e6 / o.server_us_per_order:,.0f} orders = "
+                             f"{o.server_us_per_order / r.server_us_per_order:.2f}")
+                out.append(line)
     return out
 
 
@@ -345,8 +350,10 @@ def main(argv: list[str] | None = None) -> int:
         for sc in scenarios(args, qf):
             print(f"  running {sc.name} ...", flush=True)
             rows.append(run_scenario(sc, args, qf, Path(tmp)))
-    lines = header + [""] + report.table(rows) + ["", "ratios (orders/s, same run)"]
-    lines += ratios(rows) + [f"load average at end {_loadavg()}", "", "notes"] + report.notes(rows)
+    lines = header + [""] + report.table(rows) + report.LEGEND + ["", "ratios (orders/s, same run)"]
+    lines += ratios(rows) + ["", "targets (from the order-entry issue)"]
+    lines += report.targets(rows, max(args.sessions), args.rate[0])
+    lines += ["", f"load average at end {_loadavg()}", "", "notes"] + report.notes(rows)
     print("\n".join(lines[len(header):]))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "e2e.txt").write_text("\n".join(lines) + "\n")

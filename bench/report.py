@@ -130,6 +130,52 @@ def table(rows: list[Row]) -> list[str]:
     return lines
 
 
+LEGEND = [
+    "columns: orders = answered (ack or reject); orders/s = answered / (first send .. last ack);",
+    "ack p50/p99/p99.9 and dc p50/p99 in microseconds; fills = fill reports (150=1/2) on the",
+    "order sessions; dc = drop-copy arrival minus order-session arrival of the same ExecID;",
+    "srv cpu = server CPU time / wall time (share of one core); srv wait = time the server was",
+    "runnable but waiting for a core (other processes on the machine); srv us/ord = server CPU",
+    "time per answered order; cli cpu = generator CPU share.",
+]
+
+
+def _find(rows: list[Row], peer: str, prefix: str) -> Row | None:
+    return next((r for r in rows if r.peer == peer and r.scenario.startswith(prefix)
+                 and "(" not in r.scenario), None)
+
+
+def targets(rows: list[Row], sessions: int, rate: float) -> list[str]:
+    """The issue's targets against this run's figures."""
+    out = []
+    closed = _find(rows, "gateway", f"gateway closed x{sessions}")
+    if closed is not None:
+        out.append(_verdict(f">= 40,000 orders/s over {sessions} sessions, fills included",
+                            f"{closed.rate:,.0f}", closed.rate >= 40_000))
+        qf = _find(rows, "quickfix", f"quickfix closed x{sessions}")
+        if qf is not None and qf.rate:
+            out.append(_verdict(">= 6x the QuickFIX Python-binding acceptor",
+                                f"{closed.rate / qf.rate:.2f}x", closed.rate >= 6 * qf.rate))
+        else:
+            out.append("  >= 6x QuickFIX: not measured (no interpreter with quickfix)")
+    paced = _find(rows, "gateway", f"gateway open {rate / 1000:g}k/s")
+    if paced is not None:
+        p99 = percentile(paced.latency, 0.99)
+        out.append(_verdict(f"p99 ack < 1 ms at {rate:,.0f} orders/s offered",
+                            f"{_us(p99)} us (achieved {paced.rate:,.0f}/s)",
+                            p99 is not None and p99 < 1_000_000 and paced.rate >= 0.95 * rate))
+    for r in (closed, paced):
+        if r is not None and r.dc_lag:
+            p99 = percentile(r.dc_lag, 0.99)
+            out.append(_verdict(f"drop-copy lag p99 < 5 ms ({r.scenario})", f"{_us(p99)} us",
+                                p99 is not None and p99 < 5_000_000))
+    return out
+
+
+def _verdict(what: str, got: str, met: bool) -> str:
+    return f"  {what}: {got} -> {'met' if met else 'NOT met'}"
+
+
 def notes(rows: list[Row]) -> list[str]:
     out = []
     for r in rows:
@@ -185,9 +231,9 @@ def plot(rows: list[Row], path: Path) -> str:
     pct.set_ylabel("ack latency (us)")
     pct.set_title("latency by percentile")
     pct.axhline(1000, color="grey", linestyle=":", linewidth=1)
-    for ax in (hist, pct):
+    for ax, where in ((hist, "upper right"), (pct, "upper left")):
         ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc=where)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
