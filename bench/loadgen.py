@@ -222,6 +222,8 @@ async def _open(plan: Plan, orders: list[Client]) -> None:
     # An open loop does not slow down for the server; but a server far behind would only build
     # a backlog that takes minutes to drain, so stop offering once 2 s worth is unanswered.
     backlog = max(plan.window, int(plan.rate * plan.overload_seconds))
+    # Independent clients are not in step: spread the sessions' schedules over one interval.
+    phases = [int(interval * i / len(orders)) for i in range(len(orders))]
     while True:
         now = mono()
         if now >= deadline or all(c.next >= len(c.templates) for c in orders):
@@ -230,15 +232,15 @@ async def _open(plan: Plan, orders: list[Client]) -> None:
             for c in orders:
                 c.res.overloaded = True
             break
-        due = int((now - t0) / interval) + 1
-        for c in orders:
+        for c, phase in zip(orders, phases, strict=True):
+            due = int((now - t0 - phase) // interval) + 1  # floor: not before its time
             k = min(due, len(c.templates)) - c.next
             if k > 0:
                 first = c.next
                 c.send_orders(k)
                 lag = c.res.send_lag
                 for i in range(first, c.next):
-                    lag.append(now - (t0 + int(i * interval)))
+                    lag.append(now - (t0 + phase + int(i * interval)))
         await asyncio.sleep(0.001)  # libuv timers have 1 ms resolution
 
 
