@@ -115,7 +115,8 @@ def run_scenario(sc: Scenario, args: argparse.Namespace, qf: str | None,
         per_session = max(1, sc.total // sc.sessions)
         plan = Plan(port=peer.port, sessions=(), mode=sc.mode, count=per_session,
                     window=args.window, rate=sc.rate / sc.sessions if sc.rate else 0.0,
-                    duration=sc.duration, logon=sc.peer != "echo", symbol=peers.SYMBOL)
+                    duration=sc.duration, logon=sc.peer != "echo", symbol=peers.SYMBOL,
+                    overload_seconds=min(2.0, sc.duration / 3))
         if sc.profile == "py-spy":
             spy = _start_py_spy(peer.proc.pid, workdir / "profile.raw")
         results, client_cpu, server = _generate(plan, sessions, args.procs, peer.proc.pid)
@@ -325,7 +326,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--count", type=int, default=200_000, help="orders per scenario at most")
     p.add_argument("--duration", type=float, default=12.0, help="seconds per scenario at most")
     p.add_argument("--procs", type=int, default=1, help="generator processes")
-    p.add_argument("--quick", action="store_true", help="a ~15-second smoke run")
+    p.add_argument("--quick", action="store_true",
+                   help="a ~15-second smoke run (x10 only, 10k/s only, 1.5 s per scenario)")
     p.add_argument("--profile", action="append", choices=["py-spy", "cprofile"], default=[],
                    help="add a profiled gateway run (py-spy sampling or cProfile); repeatable")
     p.add_argument("--qf-python", help="interpreter with quickfix (default: this, /tmp/qfvenv)")
@@ -333,8 +335,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=OUT, help="where e2e.txt and latency.png go")
     p.add_argument("--keep", action="store_true", help="keep the servers' data dirs")
     args = p.parse_args(argv)
-    if args.quick:
+    if args.quick:  # one session count and one rate unless given: about 15 seconds in all
         args.duration, args.count = 1.5, 20_000
+        given = " ".join(argv if argv is not None else sys.argv[1:])
+        if "--sessions" not in given:
+            args.sessions = [max(args.sessions)]
+        if "--rate" not in given:
+            args.rate = args.rate[:1]
     return args
 
 

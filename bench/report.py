@@ -71,7 +71,7 @@ def build_row(scenario: str, peer: str, sessions: int, results: list[SessionResu
     if sent != row.orders + 0:
         row.notes.append(f"{sent - row.orders} of {sent} orders sent got no answer in time")
     if any(r.overloaded for r in orders):
-        row.notes.append("overloaded: stopped offering early, over 2 s of orders unanswered")
+        row.notes.append("overloaded: stopped offering early, too many orders unanswered")
     if row.rejected:
         text = next(r.reject_text for r in orders if r.reject_text)
         row.notes.append(f"{row.rejected} orders rejected, e.g. {text!r}")
