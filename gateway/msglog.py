@@ -10,10 +10,18 @@ import time
 from pathlib import Path
 from typing import BinaryIO
 
+_last_second = -1
+_last_prefix = b""
+
 
 def _stamp(ns: int) -> bytes:
+    """UTC `YYYYMMDD-HH:MM:SS.nnnnnnnnn`; the seconds part is formatted once per second."""
+    global _last_second, _last_prefix
     secs, frac = divmod(ns, 1_000_000_000)
-    return time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(secs)).encode() + b".%09d" % frac
+    if secs != _last_second:
+        _last_prefix = time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(secs)).encode()
+        _last_second = secs
+    return b"%s.%09d" % (_last_prefix, frac)
 
 
 class MessageLog:

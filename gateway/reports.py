@@ -1,13 +1,12 @@
 """Matcher events into ExecutionReport (8) and OrderCancelReject (9) bodies.
 
-A body is built once per event with its TransactTime (60) left out; `with_time` adds 60 in the
-precision of the session it goes to, so an order-entry session in ms and a drop copy in ns share
-everything else byte for byte.
+A body is built once per event with its TransactTime (60) left out; the order path adds 60 in
+the precision of each session it goes to, so an order-entry session in ms and a drop copy in ns
+share everything else byte for byte.
 """
 
 from __future__ import annotations
 
-from gateway.fix import format_utc
 from matcher import (
     Accepted,
     Cancelled,
@@ -28,67 +27,60 @@ def _ord_status(cum: int, leaves: int, done_status: bytes) -> bytes:
     return b"2" if cum > 0 and done_status != b"4" else done_status
 
 
+#: the fields every ExecutionReport carries, in one formatting step (str, encoded once)
+_COMMON = (
+    "37=%s\x0111=%s\x01%s17=%d\x0120=0\x01150=%s\x0139=%s\x0155=%s\x0154=%d\x0138=%d"
+    "\x01151=%d\x0114=%d\x016=%s\x01"
+)
+
+
 def exec_report_body(ev: OrderEvent) -> bytes:
     """The ExecutionReport fields of a per-order event, TransactTime excepted."""
-    if isinstance(ev, Filled):
-        exec_type = b"2" if ev.leaves_qty == 0 else b"1"
-        status = exec_type
-    elif isinstance(ev, Accepted):
-        exec_type = status = b"0"
-    elif isinstance(ev, Cancelled):
-        exec_type = status = b"4"
-    elif isinstance(ev, Replaced):
-        exec_type = b"5"
-        status = _ord_status(ev.cum_qty, ev.leaves_qty, b"2")
-    elif isinstance(ev, Rejected):
-        exec_type = status = b"8"
+    extra = ""
+    orig = ""
+    kind = type(ev)
+    if kind is Filled:
+        assert isinstance(ev, Filled)
+        exec_type = status = "2" if ev.leaves_qty == 0 else "1"
+        extra = "32=%d\x0131=%s\x01851=%d\x01" % (
+            ev.last_qty,
+            format_price(ev.last_px),
+            ev.liquidity,
+        )
+    elif kind is Accepted:
+        exec_type = status = "0"
+    elif kind is Cancelled:
+        assert isinstance(ev, Cancelled)
+        exec_type = status = "4"
+        orig = ev.orig_cl_ord_id or ""
+        if ev.text:
+            extra = "58=%s\x01" % _clean(ev.text)
+    elif kind is Replaced:
+        assert isinstance(ev, Replaced)
+        exec_type = "5"
+        status = _ord_status(ev.cum_qty, ev.leaves_qty, b"2").decode()
+        orig = ev.orig_cl_ord_id
+    elif kind is Rejected:
+        assert isinstance(ev, Rejected)
+        exec_type = status = "8"
+        extra = "103=%d\x0158=%s\x01" % (ev.reason, _clean(ev.text))
     else:  # pragma: no cover - every OrderEvent subclass is listed above
         raise TypeError(f"no ExecutionReport for {type(ev).__name__}")
-    order_id = str(ev.order_id).encode() if ev.order_id else b"NONE"
-    parts = [
-        b"37=",
-        order_id,
-        b"\x0111=",
-        ev.cl_ord_id.encode(),
-    ]
-    orig = getattr(ev, "orig_cl_ord_id", None)
-    if orig:
-        parts += [b"\x0141=", orig.encode()]
-    parts += [
-        b"\x0117=",
-        str(ev.exec_id).encode(),
-        b"\x0120=0\x01150=",
+    body = _COMMON % (
+        ev.order_id or "NONE",
+        ev.cl_ord_id,
+        "41=%s\x01" % orig if orig else "",
+        ev.exec_id,
         exec_type,
-        b"\x0139=",
         status,
-        b"\x0155=",
-        ev.symbol.encode(),
-        b"\x0154=",
-        str(int(ev.side)).encode(),
-        b"\x0138=",
-        str(ev.order_qty).encode(),
-        b"\x01151=",
-        str(ev.leaves_qty).encode(),
-        b"\x0114=",
-        str(ev.cum_qty).encode(),
-        b"\x016=",
-        format_price(ev.avg_px).encode(),
-    ]
-    if isinstance(ev, Filled):
-        parts += [
-            b"\x0132=",
-            str(ev.last_qty).encode(),
-            b"\x0131=",
-            format_price(ev.last_px).encode(),
-            b"\x01851=",
-            str(int(ev.liquidity)).encode(),
-        ]
-    elif isinstance(ev, Rejected):
-        parts += [b"\x01103=", str(int(ev.reason)).encode(), b"\x0158=", _text(ev.text)]
-    elif isinstance(ev, Cancelled) and ev.text:
-        parts += [b"\x0158=", _text(ev.text)]
-    parts.append(_SOH)
-    return b"".join(parts)
+        ev.symbol,
+        ev.side,
+        ev.order_qty,
+        ev.leaves_qty,
+        ev.cum_qty,
+        format_price(ev.avg_px) if ev.cum_qty else "0",
+    )
+    return (body + extra).encode("utf-8", "replace")
 
 
 def cancel_reject_body(ev: CancelRejected, order_qty: int | None = None) -> bytes:
@@ -153,11 +145,10 @@ def gateway_reject_body(
     )
 
 
-def with_time(body: bytes, ts: int, precision: str) -> bytes:
-    """Append TransactTime (60) in the receiving session's precision."""
-    return body + b"60=" + format_utc(ts, precision).encode() + _SOH
+def _clean(text: str) -> str:
+    # SOH inside a Text would break framing; nothing else needs escaping in FIX 4.2 strings.
+    return text.replace("\x01", " ")
 
 
 def _text(text: str) -> bytes:
-    # SOH inside a Text would break framing; nothing else needs escaping in FIX 4.2 strings.
-    return text.replace("\x01", " ").encode("utf-8", "replace")
+    return _clean(text).encode("utf-8", "replace")

@@ -108,6 +108,10 @@ class Journal:
             self._buf.clear()
         self._f.flush()
 
+    def fileno(self) -> int:
+        """The journal's file descriptor (for an fsync done off the caller's thread)."""
+        return self._f.fileno()
+
     def sync(self) -> None:
         """Flush and fsync: the group commit the gateway does once per loop turn."""
         self.flush()

@@ -216,6 +216,10 @@ class FileStore:
                 written = os.write(self._fd, view)
                 view = view[written:]
 
+    def fileno(self) -> int:
+        """The log's file descriptor (the server fsyncs it off the event loop)."""
+        return self._fd
+
     def sync(self) -> None:
         """Flush, then fsync unless fsync="never"."""
         self.flush()

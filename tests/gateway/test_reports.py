@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gateway.fix import frame, parse
-from gateway.reports import cancel_reject_body, exec_report_body, with_time
+from gateway.fix import format_utc, frame, parse
+from gateway.reports import cancel_reject_body, exec_report_body
 from matcher import (
     Accepted,
     Cancelled,
@@ -34,7 +34,7 @@ COMMON = dict(
 
 
 def fields(body: bytes, precision: str = "ms") -> dict[int, str]:
-    raw = frame(b"35=8\x01" + with_time(body, TS, precision))
+    raw = frame(b"35=8\x01" + body + b"60=" + format_utc(TS, precision).encode() + b"\x01")
     return dict(parse(raw).fields)
 
 
