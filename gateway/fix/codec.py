@@ -175,16 +175,40 @@ class Message:
     """A parsed FIX message: ``fields`` in wire order (str values), ``get(tag)``, ``raw``.
 
     ``get`` returns the last occurrence of a tag; use ``group`` for repeating groups.
+    ``fields`` (a list of (int tag, value) tuples) is built on first use: the hot path reads
+    the tag -> value map only.
     """
 
-    __slots__ = ("raw", "fields", "msg_type", "_map", "no_value")
+    __slots__ = ("raw", "msg_type", "_map", "_flat", "_fields", "no_value")
 
-    def __init__(self, raw: bytes, fields: list[tuple[int, str]], no_value: int) -> None:
+    def __init__(
+        self,
+        raw: bytes,
+        flat: list[str],
+        tag_map: dict[int, str],
+        no_value: int = 0,
+        fields: list[tuple[int, str]] | None = None,
+    ) -> None:
         self.raw = raw
-        self.fields = fields
-        self._map: dict[int, str] = dict(fields)
-        self.msg_type: str = fields[2][1]
+        self._flat = flat  # tag text, value, tag text, value... as on the wire
+        self._map = tag_map
+        self._fields = fields
+        self.msg_type: str = flat[5]
         self.no_value = no_value  # first tag sent without a value ("56=" or "56"), else 0
+
+    @property
+    def fields(self) -> list[tuple[int, str]]:
+        """(tag, value) pairs in wire order."""
+        fields = self._fields
+        if fields is None:
+            flat = self._flat
+            fields = self._fields = list(zip(map(_tag_number, flat[0::2]), flat[1::2], strict=True))
+        return fields
+
+    @property
+    def field_count(self) -> int:
+        """Number of fields on the wire (repeated tags counted each time)."""
+        return len(self._flat) >> 1
 
     def get(self, tag: int) -> str | None:
         """Value of ``tag`` or None."""
@@ -233,48 +257,65 @@ class Message:
         return "Message(" + self.raw.decode("latin-1").replace(SOH, "|") + ")"
 
 
+# Fast-path proof that splitting at every '=' and SOH pairs tags with values: keeping only
+# those two bytes must leave "=\x01=\x01..." and the last byte be SOH (so each field has
+# exactly one '=').
+_NOT_SEPARATOR = bytes(c for c in range(256) if c not in (0x01, 0x3D))
+_ALTERNATING = b"=\x01" * 4096
+_tag_of = _TAG_CACHE.__getitem__
+
+
 def parse(raw: bytes) -> Message:
     """Parse one framed raw message. Raises ParseError if it is not well-formed FIX:
     a field without '=', or 8, 9, 35 not the first three fields, or 10 not the last."""
-    s = raw.decode("latin-1")
-    if s.count("=") == s.count(SOH) and "=\x01" not in s and "\x01=" not in s:
-        # Fast path, all in C: no '=' inside values, no empty value or tag.
-        flat = s.replace(SOH, "=").split("=")
+    seps = raw.translate(None, _NOT_SEPARATOR)
+    if (
+        seps == _ALTERNATING[: len(seps)]
+        and raw[-1:] == b"\x01"
+        and b"=\x01" not in raw
+    ):
+        # All in C: one decode, one split, tags through the cache, the map built by dict().
+        flat = raw.decode("latin-1").replace(SOH, "=").split("=")
         flat.pop()
-        maybe = list(map(_TAG_CACHE.get, flat[0::2]))
-        tags: list[int] = (
-            [_tag_number(t) for t in flat[0::2]] if None in maybe else maybe  # type: ignore[assignment]
-        )
-        fields: list[tuple[int, str]] = list(zip(tags, flat[1::2], strict=True))
-        no_value = 0
-    else:
-        fields, no_value = _parse_slow(s)
-    if len(fields) < 4 or fields[0][0] != 8 or fields[1][0] != 9 or fields[2][0] != 35:
-        raise ParseError("BeginString, BodyLength, MsgType must be the first three fields")
-    if fields[-1][0] != 10:
-        raise ParseError("CheckSum must be the last field")
-    return Message(raw, fields, no_value)
+        it = iter(flat)
+        try:
+            tag_map = dict(zip(map(_tag_of, it), it, strict=True))
+        except KeyError:  # a tag not seen before (or not a number): the exact path below
+            pass
+        else:
+            if (
+                len(flat) >= 8
+                and flat[0] == "8"
+                and flat[2] == "9"
+                and flat[4] == "35"
+                and flat[-2] == "10"
+            ):
+                return Message(raw, flat, tag_map)
+    return _parse_slow(raw)
 
 
-def _parse_slow(s: str) -> tuple[list[tuple[int, str]], int]:
-    parts = s.split(SOH)
+def _parse_slow(raw: bytes) -> Message:
+    parts = raw.decode("latin-1").split(SOH)
     if parts[-1] != "":
         raise ParseError("message does not end with SOH")
     parts.pop()
+    flat: list[str] = []
     fields: list[tuple[int, str]] = []
     no_value = 0
     for p in parts:
         tag, sep, val = p.partition("=")
         if not sep:
             raise ParseError(f"field without '=': {p[:20]!r}")
-        t = _TAG_CACHE.get(tag)
-        if t is None:
-            t = _tag_number(tag)
+        t = _tag_number(tag)
         if not val and not no_value:
             no_value = t
+        flat += (tag, val)
         fields.append((t, val))
-    return fields, no_value
-
+    if len(fields) < 4 or fields[0][0] != 8 or fields[1][0] != 9 or fields[2][0] != 35:
+        raise ParseError("BeginString, BodyLength, MsgType must be the first three fields")
+    if fields[-1][0] != 10:
+        raise ParseError("CheckSum must be the last field")
+    return Message(raw, flat, dict(fields), no_value, fields)
 
 # ---------------------------------------------------------------------------------------
 # Encoding

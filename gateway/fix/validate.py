@@ -118,6 +118,7 @@ _FAST: dict[str, _Fast] = {
     )
     for mt, m in MESSAGES.items()
 }
+_HEADER_TEXT = frozenset(str(t) for t in HEADER_FIELDS)  # as the tags appear on the wire
 _good_values: set[tuple[int, str]] = set()  # (tag, value) pairs already found valid
 
 
@@ -129,11 +130,11 @@ def validate(msg: Message) -> Problem | None:
         present = msg._map
         tags = present.keys()
         if (
-            len(present) == len(msg.fields)
+            len(present) == msg.field_count
             and fast.group_tags.isdisjoint(tags)
             and fast.required <= tags
             and fast.allowed >= tags
-            and HEADER_FIELDS.issuperset([t for t, _ in msg.fields[: len(HEADER_FIELDS & tags)]])
+            and _HEADER_TEXT.issuperset(msg._flat[0 : 2 * len(HEADER_FIELDS & tags) : 2])
         ):
             good = _good_values
             for tag in fast.checked & tags:

@@ -85,3 +85,53 @@ def test_framer_accepts_checksum_with_leading_zeros_and_not_four_digits() -> Non
     assert _framed([raw], fast=True) == ([raw], 0, "")
     four = raw[:-4] + b"0" + raw[-4:]
     assert _framed([four], fast=True) == ([], 1, "CheckSum(10) is not three digits")
+
+
+def _parsed(raw: bytes, fast: bool) -> object:
+    try:
+        msg = codec.parse(raw) if fast else codec._parse_slow(raw)
+    except codec.ParseError as e:
+        return ("ParseError", str(e) if not fast else None)
+    return (msg.fields, msg._map, msg.msg_type, msg.no_value, msg.field_count, msg._flat)
+
+
+def _same_parse(raw: bytes) -> None:
+    fast, exact = _parsed(raw, True), _parsed(raw, False)
+    if isinstance(exact, tuple) and exact[0] == "ParseError":
+        assert isinstance(fast, tuple) and fast[0] == "ParseError", raw
+    else:
+        assert fast == exact, raw
+
+
+ODD = [
+    build("D", 2, (11, "a=b"), (21, 1), (55, "X")),  # '=' inside a value
+    build("D", 2, (11, ""), (21, 1)),  # empty value
+    build("D", 2, (11, "A"), (98765, "x")),  # a tag the cache has not seen
+    order(2).replace(b"\x0134=", b"\x01034="),  # tag with a leading zero
+    order(2).replace(b"\x0134=", b"\x01-34="),
+    order(2).replace(b"\x0134=", b"\x01=").replace(b"\x0110=", b"\x01010="),
+    order(2) + b"x",
+]
+
+
+def test_parse_fast_path_matches_exact_parse_for_odd_messages() -> None:
+    for raw in ODD:
+        _same_parse(raw)
+
+
+def test_parse_fast_path_matches_exact_parse_for_every_single_byte_edit() -> None:
+    raw = order(2)
+    for i in range(len(raw) + 1):
+        for byte in range(len(ALPHABET)):
+            for kind in (0, 1, 2):
+                _same_parse(_mutate(raw, [(kind, i, byte)]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(EDITS)
+def test_parse_fast_path_matches_exact_parse_on_damaged_messages(
+    edits: list[tuple[int, int, int]],
+) -> None:
+    _same_parse(_mutate(ODD[0], edits))
+    _same_parse(_mutate(order(3), edits))
+
