@@ -221,7 +221,7 @@ class Message:
     def seq_num(self) -> int | None:
         """MsgSeqNum(34) as int, None if missing or not an integer."""
         v = self._map.get(34)
-        if v is None or not v.isdigit():
+        if v is None or not v.isdigit() or not v.isascii():  # latin-1 "²" is a digit to str
             return None
         return int(v)
 
@@ -365,34 +365,49 @@ def format_utc(ns: int, precision: str = "ms") -> str:
     return f"{_fmt_cache_prefix}.{frac // 1_000_000:03d}"
 
 
-_parse_cache: dict[str, int] = {}
+_parse_cache: dict[str, int] = {}  # valid "YYYYMMDD-HH:MM:SS" -> seconds since the epoch
+_FRACTION = re.compile(r"\.[0-9]{1,9}").fullmatch  # [0-9]: ASCII digits only
+_FRACTION_SCALE = (0, 100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1000, 100, 10, 1)
 
 
 def parse_utc(text: str) -> int | None:
     """UTCTimestamp (with no fraction or 1-9 fractional digits) -> ns since epoch, or None."""
+    secs = _parse_cache.get(text[:17])
+    if secs is None:
+        secs = _parse_utc_seconds(text)
+        if secs is None:
+            return None
+    n = len(text)
+    if n == 17:
+        return secs * 1_000_000_000
+    if _FRACTION(text, 17) is None:
+        return None
+    return secs * 1_000_000_000 + int(text[18:]) * _FRACTION_SCALE[n - 18]
+
+
+def utc_timestamp_ok(text: str) -> bool:
+    """Whether ``text`` is a valid UTCTimestamp (``parse_utc`` would not return None)."""
+    if text[:17] in _parse_cache:
+        return len(text) == 17 or _FRACTION(text, 17) is not None
+    return parse_utc(text) is not None
+
+
+def _parse_utc_seconds(text: str) -> int | None:
+    """Seconds of a valid "YYYYMMDD-HH:MM:SS" prefix (then cached), else None."""
     if len(text) < 17 or text[8] != "-" or text[11] != ":" or text[14] != ":":
         return None
-    head = text[:17]
-    secs = _parse_cache.get(head)
-    if secs is None:
-        d, h, m, s = text[:8], text[9:11], text[12:14], text[15:17]
-        if not (d.isdigit() and h.isdigit() and m.isdigit() and s.isdigit() and d.isascii()):
-            return None
-        year, month, day = int(d[:4]), int(d[4:6]), int(d[6:8])
-        hour, minute, second = int(h), int(m), int(s)
-        if not (1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]):
-            return None
-        if hour > 23 or minute > 59 or second > 60:
-            return None
-        secs = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
-        if len(_parse_cache) > 4096:
-            _parse_cache.clear()
-        _parse_cache[head] = secs
-    ns = secs * 1_000_000_000
-    if len(text) == 17:
-        return ns
-    frac = text[18:]
-    if text[17] != "." or not (1 <= len(frac) <= 9) or not frac.isdigit() or not frac.isascii():
+    d, h, m, s = text[:8], text[9:11], text[12:14], text[15:17]
+    if not (d.isdigit() and h.isdigit() and m.isdigit() and s.isdigit() and d.isascii()
+            and h.isascii() and m.isascii() and s.isascii()):
         return None
-    scale: int = 10 ** (9 - len(frac))
-    return ns + int(frac) * scale
+    year, month, day = int(d[:4]), int(d[4:6]), int(d[6:8])
+    hour, minute, second = int(h), int(m), int(s)
+    if not (1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]):
+        return None
+    if hour > 23 or minute > 59 or second > 60:
+        return None
+    secs = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
+    if len(_parse_cache) > 4096:
+        _parse_cache.clear()
+    _parse_cache[text[:17]] = secs
+    return secs

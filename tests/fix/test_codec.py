@@ -115,3 +115,10 @@ def test_parse_utc_variants() -> None:
     for bad in ("20231314-22:13:20", "20231114-25:13:20", "20231114 22:13:20", "2023",
                 "20231114-22:13:20.", "20231114-22:13:20.1234567890", "20230231-00:00:00"):
         assert parse_utc(bad) is None, bad
+
+
+def test_latin1_superscript_digits_are_not_numbers() -> None:
+    # "²" (0xB2) decodes to a str that isdigit() accepts but int() refuses.
+    assert parse_utc("20231114-²2:13:20") is None
+    assert parse_utc("20231114-22:13:20.²") is None
+    assert parse(build("0", None, header=((34, "\xb2"),))).seq_num is None

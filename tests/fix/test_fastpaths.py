@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from gateway.fix import codec
 from gateway.fix.codec import Framer, frame
+from gateway.fix.validate import SESSION_CHECKED, _validate_walk, validate
 
 STREAM = [order(n) for n in range(2, 5)] + [build("0", 5), order(6)]
 LONG = build("D", 7, (11, "X" * 300), (21, 1), (40, 1), (54, 1), (55, "INTC"),
@@ -135,3 +136,52 @@ def test_parse_fast_path_matches_exact_parse_on_damaged_messages(
     _same_parse(_mutate(ODD[0], edits))
     _same_parse(_mutate(order(3), edits))
 
+
+def _same_validation(raw: bytes) -> None:
+    try:
+        msg = codec.parse(raw)
+    except codec.ParseError:
+        return
+    fast, exact = validate(msg), _validate_walk(msg)
+    if exact is not None and exact.tag in SESSION_CHECKED and exact.reason == 6:
+        assert fast in (None, exact), raw  # their format is the session's to check
+    else:
+        assert fast == exact, raw
+
+
+VALID = [
+    order(2),
+    build("D", 3, (11, "A"), (21, 1), (40, 2), (44, "10.5"), (54, 5), (55, "X"), (38, 100),
+          (60, "20231114-22:13:20.123"), (18, "M 1"), (7010, "Y"), header=((43, "N"),)),
+    build("G", 4, (11, "B"), (41, "A"), (21, 1), (40, 2), (44, "10.5"), (54, 1), (55, "X"),
+          (38, 100), (60, "20231114-22:13:20")),
+    build("W", 5, (262, "R"), (55, "X"), (268, 2), (269, 0), (270, "1.5"), (269, 1),
+          (270, "1.6")),
+    build("0", 6, (112, "T")),
+]
+
+
+def test_validation_fast_path_matches_walk_for_every_single_byte_edit() -> None:
+    for raw in VALID[:2]:
+        assert validate(codec.parse(raw)) is None
+        for i in range(len(raw) - 7):  # the CheckSum field is the framer's
+            for byte in range(len(ALPHABET)):
+                for kind in (0, 1, 2):
+                    _same_validation(_mutate(raw, [(kind, i, byte)]))
+
+
+FIELD = st.tuples(st.sampled_from([11, 18, 21, 38, 40, 43, 44, 47, 54, 59, 60, 97, 7010, 7011,
+                                   52, 34, 269, 5, 9999, 10, 8]),
+                  st.sampled_from(["1", "2", "Y", "N", "M 1", "1.5", "x", "-3", "0",
+                                   "20231114-22:13:20", "20231114-22:13:61", "²"]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(VALID), st.lists(st.tuples(st.integers(0, 30), FIELD), max_size=4))
+def test_validation_fast_path_matches_walk_with_fields_inserted(
+    raw: bytes, inserts: list[tuple[int, tuple[int, str]]]
+) -> None:
+    parts = raw.split(b"\x01")[3:-2]  # between MsgType and CheckSum
+    for where, (tag, value) in inserts:
+        parts.insert(where % (len(parts) + 1), b"%d=%s" % (tag, value.encode("latin-1")))
+    _same_validation(frame(b"".join(p + b"\x01" for p in [raw.split(b"\x01")[2], *parts])))
