@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from unittest import mock
 
-from fixhelp import build, order
+from fixhelp import T0, build, disconnects, logged_on, order
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.fix import codec
 from gateway.fix.codec import Framer, frame
+from gateway.fix.session import Deliver, Session
 from gateway.fix.validate import SESSION_CHECKED, _validate_walk, validate
 
 STREAM = [order(n) for n in range(2, 5)] + [build("0", 5), order(6)]
@@ -185,3 +186,60 @@ def test_validation_fast_path_matches_walk_with_fields_inserted(
     for where, (tag, value) in inserts:
         parts.insert(where % (len(parts) + 1), b"%d=%s" % (tag, value.encode("latin-1")))
     _same_validation(frame(b"".join(p + b"\x01" for p in [raw.split(b"\x01")[2], *parts])))
+
+
+def _script(kinds: list[int]) -> list[bytes]:
+    """Counterparty messages after Logon: mostly in-sequence orders, with trouble mixed in."""
+    out: list[bytes] = []
+    seq = 2
+    for k in kinds:
+        if k == 0:
+            out.append(order(seq))
+        elif k == 1:
+            out.append(order(seq + 2))  # gap
+            seq -= 1
+        elif k == 2:
+            out.append(order(seq, sender="XX"))  # CompID problem
+        elif k == 3:
+            out.append(order(seq, sending_time="20231114-20:13:20"))  # stale SendingTime
+        elif k == 4:
+            out.append(order(seq).replace(b"\x0154=1", b"\x0154=Z"))  # bad enum
+        elif k == 5:
+            out.append(build("D", seq, (11, "A"), (21, 1), (40, 1), (54, 1), (55, "X"),
+                             (60, "x")))  # bad timestamp
+        elif k == 6:
+            out.append(build("0", seq))
+        elif k == 7:
+            out.append(order(seq - 1, header=((43, "Y"), (122, "20231114-22:13:19"))))
+            seq -= 1
+        else:
+            out.append(build("E", seq, (66, "L"), (394, 1), (82, 1), (67, 1), (11, "A"),
+                             (21, 1), (55, "X"), (54, 1), (40, 1)))  # not an accepted type
+        seq += 1
+    return out
+
+
+def _run(raws: list[bytes], fast: bool, many: bool) -> tuple[list[object], int]:
+    s = logged_on()
+    with mock.patch.object(Session, "_accept_in_sequence_app",
+                           Session._accept_in_sequence_app if fast else lambda *a: False):
+        if many:
+            acts = s.receive_many(raws, T0)
+        else:
+            acts = []
+            for raw in raws:
+                got = s.receive(raw, T0)
+                acts += got
+                if disconnects(got):
+                    break
+    return [a.msg.raw if isinstance(a, Deliver) else a for a in acts], s.next_target_seq
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 8), max_size=12))
+def test_session_fast_lane_and_receive_many_match_the_full_path(kinds: list[int]) -> None:
+    raws = _script(kinds)
+    exact = _run(raws, fast=False, many=False)
+    assert _run(raws, fast=True, many=False) == exact
+    assert _run(raws, fast=True, many=True) == exact
+    assert _run(raws, fast=False, many=True) == exact
