@@ -90,11 +90,6 @@ SESSION_CHECKED = frozenset({34, 52})
 # The exact walk starts after MsgType and stops before CheckSum (the parser placed them).
 _NOT_WALKED = frozenset({8, 9, 35, 10})
 
-# Every valid (tag, value) of a single-valued enumerated tag: one C-level superset test
-# checks all the enumerated values of a message at once.
-_ENUM_PAIRS: frozenset[tuple[int, str]] = frozenset(
-    (tag, v) for tag, values in ENUMS.items() if tag not in MULTI_VALUE for v in values
-)
 # Enumerated tags whose valid values all pass the type's format check as well.
 _ENUM_IMPLIES_FORMAT = frozenset(
     tag for tag, values in ENUMS.items()
@@ -111,7 +106,7 @@ class _Plan:
     """
 
     ok: bool
-    enums: tuple[int, ...] = ()  # checked together against _ENUM_PAIRS
+    enums: tuple[tuple[int, frozenset[str]], ...] = ()  # single-valued enums: allowed values
     formats: tuple[tuple[int, Callable[[str], object]], ...] = ()  # format not implied by enum
     multi: tuple[int, ...] = ()  # multi-valued: check_value
 
@@ -138,7 +133,7 @@ def _plan(msg_type: str, shape: tuple[int, ...]) -> _Plan:
     walked = [t for t in shape if t not in _NOT_WALKED and t not in SESSION_CHECKED]
     return _Plan(
         ok=True,
-        enums=tuple(t for t in walked if t in ENUMS and t not in MULTI_VALUE),
+        enums=tuple((t, ENUMS[t]) for t in walked if t in ENUMS and t not in MULTI_VALUE),
         formats=tuple(
             (t, VALUE_CHECK[t]) for t in walked
             if t in VALUE_CHECK and t not in _ENUM_IMPLIES_FORMAT and t not in MULTI_VALUE
@@ -156,8 +151,8 @@ def validate(msg: Message) -> Problem | None:
     present = msg._map
     if len(present) == msg.field_count and not msg.no_value:
         # No repeated tag, so the map's keys are the tags in wire order: the layout's plan
-        # (a pure function of type and layout) proves the structure; the values are then
-        # checked in C where possible. Any problem found goes to the exact walk, which
+        # (a pure function of type and layout) proves the structure; only the values that
+        # have a check are then looked at. Any problem found goes to the exact walk, which
         # reports the first problem in wire order.
         key = (msg.msg_type, tuple(present))
         plan = _PLANS.get(key)
@@ -165,9 +160,10 @@ def validate(msg: Message) -> Problem | None:
             if len(_PLANS) >= _MAX_PLANS:
                 _PLANS.clear()
             plan = _PLANS[key] = _plan(*key)
-        if plan.ok and _ENUM_PAIRS.issuperset(
-            zip(plan.enums, map(present.__getitem__, plan.enums), strict=True)
-        ):
+        if plan.ok:
+            for tag, allowed in plan.enums:
+                if present[tag] not in allowed:
+                    return _validate_walk(msg)
             for tag, check in plan.formats:
                 if not check(present[tag]):
                     return _validate_walk(msg)
