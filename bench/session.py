@@ -48,7 +48,8 @@ def inbound(count: int) -> None:
     logon = frame(b"35=A\x0134=1\x0149=TW42\x0152=%s\x0156=ISLD\x0198=0\x01108=30\x01"
                   % format_utc(T0).encode())
     session.receive(logon, T0)
-    msgs = [new_order(i + 2, T0) for i in range(count)]
+    # Sent at 60k msg/s: SendingTime/TransactTime (ms) change every ~60 messages.
+    msgs = [new_order(i + 2, T0 + i * 16_667) for i in range(count)]
     stream = b"".join(msgs)
     chunks = [stream[i : i + 65536] for i in range(0, len(stream), 65536)]
     size = sum(map(len, msgs)) / count
@@ -58,7 +59,7 @@ def inbound(count: int) -> None:
     cpu = time.process_time()
     t = time.perf_counter()
     for chunk in chunks:
-        now = T0 + 1000
+        now = T0 + count * 16_667
         for raw in framer.feed(chunk):
             for action in session.receive(raw, now):
                 if type(action) is Deliver:
@@ -76,7 +77,7 @@ def inbound(count: int) -> None:
     cpu = time.process_time()
     t = time.perf_counter()
     for chunk in chunks:
-        for action in session.receive_many(framer.feed(chunk), T0 + 1000):
+        for action in session.receive_many(framer.feed(chunk), T0 + count * 16_667):
             if type(action) is Deliver:
                 delivered += 1
     many_elapsed = time.perf_counter() - t
