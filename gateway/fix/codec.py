@@ -370,8 +370,16 @@ _FRACTION = re.compile(r"\.[0-9]{1,9}").fullmatch  # [0-9]: ASCII digits only
 _FRACTION_SCALE = (0, 100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1000, 100, 10, 1)
 
 
+# Recently parsed valid timestamps, whole: at a high message rate many messages carry the
+# same millisecond (SendingTime, TransactTime), so most lookups hit. Bounded.
+_recent: dict[str, int] = {}
+
+
 def parse_utc(text: str) -> int | None:
     """UTCTimestamp (with no fraction or 1-9 fractional digits) -> ns since epoch, or None."""
+    ns = _recent.get(text)
+    if ns is not None:
+        return ns
     secs = _parse_cache.get(text[:17])
     if secs is None:
         secs = _parse_utc_seconds(text)
@@ -379,17 +387,20 @@ def parse_utc(text: str) -> int | None:
             return None
     n = len(text)
     if n == 17:
-        return secs * 1_000_000_000
-    if _FRACTION(text, 17) is None:
+        ns = secs * 1_000_000_000
+    elif _FRACTION(text, 17) is None:
         return None
-    return secs * 1_000_000_000 + int(text[18:]) * _FRACTION_SCALE[n - 18]
+    else:
+        ns = secs * 1_000_000_000 + int(text[18:]) * _FRACTION_SCALE[n - 18]
+    if len(_recent) >= 1024:
+        _recent.clear()
+    _recent[text] = ns
+    return ns
 
 
 def utc_timestamp_ok(text: str) -> bool:
     """Whether ``text`` is a valid UTCTimestamp (``parse_utc`` would not return None)."""
-    if text[:17] in _parse_cache:
-        return len(text) == 17 or _FRACTION(text, 17) is not None
-    return parse_utc(text) is not None
+    return text in _recent or parse_utc(text) is not None
 
 
 def _parse_utc_seconds(text: str) -> int | None:
