@@ -4,15 +4,19 @@ Modules and public API:
 
 - ``codec``: hot-path codec. ``Framer().feed(bytes) -> list[bytes]`` (garbled frames dropped and
   counted in ``framer.garbled`` / ``framer.last_reason``, never raises); ``parse(raw) -> Message``
-  (``msg_type: str``, ``get(tag) -> str | None``, ``fields: list[tuple[int, str]]`` in wire order,
-  ``raw``, ``seq_num``, ``poss_dup``, ``group(count_tag)``); ``frame(body)``, ``encode_body``,
-  ``encode_fields`` for templated encoding; ``format_utc(ns, "ms"|"ns")``, ``parse_utc(text)``.
+  (``msg_type: str``, ``get(tag) -> str | None``, ``fields: list[tuple[int, str]]`` in wire order
+  (built on first use), ``field_count``, ``raw``, ``seq_num``, ``poss_dup``, ``group(count_tag)``);
+  ``frame(body)``, ``encode_body``, ``encode_fields`` for templated encoding;
+  ``format_utc(ns, "ms"|"ns")``, ``parse_utc(text)``, ``utc_timestamp_ok(text)``.
   Values are ``str`` (one latin-1 decode per message, measured in bench/session.py).
+  Framer, parse and validate each have a C-heavy fast path that only proves a message is
+  fine; anything else takes the exact path (tests/fix/test_fastpaths.py compares the two).
 - ``dictionary``: FIX 4.2 fields/types/enums/messages (generated from QuickFIX's FIX42.xml by
   ``gen_dictionary.py``) plus the dialect tags of SPEC section 3; ``RejectReason`` (373 codes).
 - ``validate``: ``validate(msg) -> Problem | None`` (SessionRejectReason + RefTagID).
 - ``store``: ``MessageStore`` protocol, ``MemoryStore``, ``FileStore(dir, name, fsync)``.
-- ``session``: ``SessionSettings``, ``Session`` (``connected``, ``receive``, ``tick``,
+- ``session``: ``SessionSettings``, ``Session`` (``connected``, ``receive``, ``receive_many``
+  (one read's messages, stops after a Disconnect), ``tick``,
   ``send_app``, ``logout``, ``disconnected``, ``start_logon`` for initiators), the actions
   ``Send``, ``Deliver``, ``Disconnect``, ``SessionEvent``, and ``identify_logon(raw)``.
 """

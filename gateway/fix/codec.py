@@ -7,7 +7,9 @@ Values are ``str`` (the frame is decoded once as latin-1, one C call): measured 
 from __future__ import annotations
 
 import calendar
+import re
 import time
+import zlib
 from collections.abc import Iterable
 
 SOH = "\x01"
@@ -15,6 +17,24 @@ BEGIN_STRING = "FIX.4.2"
 _START = b"8=FIX"
 _CHECKSUM_FIELD = b"\x0110="
 MAX_BODY_LENGTH = 1 << 20  # a declared BodyLength above this is garbled, not waited for
+
+# Fast framing of a well-formed frame at the current offset: BeginString (short), then
+# BodyLength of at most 6 digits (< MAX_BODY_LENGTH). Anything else takes the exact path.
+_FAST_HEAD = re.compile(rb"8=FIX[^\x01]{0,32}\x019=([0-9]{1,6})\x01").match
+_CHECKSUM_TEXT = tuple(b"%03d" % i for i in range(256))
+_adler32 = zlib.adler32
+
+
+def byte_sum(data: bytes) -> int:
+    """Sum of the bytes (the FIX CheckSum before ``% 256``), computed in C.
+
+    Adler-32 started at 0 keeps the plain byte sum modulo 65521 in its low half: exact while
+    the sum stays below 65521, i.e. for at most 256 bytes; longer data is summed in pieces.
+    """
+    if len(data) <= 256:
+        return _adler32(data, 0) & 0xFFFF
+    view = memoryview(data)
+    return sum(_adler32(view[i : i + 256], 0) & 0xFFFF for i in range(0, len(data), 256))
 
 
 class ParseError(ValueError):
@@ -48,7 +68,24 @@ class Framer:
         pos = 0
         n = len(buf)
         find = buf.find
+        fast_head = _FAST_HEAD
         while pos < n:
+            # Fast path: a well-formed frame right here (no junk, 3-digit CheckSum that
+            # matches); it proves exactly what the checks below prove, else they decide.
+            m = fast_head(buf, pos)
+            if m is not None:
+                body_end = m.end() + int(m[1])
+                end = body_end + 7
+                if (
+                    end <= n
+                    and buf[end - 1] == 1
+                    and buf.startswith(b"\x0110=", body_end - 1)
+                    and buf[body_end + 3 : body_end + 6]
+                    == _CHECKSUM_TEXT[byte_sum(buf[pos:body_end]) & 255]
+                ):
+                    out.append(buf[pos:end])
+                    pos = end
+                    continue
             start = find(_START, pos)
             if start < 0:
                 keep = max(pos, n - 4)  # the tail may be the start of "8=FIX"
@@ -102,7 +139,7 @@ class Framer:
             if len(value) != 3 or not value.isdigit():
                 self._drop("CheckSum(10) is not three digits")
                 continue
-            if sum(memoryview(frame)[: cks + 1 - start]) & 255 != int(value):
+            if byte_sum(frame[: cks + 1 - start]) & 255 != int(value):
                 self._drop("CheckSum(10) mismatch")
                 continue
             out.append(frame)
@@ -138,16 +175,40 @@ class Message:
     """A parsed FIX message: ``fields`` in wire order (str values), ``get(tag)``, ``raw``.
 
     ``get`` returns the last occurrence of a tag; use ``group`` for repeating groups.
+    ``fields`` (a list of (int tag, value) tuples) is built on first use: the hot path reads
+    the tag -> value map only.
     """
 
-    __slots__ = ("raw", "fields", "msg_type", "_map", "no_value")
+    __slots__ = ("raw", "msg_type", "_map", "_flat", "_fields", "no_value")
 
-    def __init__(self, raw: bytes, fields: list[tuple[int, str]], no_value: int) -> None:
+    def __init__(
+        self,
+        raw: bytes,
+        flat: list[str],
+        tag_map: dict[int, str],
+        no_value: int = 0,
+        fields: list[tuple[int, str]] | None = None,
+    ) -> None:
         self.raw = raw
-        self.fields = fields
-        self._map: dict[int, str] = dict(fields)
-        self.msg_type: str = fields[2][1]
+        self._flat = flat  # tag text, value, tag text, value... as on the wire
+        self._map = tag_map
+        self._fields = fields
+        self.msg_type: str = flat[5]
         self.no_value = no_value  # first tag sent without a value ("56=" or "56"), else 0
+
+    @property
+    def fields(self) -> list[tuple[int, str]]:
+        """(tag, value) pairs in wire order."""
+        fields = self._fields
+        if fields is None:
+            flat = self._flat
+            fields = self._fields = list(zip(map(_tag_number, flat[0::2]), flat[1::2], strict=True))
+        return fields
+
+    @property
+    def field_count(self) -> int:
+        """Number of fields on the wire (repeated tags counted each time)."""
+        return len(self._flat) >> 1
 
     def get(self, tag: int) -> str | None:
         """Value of ``tag`` or None."""
@@ -160,7 +221,7 @@ class Message:
     def seq_num(self) -> int | None:
         """MsgSeqNum(34) as int, None if missing or not an integer."""
         v = self._map.get(34)
-        if v is None or not v.isdigit():
+        if v is None or not v.isdigit() or not v.isascii():  # latin-1 "²" is a digit to str
             return None
         return int(v)
 
@@ -196,48 +257,65 @@ class Message:
         return "Message(" + self.raw.decode("latin-1").replace(SOH, "|") + ")"
 
 
+# Fast-path proof that splitting at every '=' and SOH pairs tags with values: keeping only
+# those two bytes must leave "=\x01=\x01..." and the last byte be SOH (so each field has
+# exactly one '=').
+_NOT_SEPARATOR = bytes(c for c in range(256) if c not in (0x01, 0x3D))
+_ALTERNATING = b"=\x01" * 4096
+_tag_of = _TAG_CACHE.__getitem__
+
+
 def parse(raw: bytes) -> Message:
     """Parse one framed raw message. Raises ParseError if it is not well-formed FIX:
     a field without '=', or 8, 9, 35 not the first three fields, or 10 not the last."""
-    s = raw.decode("latin-1")
-    if s.count("=") == s.count(SOH) and "=\x01" not in s and "\x01=" not in s:
-        # Fast path, all in C: no '=' inside values, no empty value or tag.
-        flat = s.replace(SOH, "=").split("=")
+    seps = raw.translate(None, _NOT_SEPARATOR)
+    if (
+        seps == _ALTERNATING[: len(seps)]
+        and raw[-1:] == b"\x01"
+        and b"=\x01" not in raw
+    ):
+        # All in C: one decode, one split, tags through the cache, the map built by dict().
+        flat = raw.decode("latin-1").replace(SOH, "=").split("=")
         flat.pop()
-        maybe = list(map(_TAG_CACHE.get, flat[0::2]))
-        tags: list[int] = (
-            [_tag_number(t) for t in flat[0::2]] if None in maybe else maybe  # type: ignore[assignment]
-        )
-        fields: list[tuple[int, str]] = list(zip(tags, flat[1::2], strict=True))
-        no_value = 0
-    else:
-        fields, no_value = _parse_slow(s)
-    if len(fields) < 4 or fields[0][0] != 8 or fields[1][0] != 9 or fields[2][0] != 35:
-        raise ParseError("BeginString, BodyLength, MsgType must be the first three fields")
-    if fields[-1][0] != 10:
-        raise ParseError("CheckSum must be the last field")
-    return Message(raw, fields, no_value)
+        it = iter(flat)
+        try:
+            tag_map = dict(zip(map(_tag_of, it), it, strict=True))
+        except KeyError:  # a tag not seen before (or not a number): the exact path below
+            pass
+        else:
+            if (
+                len(flat) >= 8
+                and flat[0] == "8"
+                and flat[2] == "9"
+                and flat[4] == "35"
+                and flat[-2] == "10"
+            ):
+                return Message(raw, flat, tag_map)
+    return _parse_slow(raw)
 
 
-def _parse_slow(s: str) -> tuple[list[tuple[int, str]], int]:
-    parts = s.split(SOH)
+def _parse_slow(raw: bytes) -> Message:
+    parts = raw.decode("latin-1").split(SOH)
     if parts[-1] != "":
         raise ParseError("message does not end with SOH")
     parts.pop()
+    flat: list[str] = []
     fields: list[tuple[int, str]] = []
     no_value = 0
     for p in parts:
         tag, sep, val = p.partition("=")
         if not sep:
             raise ParseError(f"field without '=': {p[:20]!r}")
-        t = _TAG_CACHE.get(tag)
-        if t is None:
-            t = _tag_number(tag)
+        t = _tag_number(tag)
         if not val and not no_value:
             no_value = t
+        flat += (tag, val)
         fields.append((t, val))
-    return fields, no_value
-
+    if len(fields) < 4 or fields[0][0] != 8 or fields[1][0] != 9 or fields[2][0] != 35:
+        raise ParseError("BeginString, BodyLength, MsgType must be the first three fields")
+    if fields[-1][0] != 10:
+        raise ParseError("CheckSum must be the last field")
+    return Message(raw, flat, dict(fields), no_value, fields)
 
 # ---------------------------------------------------------------------------------------
 # Encoding
@@ -287,34 +365,60 @@ def format_utc(ns: int, precision: str = "ms") -> str:
     return f"{_fmt_cache_prefix}.{frac // 1_000_000:03d}"
 
 
-_parse_cache: dict[str, int] = {}
+_parse_cache: dict[str, int] = {}  # valid "YYYYMMDD-HH:MM:SS" -> seconds since the epoch
+_FRACTION = re.compile(r"\.[0-9]{1,9}").fullmatch  # [0-9]: ASCII digits only
+_FRACTION_SCALE = (0, 100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1000, 100, 10, 1)
+
+
+# Recently parsed valid timestamps, whole: at a high message rate many messages carry the
+# same millisecond (SendingTime, TransactTime), so most lookups hit. Bounded.
+_recent: dict[str, int] = {}
 
 
 def parse_utc(text: str) -> int | None:
     """UTCTimestamp (with no fraction or 1-9 fractional digits) -> ns since epoch, or None."""
+    ns = _recent.get(text)
+    if ns is not None:
+        return ns
+    secs = _parse_cache.get(text[:17])
+    if secs is None:
+        secs = _parse_utc_seconds(text)
+        if secs is None:
+            return None
+    n = len(text)
+    if n == 17:
+        ns = secs * 1_000_000_000
+    elif _FRACTION(text, 17) is None:
+        return None
+    else:
+        ns = secs * 1_000_000_000 + int(text[18:]) * _FRACTION_SCALE[n - 18]
+    if len(_recent) >= 1024:
+        _recent.clear()
+    _recent[text] = ns
+    return ns
+
+
+def utc_timestamp_ok(text: str) -> bool:
+    """Whether ``text`` is a valid UTCTimestamp (``parse_utc`` would not return None)."""
+    return text in _recent or parse_utc(text) is not None
+
+
+def _parse_utc_seconds(text: str) -> int | None:
+    """Seconds of a valid "YYYYMMDD-HH:MM:SS" prefix (then cached), else None."""
     if len(text) < 17 or text[8] != "-" or text[11] != ":" or text[14] != ":":
         return None
-    head = text[:17]
-    secs = _parse_cache.get(head)
-    if secs is None:
-        d, h, m, s = text[:8], text[9:11], text[12:14], text[15:17]
-        if not (d.isdigit() and h.isdigit() and m.isdigit() and s.isdigit() and d.isascii()):
-            return None
-        year, month, day = int(d[:4]), int(d[4:6]), int(d[6:8])
-        hour, minute, second = int(h), int(m), int(s)
-        if not (1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]):
-            return None
-        if hour > 23 or minute > 59 or second > 60:
-            return None
-        secs = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
-        if len(_parse_cache) > 4096:
-            _parse_cache.clear()
-        _parse_cache[head] = secs
-    ns = secs * 1_000_000_000
-    if len(text) == 17:
-        return ns
-    frac = text[18:]
-    if text[17] != "." or not (1 <= len(frac) <= 9) or not frac.isdigit() or not frac.isascii():
+    d, h, m, s = text[:8], text[9:11], text[12:14], text[15:17]
+    if not (d.isdigit() and h.isdigit() and m.isdigit() and s.isdigit() and d.isascii()
+            and h.isascii() and m.isascii() and s.isascii()):
         return None
-    scale: int = 10 ** (9 - len(frac))
-    return ns + int(frac) * scale
+    year, month, day = int(d[:4]), int(d[4:6]), int(d[6:8])
+    hour, minute, second = int(h), int(m), int(s)
+    if not (1 <= month <= 12 and 1 <= day <= calendar.monthrange(year, month)[1]):
+        return None
+    if hour > 23 or minute > 59 or second > 60:
+        return None
+    secs = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
+    if len(_parse_cache) > 4096:
+        _parse_cache.clear()
+    _parse_cache[text[:17]] = secs
+    return secs

@@ -79,6 +79,11 @@ class SessionEvent:
 
 Action = Send | Deliver | Disconnect | SessionEvent
 
+# Deliver without the frozen dataclass's __init__ (object.__setattr__ per field): the same
+# object, made in two C calls on the hot path.
+_new_action = object.__new__
+_set_deliver_msg = Deliver.__dict__["msg"].__set__  # the slot's descriptor
+
 
 def identify_logon(raw: bytes) -> tuple[str, str] | None:
     """(SenderCompID, TargetCompID) of a well-formed FIX 4.2 Logon, else None."""
@@ -105,6 +110,8 @@ class Session:
         self._app_types = settings.app_msg_types | {"j"}
         self._max_latency_ns = settings.max_latency * _NS
         self._type_bytes: dict[str, bytes] = {}
+        # Application types handled by the fast lane of receive (never an admin type).
+        self._fast_types = self._app_types - ADMIN_MSG_TYPES
         self._connected = False
         self._reset_connection_state(0)
 
@@ -301,9 +308,72 @@ class Session:
             msg = parse(raw)
         except ParseError as e:
             return [SessionEvent("garbled", {"reason": str(e)})]
+        if self._accept_in_sequence_app(msg, now_ns):
+            deliver = _new_action(Deliver)
+            _set_deliver_msg(deliver, msg)
+            return [deliver]
         if not self._logon_received:
             return self._on_logon(msg, now_ns)
         return self._process(msg, now_ns)
+
+    def receive_many(self, raws: list[bytes], now_ns: int) -> list[Action]:
+        """``receive`` for each message of one read, actions concatenated in order.
+
+        Stops after the first message whose actions include a Disconnect: the messages
+        after it are not processed (the connection is being closed).
+        """
+        acts: list[Action] = []
+        for raw in raws:
+            try:
+                msg = parse(raw)
+            except ParseError as e:
+                acts.append(SessionEvent("garbled", {"reason": str(e)}))
+                continue
+            if self._accept_in_sequence_app(msg, now_ns):
+                deliver = _new_action(Deliver)
+                _set_deliver_msg(deliver, msg)
+                acts.append(deliver)
+                continue
+            more = self._on_logon(msg, now_ns) if not self._logon_received else (
+                self._process(msg, now_ns))
+            acts += more
+            for a in more:
+                if type(a) is Disconnect:
+                    return acts
+        return acts
+
+    def _accept_in_sequence_app(self, msg: Message, now_ns: int) -> bool:
+        """Fast lane: the expected application message, valid, with nothing pending.
+
+        True only when ``_process`` would deliver it and do nothing else; then the same
+        state changes are made here. Any doubt returns False and the full path decides.
+        """
+        fields = msg._map
+        if (
+            msg.msg_type not in self._fast_types
+            or not self._logon_received
+            or self._queue
+            or self._resend_range is not None
+        ):
+            return False
+        store = self.store
+        seq = store.next_target_seq
+        s = self.settings
+        if (
+            fields.get(34) != str(seq)
+            or fields.get(8) != BEGIN_STRING
+            or fields.get(49) != s.target_comp_id
+            or fields.get(56) != s.sender_comp_id
+            or validate(msg) is not None
+        ):
+            return False
+        sent = parse_utc(fields.get(52) or "")
+        if sent is None or (s.check_latency and abs(now_ns - sent) > self._max_latency_ns):
+            return False
+        self._last_recv_ns = now_ns
+        self._test_requests = 0
+        store.set_next_target_seq(seq + 1)
+        return True
 
     def _refuse(self, why: str) -> list[Action]:
         return [SessionEvent("logon_refused", {"reason": why}), Disconnect(why)]

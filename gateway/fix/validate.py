@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gateway.fix.codec import Message, parse_utc
+from gateway.fix.codec import Message, utc_timestamp_ok
 from gateway.fix.dictionary import (
     ENUMS,
     FIELD_TYPES,
@@ -47,10 +47,6 @@ def _bool(v: str) -> bool:
     return v == "Y" or v == "N"
 
 
-def _timestamp(v: str) -> bool:
-    return parse_utc(v) is not None
-
-
 _TYPE_CHECK: dict[str, Callable[[str], object]] = {
     "INT": _INT,
     "LENGTH": _INT,
@@ -64,7 +60,7 @@ _TYPE_CHECK: dict[str, Callable[[str], object]] = {
     "AMT": _FLOAT,
     "CHAR": _char,
     "BOOLEAN": _bool,
-    "UTCTIMESTAMP": _timestamp,
+    "UTCTIMESTAMP": utc_timestamp_ok,
     "UTCTIMEONLY": _TIME_ONLY.fullmatch,
     "UTCDATE": _DATE,
     "LOCALMKTDATE": _DATE,
@@ -74,11 +70,6 @@ _TYPE_CHECK: dict[str, Callable[[str], object]] = {
 VALUE_CHECK: dict[int, Callable[[str], object]] = {
     tag: _TYPE_CHECK[typ] for tag, typ in FIELD_TYPES.items() if typ in _TYPE_CHECK
 }
-
-
-# Values that rarely repeat (sequence numbers, timestamps): not worth caching.
-_VOLATILE = frozenset(t for t, typ in FIELD_TYPES.items() if typ in ("UTCTIMESTAMP", "SEQNUM"))
-_VOLATILE |= {34, 9, 10}
 
 
 def check_value(tag: int, value: str) -> Problem | None:
@@ -96,57 +87,89 @@ def check_value(tag: int, value: str) -> Problem | None:
 # Checked by the session itself on every message (SendingTime is parsed for its accuracy
 # check, MsgSeqNum for sequencing), so the fast path does not check their format twice.
 SESSION_CHECKED = frozenset({34, 52})
+# The exact walk starts after MsgType and stops before CheckSum (the parser placed them).
+_NOT_WALKED = frozenset({8, 9, 35, 10})
+
+# Enumerated tags whose valid values all pass the type's format check as well.
+_ENUM_IMPLIES_FORMAT = frozenset(
+    tag for tag, values in ENUMS.items()
+    if tag not in MULTI_VALUE and all(VALUE_CHECK.get(tag, bool)(v) for v in values)
+)
 
 
 @dataclass(frozen=True, slots=True)
-class _Fast:
-    """Per message type sets for the set-algebra fast path (no repeating group present)."""
+class _Plan:
+    """What the fast path checks for one message layout (type + tags in wire order).
 
-    group_tags: frozenset[int]
-    allowed: frozenset[int]
-    required: frozenset[int]
-    checked: frozenset[int]
+    ``ok`` is False when the layout itself has a problem (or a repeating group, which only
+    the walk understands): such messages always take the exact walk.
+    """
+
+    ok: bool
+    enums: tuple[tuple[int, frozenset[str]], ...] = ()  # single-valued enums: allowed values
+    formats: tuple[tuple[int, Callable[[str], object]], ...] = ()  # format not implied by enum
+    multi: tuple[int, ...] = ()  # multi-valued: check_value
 
 
-_FAST: dict[str, _Fast] = {
-    mt: _Fast(
-        group_tags=frozenset(m.groups),
-        allowed=HEADER_FIELDS | TRAILER_FIELDS | m.fields,
-        required=frozenset(REQUIRED_HEADER) | m.required,
-        checked=frozenset(t for t in HEADER_FIELDS | TRAILER_FIELDS | m.fields
-                          if (t in VALUE_CHECK or t in ENUMS) and t not in SESSION_CHECKED),
+_NO_PLAN = _Plan(ok=False)
+_PLANS: dict[tuple[str, tuple[int, ...]], _Plan] = {}
+_MAX_PLANS = 4096  # distinct layouts remembered (bounded: layouts are the sender's choice)
+
+
+def _plan(msg_type: str, shape: tuple[int, ...]) -> _Plan:
+    """The plan for a layout without repeated tags: the walk's structural checks, done once."""
+    mdef = MESSAGES.get(msg_type)
+    if mdef is None:
+        return _NO_PLAN
+    tags = frozenset(shape)
+    if (
+        not tags.isdisjoint(mdef.groups)
+        or not tags >= mdef.required
+        or not tags.issuperset(REQUIRED_HEADER)
+        or not tags <= HEADER_FIELDS | TRAILER_FIELDS | mdef.fields
+        or not HEADER_FIELDS.issuperset(shape[: len(HEADER_FIELDS & tags)])
+    ):
+        return _NO_PLAN
+    walked = [t for t in shape if t not in _NOT_WALKED and t not in SESSION_CHECKED]
+    return _Plan(
+        ok=True,
+        enums=tuple((t, ENUMS[t]) for t in walked if t in ENUMS and t not in MULTI_VALUE),
+        formats=tuple(
+            (t, VALUE_CHECK[t]) for t in walked
+            if t in VALUE_CHECK and t not in _ENUM_IMPLIES_FORMAT and t not in MULTI_VALUE
+        ),
+        multi=tuple(t for t in walked if t in MULTI_VALUE and (t in ENUMS or t in VALUE_CHECK)),
     )
-    for mt, m in MESSAGES.items()
-}
-_good_values: set[tuple[int, str]] = set()  # (tag, value) pairs already found valid
 
 
 def validate(msg: Message) -> Problem | None:
-    """First dictionary problem of ``msg`` (already framed and parsed), or None."""
-    fast = _FAST.get(msg.msg_type)
-    if fast is not None and not msg.no_value:
-        # C-level set checks; any doubt falls through to the exact walk below.
-        present = msg._map
-        tags = present.keys()
-        if (
-            len(present) == len(msg.fields)
-            and fast.group_tags.isdisjoint(tags)
-            and fast.required <= tags
-            and fast.allowed >= tags
-            and HEADER_FIELDS.issuperset([t for t, _ in msg.fields[: len(HEADER_FIELDS & tags)]])
-        ):
-            good = _good_values
-            for tag in fast.checked & tags:
-                value = present[tag]
-                if (tag, value) in good:
-                    continue
-                problem = check_value(tag, value)
-                if problem is not None:
-                    return problem
-                if tag not in _VOLATILE:
-                    if len(good) > 100_000:
-                        good.clear()
-                    good.add((tag, value))
+    """First dictionary problem of ``msg`` (already framed and parsed), or None.
+
+    The formats of MsgSeqNum(34) and SendingTime(52) are left to the session, which reads
+    both on every message (``SESSION_CHECKED``).
+    """
+    present = msg._map
+    if len(present) == msg.field_count and not msg.no_value:
+        # No repeated tag, so the map's keys are the tags in wire order: the layout's plan
+        # (a pure function of type and layout) proves the structure; only the values that
+        # have a check are then looked at. Any problem found goes to the exact walk, which
+        # reports the first problem in wire order.
+        key = (msg.msg_type, tuple(present))
+        plan = _PLANS.get(key)
+        if plan is None:
+            if len(_PLANS) >= _MAX_PLANS:
+                _PLANS.clear()
+            plan = _PLANS[key] = _plan(*key)
+        if plan.ok:
+            for tag, allowed in plan.enums:
+                if present[tag] not in allowed:
+                    return _validate_walk(msg)
+            for tag, check in plan.formats:
+                if not check(present[tag]):
+                    return _validate_walk(msg)
+            for tag in plan.multi:
+                if check_value(tag, present[tag]) is not None:
+                    return _validate_walk(msg)
             return None
     return _validate_walk(msg)
 

@@ -115,3 +115,21 @@ def test_parse_utc_variants() -> None:
     for bad in ("20231314-22:13:20", "20231114-25:13:20", "20231114 22:13:20", "2023",
                 "20231114-22:13:20.", "20231114-22:13:20.1234567890", "20230231-00:00:00"):
         assert parse_utc(bad) is None, bad
+
+
+def test_latin1_superscript_digits_are_not_numbers() -> None:
+    # "²" (0xB2) decodes to a str that isdigit() accepts but int() refuses.
+    assert parse_utc("20231114-²2:13:20") is None
+    assert parse_utc("20231114-22:13:20.²") is None
+    assert parse(build("0", None, header=((34, "\xb2"),))).seq_num is None
+
+
+def test_parse_utc_memo_gives_same_answers_and_stays_bounded() -> None:
+    from gateway.fix import codec
+
+    stamps = [format_utc(T0 + i * 1_000_003, "ns") for i in range(3000)]
+    first = [parse_utc(s) for s in stamps]
+    assert first == [T0 + i * 1_000_003 for i in range(3000)]
+    assert [parse_utc(s) for s in stamps] == first  # now partly from the memo
+    assert parse_utc("20231114-22:13:20.") is None and parse_utc("20231114-22:13:20.") is None
+    assert len(codec._recent) <= 1024
