@@ -172,19 +172,20 @@ class Connection(asyncio.Protocol):
                 "garbled",
                 session=self.runtime.key if self.runtime else None,
                 peer=self.peer,
-                reason=getattr(self.framer, "last_error", ""),
+                reason=self.framer.last_reason,
             )
-        for raw in messages:
-            if self.closed:
-                return
-            rt = self.runtime
+        if not messages or self.closed:
+            return
+        rt = self.runtime
+        if rt is None:
+            rt = self._attach(messages[0], now)
             if rt is None:
-                rt = self._attach(raw, now)
-                if rt is None:
-                    return
-            if rt.msglog is not None:
+                return
+        if rt.msglog is not None:
+            for raw in messages:
                 rt.msglog.incoming(raw, now)
-            gw.handle_actions(rt, rt.session.receive(raw, now), now)
+        # the whole read in one call; it stops after a message that ends the connection
+        gw.handle_actions(rt, rt.session.receive_many(messages, now), now)
         gw.schedule_flush()
 
     def _attach(self, raw: bytes, now: int) -> SessionRuntime | None:
