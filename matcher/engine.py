@@ -458,8 +458,14 @@ class Engine:
         bb, sb = st.buys.best_key(), st.sells.best_key()
         if bb is None or sb is None or bb + sb > 0:
             return
-        cands = [e[2] for _, lvs in st.buys.levels_upto(-sb) for lv in lvs for e in lv.entries]
-        cands += [e[2] for _, lvs in st.sells.levels_upto(-bb) for lv in lvs for e in lv.entries]
+        bs = [e[2] for _, lvs in st.buys.levels_upto(-sb) for lv in lvs for e in lv.entries]
+        ss = [e[2] for _, lvs in st.sells.levels_upto(-bb) for lv in lvs for e in lv.entries]
+        # A taker only meets earlier contras, and every contra it could meet lies in the other
+        # side's crossed region; an order older than all of that region cannot trade now.
+        min_b = min(map(_prio, bs))
+        min_s = min(map(_prio, ss))
+        cands = [o for o in bs if o.prio_seq > min_s]
+        cands += [o for o in ss if o.prio_seq > min_b]
         cands.sort(key=_prio)
         for t in cands:
             if t.open and not t.post_only:
