@@ -24,15 +24,49 @@ from __future__ import annotations
 import heapq
 from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterator
-from typing import Any
 
-from matcher.types import MinQtyInstruction, OrdType, Peg, Side, TimeInForce
+from matcher.types import OrdType, Peg, Side, TimeInForce
 
 NEG_INF = -(1 << 62)
 NO_LIMIT = NEG_INF - 1  # the limit key of a market order or an unlimited peg
 KIND_BID, KIND_ASK, KIND_MID = 0, 1, 2
 
 Entry = tuple[int, int, "Order"]
+
+
+class Settings:
+    """Static interaction attributes shared by every order of one participant / session setup.
+
+    ``blocked`` caches, per contra ``Settings``, whether an order with these settings as the
+    taker may never meet such a contra (self-match prevention, DNCP): both are fixed for an
+    order's life, so each pair of setups is worked out once.
+    """
+
+    __slots__ = ("pid", "bg", "aff", "is_bd", "taker_level", "smp", "smp_aff", "dncp",
+                 "op_principal", "blocked")
+
+    def __init__(self, pid: str, bg: str, aff: str, is_bd: bool, taker_level: int, smp: bool,
+                 smp_aff: bool, dncp: bool, op_principal: bool) -> None:
+        self.pid, self.bg, self.aff, self.is_bd = pid, bg, aff, is_bd
+        self.taker_level, self.smp, self.smp_aff = taker_level, smp, smp_aff
+        self.dncp, self.op_principal = dncp, op_principal
+        self.blocked: dict[Settings, bool] = {}
+
+    def blocks(self, c: Settings) -> bool:
+        """True when a taker with these settings may never meet a contra with ``c``'s."""
+        b = self.blocked.get(c)
+        if b is None:
+            b = self.blocked[c] = (
+                (self.smp or c.smp) and _self_match(self, c)
+            ) or (self.dncp and c.op_principal) or (c.dncp and self.op_principal)
+        return b
+
+
+def _self_match(a: Settings, b: Settings) -> bool:
+    """SMP: either side's session has it on and they share participant / affiliate group."""
+    if a.smp and (a.aff == b.aff if a.smp_aff else a.pid == b.pid):
+        return True
+    return b.smp and (a.aff == b.aff if b.smp_aff else a.pid == b.pid)
 
 
 class Order:
@@ -42,11 +76,20 @@ class Order:
         "order_id", "session", "cl_ord_id", "pid", "symbol", "side", "is_buy", "qty", "cum",
         "notional", "ord_type", "peg", "limit", "limit_key", "kind", "tif", "min_qty",
         "min_cancel", "post_only", "incl", "prio_seq", "entry", "level", "open", "short",
-        "bg", "is_bd", "aff", "taker_level", "smp", "smp_aff", "dncp", "op_principal",
-        "capacity", "locate_reqd", "locate_broker",
+        "bg", "cfg", "locate_reqd", "locate_broker",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, order_id: int, session: str, cl_ord_id: str, symbol: str,
+                 tif: TimeInForce, cfg: Settings, prio_seq: int) -> None:
+        self.order_id = order_id
+        self.session = session
+        self.cl_ord_id = cl_ord_id
+        self.symbol = symbol
+        self.tif = tif
+        self.cfg = cfg
+        self.pid = cfg.pid
+        self.bg = cfg.bg
+        self.prio_seq = prio_seq
         self.entry: Entry | None = None
         self.level: Level | None = None
         self.open = True
@@ -54,11 +97,6 @@ class Order:
         self.notional = 0
 
     # attribute annotations for mypy (set by the engine)
-    order_id: int
-    session: str
-    cl_ord_id: str
-    pid: str
-    symbol: str
     side: Side
     is_buy: bool
     qty: int
@@ -67,22 +105,11 @@ class Order:
     limit: int | None
     limit_key: int
     kind: int
-    tif: TimeInForce
     min_qty: int
     min_cancel: bool
     post_only: bool
     incl: int
-    prio_seq: int
     short: bool
-    bg: str
-    is_bd: bool
-    aff: str
-    taker_level: int
-    smp: bool
-    smp_aff: bool
-    dncp: bool
-    op_principal: bool
-    capacity: Any
     locate_reqd: bool | None
     locate_broker: str | None
 
@@ -90,11 +117,6 @@ class Order:
     def leaves(self) -> int:
         """Open quantity (0 once done)."""
         return self.qty - self.cum if self.open else 0
-
-    def set_min_qty(self, min_qty: int | None, instr: MinQtyInstruction) -> None:
-        """Store MinQty (0 = none) and whether leaves below it are cancelled."""
-        self.min_qty = min_qty or 0
-        self.min_cancel = instr is MinQtyInstruction.CANCEL
 
 
 class Level:
@@ -205,9 +227,10 @@ class SideBook:
     def best_key(self) -> int | None:
         """Key of the best ALP on this side (None if empty)."""
         best = self.keys[0] if self.keys else None
-        for k in range(3):
-            if self.pools[k].entries:
-                r = self.ref_keys[k]
+        pools, refs = self.pools, self.ref_keys
+        for k in (0, 1, 2):
+            if pools[k].entries:
+                r = refs[k]
                 if best is None or r < best:
                     best = r
         return best
