@@ -458,13 +458,9 @@ class Engine:
         if ok:
             assert bid is not None and ask is not None
             mid = st.mid = (bid + ask) // 2
-            b, s = st.buys, st.sells
-            b.set_ref(KIND_BID, -bid)
-            b.set_ref(KIND_ASK, -ask)
-            b.set_ref(KIND_MID, -mid)
-            s.set_ref(KIND_BID, bid)
-            s.set_ref(KIND_ASK, ask)
-            s.set_ref(KIND_MID, mid)
+            # re-price every pool: O(1), no order moves (see matcher.book)
+            st.buys.ref_keys = [-bid, -ask, -mid]  # indexed by KIND_BID, KIND_ASK, KIND_MID
+            st.sells.ref_keys = [bid, ask, mid]
         st.update_can_match()
         ev: list[Event] = []
         if st.can_match:
@@ -539,6 +535,7 @@ class Engine:
         mid = st.mid
         dead: list[Order] = []
         t_left = t.qty - t.cum
+        done = False
         for key, levels in contra.levels_upto(bound):
             for want_bg in ((True, False) if t_bg is not None else (None,)):
                 if want_bg:  # Broker priority: the taker's broker group first
@@ -546,10 +543,12 @@ class Engine:
                                                     for lv in levels])
                 else:
                     seq = _merged([lv.entries for lv in levels])
-                for _, prio, c in seq:
+                for nincl, prio, c in seq:
+                    if -nincl < t_level:
+                        # entries run in Inclusion Level order: the rest do not admit t either
+                        break
                     # the skips, cheapest first; none has a side effect, so order is free
-                    if prio > t_prio or not c.open or c.incl < t_level or (
-                            want_bg is False and c.bg == t_bg):
+                    if prio > t_prio or not c.open or (want_bg is False and c.bg == t_bg):
                         continue
                     ccfg = c.cfg
                     b = blocked.get(ccfg)
@@ -601,16 +600,16 @@ class Engine:
                     if t_left == 0:
                         t.open = False
                         del self._open[t.session][t.order_id]
+                        done = True
                         break
                     if t.min_cancel and t_left < t_mq:
                         ev.append(self._cancelled(ts, t, None, CancelReason.MIN_QTY, ""))
+                        done = True
                         break
-                else:
-                    continue
-                break  # the taker is done
-            else:
-                continue
-            break
+                if done:
+                    break
+            if done:
+                break
         for c in dead:
             contra.remove(c)
 
