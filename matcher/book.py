@@ -24,6 +24,7 @@ Inclusion Level then Time. Broker priority depends on the taker and is applied w
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
+from operator import itemgetter
 
 from matcher.types import OrdType, Peg, Side, TimeInForce
 
@@ -213,16 +214,19 @@ class SideBook:
 
     def best_key(self) -> int | None:
         """Key of the best ALP on this side (None if empty)."""
+        k0, k1, k2 = self.keys
+        r0, r1, r2 = self.ref_keys
         best = None
-        keys, refs = self.keys, self.ref_keys
-        for k in (0, 1, 2):
-            ks = keys[k]
-            if ks:
-                x, r = ks[0], refs[k]
-                if r > x:
-                    x = r
-                if best is None or x < best:
-                    best = x
+        if k0:  # unrolled over the three kinds: this runs for every arriving order
+            best = k0[0] if k0[0] > r0 else r0
+        if k1:
+            x = k1[0] if k1[0] > r1 else r1
+            if best is None or x < best:
+                best = x
+        if k2:
+            x = k2[0] if k2[0] > r2 else r2
+            if best is None or x < best:
+                best = x
         return best
 
     def set_ref(self, kind: int, new: int) -> None:
@@ -246,7 +250,7 @@ class SideBook:
             for x in ks[n:bisect_right(ks, bound, n)]:
                 out.append((x, [levels[x]]))
         if len(out) > 1:
-            out.sort(key=_first)
+            out.sort(key=_FIRST)
             merged = [out[0]]
             for key, lvs in out[1:]:
                 if key == merged[-1][0]:
@@ -261,5 +265,4 @@ class SideBook:
         return [e[2] for lvs in self.levels for lv in lvs.values() for e in lv.entries]
 
 
-def _first(item: tuple[int, list[Level]]) -> int:
-    return item[0]
+_FIRST = itemgetter(0)

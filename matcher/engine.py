@@ -299,7 +299,13 @@ class Engine:
         self._exec_id += 1
         ev: list[Event] = [Accepted(ts, self._exec_id, oid, session, clid, pid, o.symbol,
                                     o.side, o.qty, 0, o.qty, 0, 0)]
-        self._take_and_rest(st, o, ts, ev)
+        if c.tif is _IOC or o.min_cancel:
+            self._take_and_rest(st, o, ts, ev)
+        else:  # the common resting day order: _take_and_rest inlined
+            if st.can_match and not o.post_only:
+                self._match(st, o, ts, ev, False)
+            if o.open:
+                (st.buys if o.is_buy else st.sells).insert(o)
         return ev
 
     def _new_problem(self, c: NewOrder, part: Participant, st: SymbolState | None,
@@ -522,8 +528,8 @@ class Engine:
                 if tkey < f:
                     tkey = f
         bound = -tkey
-        best = contra.best_key()
-        if best is None or best > bound:
+        groups = contra.levels_upto(bound)
+        if not groups:
             return
         tcfg = t.cfg
         t_bg = tcfg.bg if tcfg.is_bd else None
@@ -536,7 +542,7 @@ class Engine:
         dead: list[Order] = []
         t_left = t.qty - t.cum
         done = False
-        for key, levels in contra.levels_upto(bound):
+        for key, levels in groups:
             for want_bg in ((True, False) if t_bg is not None else (None,)):
                 if want_bg:  # Broker priority: the taker's broker group first
                     seq: Iterable[Entry] = _merged([lv.by_bg.get(t_bg, _EMPTY)  # type: ignore
