@@ -545,8 +545,8 @@ class Engine:
         for key, levels in groups:
             for want_bg in ((True, False) if t_bg is not None else (None,)):
                 if want_bg:  # Broker priority: the taker's broker group first
-                    seq: Iterable[Entry] = _merged([lv.by_bg.get(t_bg, _EMPTY)  # type: ignore
-                                                    for lv in levels])
+                    seq = _merged([lv.by_bg.get(t_bg, _EMPTY)  # type: ignore[arg-type]
+                                   for lv in levels])
                 else:
                     seq = _merged([lv.entries for lv in levels])
                 for nincl, prio, c in seq:
@@ -623,9 +623,20 @@ class Engine:
 _EMPTY: list[Entry] = []
 
 
-def _merged(lists: list[list[Entry]]) -> Iterable[Entry]:
-    """Entries of equal-price levels in Inclusion | Time order, lazily."""
-    return lists[0] if len(lists) == 1 else heapq.merge(*lists)
+def _merged(lists: list[list[Entry]]) -> list[Entry]:
+    """Entries of equal-price levels in Inclusion | Time order.
+
+    One C sort of the concatenation (runs merge cheaply; ``prio_seq`` is unique, so orders
+    themselves are never compared) beats a lazy ``heapq.merge``, which pays a Python generator
+    step per entry and the pools of capped levels can hold dozens of levels.
+    """
+    if len(lists) == 1:
+        return lists[0]
+    out: list[Entry] = []
+    for entries in lists:
+        out += entries
+    out.sort()
+    return out
 
 
 def _prio(o: Order) -> int:
