@@ -528,9 +528,10 @@ class Engine:
                 if tkey < f:
                     tkey = f
         bound = -tkey
-        groups = contra.levels_upto(bound)
-        if not groups:
+        best = contra.best_key()  # cheap test first: most arriving orders do not cross
+        if best is None or best > bound:
             return
+        groups = contra.levels_upto(bound)
         tcfg = t.cfg
         t_bg = tcfg.bg if tcfg.is_bd else None
         t_level = tcfg.taker_level
