@@ -221,7 +221,7 @@ def run(name: str, apply: Callable[[Any], Any], count: int, chunk: int = 100_000
     rate = n / total
     print(f"{name:<26} {n:>8} cmds {rate / 1e3:6.1f}k cmds/s (cpu {n / cpu / 1e3:6.1f}k)"
           f"  p50 {lat[n // 2] / 1e3:5.2f} us  p99 {lat[int(n * 0.99)] / 1e3:6.2f} us"
-          f"  p99.9 {lat[int(n * 0.999)] / 1e3:7.2f} us")
+          f"  p99.9 {lat[int(n * 0.999)] / 1e3:7.2f} us  max {lat[-1] / 1e3:8.1f} us")
     return rate
 
 

@@ -132,7 +132,9 @@ class Engine:
         self._order_id = 0
         self._match_id = 0
         self._seq = 0
-        self._by_clid: dict[tuple[str, str], Order] = {}
+        # ClOrdID -> order per session: per-session maps keep each dict (and the pause of its
+        # resize, tens of ms at a million ids) small
+        self._clids: dict[str, dict[str, Order]] = {}
         self._open: dict[str, dict[int, Order]] = {}
         self.warnings: list[str] = []
         self._dispatch: dict[type, Callable[[int, Command], list[Event]]] = {
@@ -190,7 +192,7 @@ class Engine:
 
     def order(self, session: str, cl_ord_id: str) -> OrderInfo | None:
         """Snapshot of the order known by this ClOrdID (any id of its replace chain)."""
-        o = self._by_clid.get((session, cl_ord_id))
+        o = self._clids.get(session, _NO_IDS).get(cl_ord_id)
         return None if o is None else self._info(o)
 
     def open_orders(self, session: str) -> list[OrderInfo]:
@@ -199,7 +201,7 @@ class Engine:
 
     def assigned_limit_price(self, session: str, cl_ord_id: str) -> Price | None:
         """Current ALP of an open order (None without an NBBO reference or when done)."""
-        o = self._by_clid.get((session, cl_ord_id))
+        o = self._clids.get(session, _NO_IDS).get(cl_ord_id)
         if o is None or not o.open:
             return None
         st = self._syms[o.symbol]
@@ -259,8 +261,10 @@ class Engine:
 
     def _new(self, ts: int, c: NewOrder) -> list[Event]:
         session, clid, pid = c.session, c.cl_ord_id, c.participant
-        by_clid = self._by_clid
-        if (session, clid) in by_clid:
+        ids = self._clids.get(session)
+        if ids is None:
+            ids = self._clids[session] = {}
+        if clid in ids:
             return self._reject(ts, c, RejectReason.DUPLICATE_ORDER,
                                 f"duplicate ClOrdID {clid} on session {session}")
         part = self._parts.get(pid)
@@ -291,7 +295,7 @@ class Engine:
         self._set_terms(o, c.side, c.qty, c.ord_type, c.limit, c.peg, c.min_qty,
                         c.min_qty_instruction is _MQ_CANCEL, c.post_only, incl,
                         c.locate_reqd, c.locate_broker)
-        by_clid[(session, clid)] = o
+        ids[clid] = o
         open_ = self._open.get(session)
         if open_ is None:
             open_ = self._open[session] = {}
@@ -355,11 +359,12 @@ class Engine:
 
     def _lookup(self, ts: int, c: Cancel | Replace) -> tuple[Order | None, list[Event] | None]:
         """Resolve OrigClOrdID; a CancelRejected list when the request cannot proceed."""
-        o = self._by_clid.get((c.session, c.orig_cl_ord_id))
+        ids = self._clids.get(c.session, _NO_IDS)
+        o = ids.get(c.orig_cl_ord_id)
         if o is None:
             return None, self._cxl_reject(ts, c, None, CxlRejReason.UNKNOWN_ORDER,
                                           f"unknown order: OrigClOrdID {c.orig_cl_ord_id}")
-        if (c.session, c.cl_ord_id) in self._by_clid:
+        if c.cl_ord_id in ids:
             return None, self._cxl_reject(ts, c, o, CxlRejReason.DUPLICATE_CL_ORD_ID,
                                           f"duplicate ClOrdID {c.cl_ord_id} on session "
                                           f"{c.session}")
@@ -383,7 +388,7 @@ class Engine:
                                     f"{o.side.name}")
         st = self._syms[o.symbol]
         (st.buys if o.is_buy else st.sells).remove(o)
-        self._by_clid[(c.session, c.cl_ord_id)] = o
+        self._clids[c.session][c.cl_ord_id] = o
         orig, o.cl_ord_id = o.cl_ord_id, c.cl_ord_id
         return [self._cancelled(ts, o, orig, CancelReason.USER, "cancelled by user")]
 
@@ -417,7 +422,7 @@ class Engine:
         keep = (r.ord_type is o.ord_type and r.limit == o.limit and r.peg is o.peg
                 and (r.min_qty or 0) == o.min_qty and min_cancel == o.min_cancel
                 and r.post_only == o.post_only and incl == o.incl and r.qty <= o.qty)
-        self._by_clid[(r.session, r.cl_ord_id)] = o
+        self._clids[r.session][r.cl_ord_id] = o
         orig, o.cl_ord_id = o.cl_ord_id, r.cl_ord_id
         side_changed = r.side is not o.side
         ev: list[Event] = []
@@ -622,6 +627,7 @@ class Engine:
 
 
 _EMPTY: list[Entry] = []
+_NO_IDS: dict[str, Order] = {}  # read-only stand-in for a session without orders
 
 
 def _merged(lists: list[list[Entry]]) -> list[Entry]:
