@@ -35,6 +35,19 @@ KIND_BID, KIND_ASK, KIND_MID = 0, 1, 2
 Entry = tuple[int, int, "Order"]
 
 
+_BUY, _SHORT = Side.BUY, Side.SELL_SHORT
+_MID_PEG, _PRIMARY_PEG = Peg.MIDPOINT, Peg.PRIMARY
+
+
+def kind_of(is_buy: bool, peg: Peg) -> int:
+    """Which NBBO reference the order's ALP follows (the table above)."""
+    if peg is _MID_PEG:
+        return KIND_MID
+    if peg is _PRIMARY_PEG:
+        return KIND_BID if is_buy else KIND_ASK
+    return KIND_ASK if is_buy else KIND_BID  # limit, market, market peg
+
+
 class Settings:
     """Static interaction attributes shared by every order of one participant / session setup.
 
@@ -81,7 +94,12 @@ class Order:
     )
 
     def __init__(self, order_id: int, session: str, cl_ord_id: str, symbol: str,
-                 tif: TimeInForce, cfg: Settings, prio_seq: int) -> None:
+                 tif: TimeInForce, cfg: Settings, prio_seq: int, side: Side, qty: int,
+                 ord_type: OrdType, limit: int | None, peg: Peg, min_qty: int | None,
+                 min_cancel: bool, post_only: bool, incl: int, locate_reqd: bool | None,
+                 locate_broker: str | None) -> None:
+        # one positional call builds the whole order (the hot path of every NewOrder);
+        # set_terms repeats the terms part for a replace
         self.order_id = order_id
         self.session = session
         self.cl_ord_id = cl_ord_id
@@ -96,23 +114,31 @@ class Order:
         self.open = True
         self.cum = 0
         self.notional = 0
+        self.side = side
+        self.is_buy = is_buy = side is _BUY
+        self.short = side is _SHORT  # Rule 201 applies; short exempt does not
+        self.qty, self.ord_type, self.limit, self.peg = qty, ord_type, limit, peg
+        self.kind = kind_of(is_buy, peg)
+        self.limit_key = NO_LIMIT if limit is None else (-limit if is_buy else limit)
+        self.min_qty = min_qty or 0
+        self.min_cancel = min_cancel
+        self.post_only, self.incl = post_only, incl
+        self.locate_reqd, self.locate_broker = locate_reqd, locate_broker
 
-    # attribute annotations for mypy (set by the engine)
-    side: Side
-    is_buy: bool
-    qty: int
-    ord_type: OrdType
-    peg: Peg
-    limit: int | None
-    limit_key: int
-    kind: int
-    min_qty: int
-    min_cancel: bool
-    post_only: bool
-    incl: int
-    short: bool
-    locate_reqd: bool | None
-    locate_broker: str | None
+    def set_terms(self, side: Side, qty: int, ord_type: OrdType, limit: int | None, peg: Peg,
+                  min_qty: int | None, min_cancel: bool, post_only: bool, incl: int,
+                  locate_reqd: bool | None, locate_broker: str | None) -> None:
+        """Take a replace's complete new terms (the order must be out of the book)."""
+        self.side = side
+        self.is_buy = is_buy = side is _BUY
+        self.short = side is _SHORT
+        self.qty, self.ord_type, self.limit, self.peg = qty, ord_type, limit, peg
+        self.kind = kind_of(is_buy, peg)
+        self.limit_key = NO_LIMIT if limit is None else (-limit if is_buy else limit)
+        self.min_qty = min_qty or 0
+        self.min_cancel = min_cancel
+        self.post_only, self.incl = post_only, incl
+        self.locate_reqd, self.locate_broker = locate_reqd, locate_broker
 
     @property
     def leaves(self) -> int:
@@ -130,24 +156,6 @@ class Level:
         self.entries: list[Entry] = []
         # the same entries per broker group, for Broker priority without scanning the level
         self.by_bg: dict[str, list[Entry]] = {}
-
-    def add(self, o: Order) -> None:
-        """Insert at the order's Inclusion Level / Time position."""
-        e = (-o.incl, o.prio_seq, o)
-        entries = self.entries
-        if not entries or entries[-1] < e:
-            entries.append(e)
-        else:
-            insort(entries, e)
-        group = self.by_bg.get(o.bg)
-        if group is None:
-            self.by_bg[o.bg] = [e]
-        elif group[-1] < e:
-            group.append(e)
-        else:
-            insort(group, e)
-        o.entry = e
-        o.level = self
 
     def discard(self, o: Order) -> None:
         """Remove the order's entry (bisect on its unique (inclusion, time) key)."""
@@ -198,7 +206,22 @@ class SideBook:
                 keys.append(key)
             else:
                 insort(keys, key)
-        level.add(o)
+        # Level.add, inlined: this runs for every resting order
+        e = (-o.incl, o.prio_seq, o)
+        entries = level.entries
+        if not entries or entries[-1] < e:
+            entries.append(e)
+        else:
+            insort(entries, e)
+        group = level.by_bg.get(o.bg)
+        if group is None:
+            level.by_bg[o.bg] = [e]
+        elif group[-1] < e:
+            group.append(e)
+        else:
+            insort(group, e)
+        o.entry = e
+        o.level = level
 
     def remove(self, o: Order) -> None:
         """Take an order out of the book."""

@@ -6,7 +6,7 @@ import heapq
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from matcher.book import KIND_ASK, KIND_BID, KIND_MID, NO_LIMIT, Entry, Order, Settings, SideBook
+from matcher.book import KIND_MID, NO_LIMIT, Entry, Order, Settings, SideBook
 from matcher.prices import CENT, DOLLAR, SUB_PENNY, Price
 from matcher.types import (
     Accepted,
@@ -54,7 +54,7 @@ _IOC = TimeInForce.IOC
 _MQ_CANCEL = MinQtyInstruction.CANCEL
 _BUY, _SELL, _SHORT = Side.BUY, Side.SELL, Side.SELL_SHORT
 _LIMIT, _PEGGED, _MARKET = OrdType.LIMIT, OrdType.PEGGED, OrdType.MARKET
-_NO_PEG, _MID_PEG, _PRIMARY_PEG = Peg.NONE, Peg.MIDPOINT, Peg.PRIMARY
+_NO_PEG = Peg.NONE
 _FIRM = OrderClass.FIRM
 _PRINCIPAL = Capacity.PRINCIPAL
 
@@ -291,10 +291,9 @@ class Engine:
         self._order_id += 1
         self._seq += 1
         oid = self._order_id
-        o = Order(oid, session, clid, c.symbol, c.tif, cfg, self._seq)
-        self._set_terms(o, c.side, c.qty, c.ord_type, c.limit, c.peg, c.min_qty,
-                        c.min_qty_instruction is _MQ_CANCEL, c.post_only, incl,
-                        c.locate_reqd, c.locate_broker)
+        o = Order(oid, session, clid, c.symbol, c.tif, cfg, self._seq, c.side, c.qty,
+                  c.ord_type, c.limit, c.peg, c.min_qty, c.min_qty_instruction is _MQ_CANCEL,
+                  c.post_only, incl, c.locate_reqd, c.locate_broker)
         ids[clid] = o
         open_ = self._open.get(session)
         if open_ is None:
@@ -325,25 +324,6 @@ class Engine:
         if problem is None and c.smp_scope not in ("participant", "affiliates"):
             problem = RejectReason.OTHER, f"smp_scope {c.smp_scope!r} is not participant|affiliates"
         return problem
-
-    def _set_terms(self, o: Order, side: Side, qty: int, ord_type: OrdType, limit: int | None,
-                   peg: Peg, min_qty: int | None, min_cancel: bool, post_only: bool, incl: int,
-                   locate_reqd: bool | None, locate_broker: str | None) -> None:
-        o.side = side
-        o.is_buy = is_buy = side is _BUY
-        o.short = side is _SHORT  # Rule 201 applies; short exempt does not
-        o.qty, o.ord_type, o.limit, o.peg = qty, ord_type, limit, peg
-        if peg is _MID_PEG:  # which NBBO reference the ALP follows (SPEC 4, matcher.book)
-            o.kind = KIND_MID
-        elif peg is _PRIMARY_PEG:
-            o.kind = KIND_BID if is_buy else KIND_ASK
-        else:
-            o.kind = KIND_ASK if is_buy else KIND_BID
-        o.limit_key = NO_LIMIT if limit is None else (-limit if is_buy else limit)
-        o.min_qty = min_qty or 0
-        o.min_cancel = min_cancel
-        o.post_only, o.incl = post_only, incl
-        o.locate_reqd, o.locate_broker = locate_reqd, locate_broker
 
     def _take_and_rest(self, st: SymbolState, o: Order, ts: int, ev: list[Event]) -> None:
         """Match an arriving order as the taker, then rest (day) or cancel (IOC) the leaves."""
@@ -444,7 +424,7 @@ class Engine:
                 self._reeval(st, ts, ev)
             return ev
         own.remove(o)
-        self._set_terms(o, r.side, r.qty, r.ord_type, r.limit, r.peg, r.min_qty, min_cancel,
+        o.set_terms(r.side, r.qty, r.ord_type, r.limit, r.peg, r.min_qty, min_cancel,
                         r.post_only, incl, r.locate_reqd, r.locate_broker)
         self._seq += 1
         o.prio_seq = self._seq
