@@ -528,80 +528,89 @@ class Engine:
         dead: list[Order] = []
         t_left = t.qty - t.cum
         done = False
-        for key, levels in groups:
-            for want_bg in ((True, False) if t_bg is not None else (None,)):
-                if want_bg:  # Broker priority: the taker's broker group first
-                    seq = _merged([lv.by_bg.get(t_bg, _EMPTY)  # type: ignore[arg-type]
-                                   for lv in levels])
-                else:
-                    seq = _merged([lv.entries for lv in levels])
-                for nincl, prio, c in seq:
-                    if -nincl < t_level:
-                        # entries run in Inclusion Level order: the rest do not admit t either
-                        break
-                    # the skips, cheapest first; none has a side effect, so order is free
-                    if prio > t_prio or not c.open or (want_bg is False and c.bg == t_bg):
-                        continue
-                    ccfg = c.cfg
-                    b = blocked.get(ccfg)
-                    if b is None:
-                        b = tcfg.blocks(ccfg)
-                    if b:
-                        continue
-                    ckey = key
-                    if floor is not None and c.short and key < floor:
-                        if floor > bound:
-                            continue
-                        ckey = floor
-                    c_left = c.qty - c.cum
-                    q = t_left if t_left < c_left else c_left
-                    if (t_mq and q < (t_mq if t_mq < t_left else t_left)) or (
-                            c.min_qty and q < min(c.min_qty, c_left)):
-                        continue
-                    if t_buy:
-                        b_alp, s_alp = bound, ckey
+        again = True
+        while again and not done:
+            # A contra skipped for the taker's own MinQty may become eligible once later
+            # fills bring the taker's leaves down to it (leaves below MinQty: all or
+            # none); such a pass is followed by another from the top.
+            again = skipped = False
+            for key, levels in groups:
+                for want_bg in ((True, False) if t_bg is not None else (None,)):
+                    if want_bg:  # Broker priority: the taker's broker group first
+                        seq = _merged([lv.by_bg.get(t_bg, _EMPTY)  # type: ignore[arg-type]
+                                       for lv in levels])
                     else:
-                        b_alp, s_alp = -ckey, tkey
-                    px = mid if s_alp <= mid <= b_alp else (b_alp if b_alp < mid else s_alp)
-                    rem = px % SUB_PENNY
-                    if rem:  # a fifth decimal: round in favour of the resting order
-                        px = px - rem if c.is_buy else px + SUB_PENNY - rem
-                    n = q * px
-                    c_cum = c.cum = c.cum + q
-                    c_not = c.notional = c.notional + n
-                    t_cum = t.cum = t.cum + q
-                    t_not = t.notional = t.notional + n
-                    t_left -= q
-                    self._match_id = match_id = self._match_id + 1
-                    self._exec_id = eid = self._exec_id + 2
-                    ev.append(Filled(ts, eid - 1, c.order_id, c.session, c.cl_ord_id, c.pid,
-                                     c.symbol, c.side, c.qty, c_cum, c.qty - c_cum,
-                                     (2 * c_not + c_cum) // (2 * c_cum), c_not, q, px, _ADDED,
-                                     t.order_id, match_id))
-                    ev.append(Filled(ts, eid, t.order_id, t.session, t.cl_ord_id, t.pid,
-                                     t.symbol, t.side, t.qty, t_cum, t_left,
-                                     (2 * t_not + t_cum) // (2 * t_cum), t_not, q, px, _REMOVED,
-                                     c.order_id, match_id))
-                    if c_cum == c.qty:
-                        c.open = False
-                        del self._open[c.session][c.order_id]
-                        dead.append(c)
-                    elif c.min_cancel and c_left - q < c.min_qty:
-                        ev.append(self._cancelled(ts, c, None, CancelReason.MIN_QTY, ""))
-                        dead.append(c)
-                    if t_left == 0:
-                        t.open = False
-                        del self._open[t.session][t.order_id]
-                        done = True
-                        break
-                    if t.min_cancel and t_left < t_mq:
-                        ev.append(self._cancelled(ts, t, None, CancelReason.MIN_QTY, ""))
-                        done = True
+                        seq = _merged([lv.entries for lv in levels])
+                    for nincl, prio, c in seq:
+                        if -nincl < t_level:
+                            # entries run in Inclusion Level order: no later one admits t
+                            break
+                        # the skips, cheapest first; none has a side effect, so order is free
+                        if prio > t_prio or not c.open or (want_bg is False and c.bg == t_bg):
+                            continue
+                        ccfg = c.cfg
+                        b = blocked.get(ccfg)
+                        if b is None:
+                            b = tcfg.blocks(ccfg)
+                        if b:
+                            continue
+                        ckey = key
+                        if floor is not None and c.short and key < floor:
+                            if floor > bound:
+                                continue
+                            ckey = floor
+                        c_left = c.qty - c.cum
+                        q = t_left if t_left < c_left else c_left
+                        if c.min_qty and q < min(c.min_qty, c_left):
+                            continue  # stays so: q only shrinks as the taker fills
+                        if t_mq and q < (t_mq if t_mq < t_left else t_left):
+                            skipped = True
+                            continue
+                        again = skipped
+                        if t_buy:
+                            b_alp, s_alp = bound, ckey
+                        else:
+                            b_alp, s_alp = -ckey, tkey
+                        px = mid if s_alp <= mid <= b_alp else (b_alp if b_alp < mid else s_alp)
+                        rem = px % SUB_PENNY
+                        if rem:  # a fifth decimal: round in favour of the resting order
+                            px = px - rem if c.is_buy else px + SUB_PENNY - rem
+                        n = q * px
+                        c_cum = c.cum = c.cum + q
+                        c_not = c.notional = c.notional + n
+                        t_cum = t.cum = t.cum + q
+                        t_not = t.notional = t.notional + n
+                        t_left -= q
+                        self._match_id = match_id = self._match_id + 1
+                        self._exec_id = eid = self._exec_id + 2
+                        ev.append(Filled(ts, eid - 1, c.order_id, c.session, c.cl_ord_id, c.pid,
+                                         c.symbol, c.side, c.qty, c_cum, c.qty - c_cum,
+                                         (2 * c_not + c_cum) // (2 * c_cum), c_not, q, px, _ADDED,
+                                         t.order_id, match_id))
+                        ev.append(Filled(ts, eid, t.order_id, t.session, t.cl_ord_id, t.pid,
+                                         t.symbol, t.side, t.qty, t_cum, t_left,
+                                         (2 * t_not + t_cum) // (2 * t_cum), t_not, q, px, _REMOVED,
+                                         c.order_id, match_id))
+                        if c_cum == c.qty:
+                            c.open = False
+                            del self._open[c.session][c.order_id]
+                            dead.append(c)
+                        elif c.min_cancel and c_left - q < c.min_qty:
+                            ev.append(self._cancelled(ts, c, None, CancelReason.MIN_QTY, ""))
+                            dead.append(c)
+                        if t_left == 0:
+                            t.open = False
+                            del self._open[t.session][t.order_id]
+                            done = True
+                            break
+                        if t.min_cancel and t_left < t_mq:
+                            ev.append(self._cancelled(ts, t, None, CancelReason.MIN_QTY, ""))
+                            done = True
+                            break
+                    if done:
                         break
                 if done:
                     break
-            if done:
-                break
         for c in dead:
             contra.remove(c)
 

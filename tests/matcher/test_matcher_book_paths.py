@@ -73,3 +73,14 @@ def test_same_cl_ord_id_on_two_sessions_are_two_orders(h: Harness) -> None:
     assert isinstance(ev[0], Cancelled) and ev[0].order_id == a
     assert h.engine.order("B-s", "X1").open  # type: ignore[union-attr]
     assert not h.engine.order("A-s", "X1").open  # type: ignore[union-attr]
+
+
+def test_contra_skipped_for_min_qty_fills_once_leaves_are_all_or_none(h: Harness) -> None:
+    """MinQty: a fill with a single contra order must be >= the MinQty ...; when leaves fall
+    below MinQty they become all-or-none (7012=A). A 50-share contra too small for a MinQty
+    100 taker becomes eligible once the taker's leaves are down to 50."""
+    h.quote("10.00", "10.10")
+    small = oid(h.new("sell", 50, "10.01", part="B"))
+    big = oid(h.new("sell", 250, "10.02", part="D"))
+    got = trades(h.new("buy", 300, "10.05", part="C", min_qty=100, tif=IOC))
+    assert [(t[0], t[2]) for t in got] == [(big, 250), (small, 50)]
