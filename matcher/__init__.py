@@ -43,12 +43,14 @@ Identity
     order_qty reported as the cum qty).
 
 Rules (SPEC 4, Form ATS-N Part III Items 7, 11, 13, 14)
-    ALPs per order type (see ``matcher.book``), re-priced on every NBBO move by moving pools
-    of capped orders; execution at the price closest to the mid within both ALPs, a fifth
-    decimal rounded toward the resting side; no matching on a missing / locked / crossed / too
+    ALPs per order type (see ``matcher.book``), re-priced on every NBBO move in O(1) (a
+    kind's capped orders form a pool priced at the reference; no order moves); execution
+    at the price closest to the mid within both ALPs, a fifth decimal rounded toward the
+    resting side; no matching on a missing / locked / crossed / too
     wide NBBO, halt or LULD limit/straddle state, and a re-evaluation (later arrival = taker)
     when matching becomes possible; priority Class | Price | Broker | Inclusion | Time;
-    inclusion vs taker level, MinQty (single contra; AON or cancel below it), SMP, DNCP, post
+    inclusion vs taker level, MinQty (single contra; AON or cancel below it; a contra skipped
+    for the taker's MinQty is retried once the taker's leaves are all-or-none), SMP, DNCP, post
     only (rests without taking), Reg SHO locate checks, Rule 201 floor NBB + 0.0001 keeping
     the original priority; DAY and IOC. A post only order never takes: if it would cross on
     arrival it rests and waits for a later contra. Conditional orders and MOC are rejected.

@@ -6,8 +6,8 @@ import heapq
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from matcher.book import KIND_ASK, KIND_BID, KIND_MID, NO_LIMIT, Entry, Order, SideBook
-from matcher.prices import SUB_PENNY, Price
+from matcher.book import KIND_MID, NO_LIMIT, Entry, Order, Settings, SideBook
+from matcher.prices import CENT, DOLLAR, SUB_PENNY, Price
 from matcher.types import (
     Accepted,
     Cancel,
@@ -23,6 +23,7 @@ from matcher.types import (
     Liquidity,
     MinQtyInstruction,
     NewOrder,
+    OrderClass,
     OrderInfo,
     OrdType,
     Participant,
@@ -37,7 +38,13 @@ from matcher.types import (
     SymbolConfig,
     TimeInForce,
 )
-from matcher.validate import check_class_and_session, check_locate, check_symbol, check_terms
+from matcher.validate import (
+    Problem,
+    check_class_and_session,
+    check_locate,
+    check_symbol,
+    check_terms,
+)
 
 if TYPE_CHECKING:
     from matcher.journal import Journal
@@ -45,7 +52,11 @@ if TYPE_CHECKING:
 _ADDED, _REMOVED = Liquidity.ADDED, Liquidity.REMOVED
 _IOC = TimeInForce.IOC
 _MQ_CANCEL = MinQtyInstruction.CANCEL
-_SELL_SIDES = (Side.SELL, Side.SELL_SHORT, Side.SELL_SHORT_EXEMPT)
+_BUY, _SELL, _SHORT = Side.BUY, Side.SELL, Side.SELL_SHORT
+_LIMIT, _PEGGED, _MARKET = OrdType.LIMIT, OrdType.PEGGED, OrdType.MARKET
+_NO_PEG = Peg.NONE
+_FIRM = OrderClass.FIRM
+_PRINCIPAL = Capacity.PRINCIPAL
 
 
 class SymbolState:
@@ -79,13 +90,27 @@ class SymbolState:
         self.can_match = ok
 
 
-def _kind(is_buy: bool, peg: Peg) -> int:
-    """Which NBBO reference the order's ALP follows (SPEC 4 ALP table)."""
-    if peg is Peg.MIDPOINT:
-        return KIND_MID
-    if peg is Peg.PRIMARY:
-        return KIND_BID if is_buy else KIND_ASK
-    return KIND_ASK if is_buy else KIND_BID  # limit, market, market peg
+def _plain(c: NewOrder, incl: int) -> bool:
+    """A cheap sufficient test that every acceptance check passes (the common case).
+
+    False means "run the full checks", not "reject": those give the reason and the text.
+    """
+    ot, limit, peg = c.ord_type, c.limit, c.peg
+    if ot is _LIMIT:
+        if limit is None:
+            return False
+    elif ot is _PEGGED:
+        if peg is _NO_PEG:
+            return False
+    elif ot is not _MARKET or limit is not None or peg is not _NO_PEG:
+        return False
+    side, qty, mq = c.side, c.qty, c.min_qty
+    return ((side is _BUY or side is _SELL) and qty > 0 and c.order_class is _FIRM
+            and c.conditional_ref is None
+            and (limit is None or (limit > 0 and limit % (CENT if limit >= DOLLAR else SUB_PENNY)
+                                   == 0))
+            and (mq is None or 0 < mq <= qty) and not (c.post_only and c.tif is _IOC)
+            and 1 <= incl <= 5 and (c.smp_scope == "participant" or c.smp_scope == "affiliates"))
 
 
 class Engine:
@@ -99,8 +124,7 @@ class Engine:
         journal: Journal | None = None,
     ) -> None:
         self._parts = dict(participants)
-        self._pinfo = {k: (p.broker_group_id, p.affiliate_group_id, p.broker_dealer,
-                           p.taker_level) for k, p in participants.items()}
+        self._settings: dict[tuple[str, bool, str, bool, bool], Settings] = {}
         self._syms = {s: SymbolState(cfg) for s, cfg in symbols.items()}
         self._clock = clock
         self._journal = journal
@@ -108,7 +132,9 @@ class Engine:
         self._order_id = 0
         self._match_id = 0
         self._seq = 0
-        self._by_clid: dict[tuple[str, str], Order] = {}
+        # ClOrdID -> order per session: per-session maps keep each dict (and the pause of its
+        # resize, tens of ms at a million ids) small
+        self._clids: dict[str, dict[str, Order]] = {}
         self._open: dict[str, dict[int, Order]] = {}
         self.warnings: list[str] = []
         self._dispatch: dict[type, Callable[[int, Command], list[Event]]] = {
@@ -166,7 +192,7 @@ class Engine:
 
     def order(self, session: str, cl_ord_id: str) -> OrderInfo | None:
         """Snapshot of the order known by this ClOrdID (any id of its replace chain)."""
-        o = self._by_clid.get((session, cl_ord_id))
+        o = self._clids.get(session, _NO_IDS).get(cl_ord_id)
         return None if o is None else self._info(o)
 
     def open_orders(self, session: str) -> list[OrderInfo]:
@@ -175,7 +201,7 @@ class Engine:
 
     def assigned_limit_price(self, session: str, cl_ord_id: str) -> Price | None:
         """Current ALP of an open order (None without an NBBO reference or when done)."""
-        o = self._by_clid.get((session, cl_ord_id))
+        o = self._clids.get(session, _NO_IDS).get(cl_ord_id)
         if o is None or not o.open:
             return None
         st = self._syms[o.symbol]
@@ -231,24 +257,63 @@ class Engine:
                          o.symbol, o.side, o.qty, o.cum, 0, _avg(o), o.notional, orig, reason,
                          text or f"{leaves} cancelled: {reason.value}")
 
-    def _fill(self, ts: int, o: Order, qty: int, px: int, liq: Liquidity, contra: int) -> Filled:
-        leaves = o.qty - o.cum
-        cum = o.cum
-        return Filled(ts, self._next_exec(), o.order_id, o.session, o.cl_ord_id, o.pid,
-                      o.symbol, o.side, o.qty, cum, leaves, (2 * o.notional + cum) // (2 * cum),
-                      o.notional, qty, px, liq, contra, self._match_id)
-
     # ------------------------------------------------------------ commands
 
     def _new(self, ts: int, c: NewOrder) -> list[Event]:
-        if (c.session, c.cl_ord_id) in self._by_clid:
+        session, clid, pid = c.session, c.cl_ord_id, c.participant
+        ids = self._clids.get(session)
+        if ids is None:
+            ids = self._clids[session] = {}
+        if clid in ids:
             return self._reject(ts, c, RejectReason.DUPLICATE_ORDER,
-                                f"duplicate ClOrdID {c.cl_ord_id} on session {c.session}")
-        part = self._parts.get(c.participant)
+                                f"duplicate ClOrdID {clid} on session {session}")
+        part = self._parts.get(pid)
         if part is None:
-            return self._reject(ts, c, RejectReason.OTHER, f"unknown participant {c.participant}")
+            return self._reject(ts, c, RejectReason.OTHER, f"unknown participant {pid}")
         st = self._syms.get(c.symbol)
-        incl = c.inclusion_level if c.inclusion_level is not None else c.default_inclusion_level
+        incl = c.inclusion_level
+        if incl is None:
+            incl = c.default_inclusion_level
+        if st is None or st.problem is not None or not _plain(c, incl):
+            problem = self._new_problem(c, part, st, incl)
+            if problem is not None:
+                return self._reject(ts, c, *problem)
+            assert st is not None
+        # 47=P from the operator or an operator affiliate; agency (e.g. CBNA) is not principal
+        op_principal = c.capacity is _PRINCIPAL and (part.operator or part.operator_affiliate)
+        # a session-level DNCP cannot be overridden
+        skey = (pid, c.smp, c.smp_scope, c.session_dncp or bool(c.dncp), op_principal)
+        cfg = self._settings.get(skey)
+        if cfg is None:
+            cfg = self._settings[skey] = Settings(
+                pid, part.broker_group_id, part.affiliate_group_id, part.broker_dealer,
+                part.taker_level, c.smp, c.smp_scope == "affiliates", skey[3], op_principal)
+        self._order_id += 1
+        self._seq += 1
+        oid = self._order_id
+        o = Order(oid, session, clid, c.symbol, c.tif, cfg, self._seq, c.side, c.qty,
+                  c.ord_type, c.limit, c.peg, c.min_qty, c.min_qty_instruction is _MQ_CANCEL,
+                  c.post_only, incl, c.locate_reqd, c.locate_broker)
+        ids[clid] = o
+        open_ = self._open.get(session)
+        if open_ is None:
+            open_ = self._open[session] = {}
+        open_[oid] = o
+        self._exec_id += 1
+        ev: list[Event] = [Accepted(ts, self._exec_id, oid, session, clid, pid, o.symbol,
+                                    o.side, o.qty, 0, o.qty, 0, 0)]
+        if c.tif is _IOC or o.min_cancel:
+            self._take_and_rest(st, o, ts, ev)
+        else:  # the common resting day order: _take_and_rest inlined
+            if st.can_match and not o.post_only:
+                self._match(st, o, ts, ev, False)
+            if o.open:
+                (st.buys if o.is_buy else st.sells).insert(o)
+        return ev
+
+    def _new_problem(self, c: NewOrder, part: Participant, st: SymbolState | None,
+                     incl: int) -> Problem | None:
+        """The first reason to refuse a new order, checked in the documented order."""
         problem = (
             (check_symbol(c.symbol, None) if st is None else st.problem)
             or check_class_and_session(c, part)
@@ -258,46 +323,7 @@ class Engine:
         )
         if problem is None and c.smp_scope not in ("participant", "affiliates"):
             problem = RejectReason.OTHER, f"smp_scope {c.smp_scope!r} is not participant|affiliates"
-        if problem is not None:
-            return self._reject(ts, c, *problem)
-        assert st is not None
-        o = Order()
-        self._order_id += 1
-        o.order_id = self._order_id
-        o.session, o.cl_ord_id, o.pid, o.symbol = c.session, c.cl_ord_id, c.participant, c.symbol
-        o.tif = c.tif
-        o.bg, o.aff, o.is_bd, o.taker_level = self._pinfo[c.participant]
-        o.smp, o.smp_aff = c.smp, c.smp_scope == "affiliates"
-        o.dncp = c.session_dncp or bool(c.dncp)  # a session-level DNCP cannot be overridden
-        o.capacity = c.capacity
-        # 47=P from the operator or an operator affiliate; agency (e.g. CBNA) is not principal
-        o.op_principal = c.capacity is Capacity.PRINCIPAL and (
-            part.operator or part.operator_affiliate)
-        self._set_terms(o, c.side, c.qty, c.ord_type, c.limit, c.peg, c.min_qty,
-                        c.min_qty_instruction is _MQ_CANCEL, c.post_only, incl,
-                        c.locate_reqd, c.locate_broker)
-        self._seq += 1
-        o.prio_seq = self._seq
-        self._by_clid[(c.session, c.cl_ord_id)] = o
-        self._open.setdefault(c.session, {})[o.order_id] = o
-        ev: list[Event] = [Accepted(ts, self._next_exec(), o.order_id, o.session, o.cl_ord_id,
-                                    o.pid, o.symbol, o.side, o.qty, 0, o.qty, 0, 0)]
-        self._take_and_rest(st, o, ts, ev)
-        return ev
-
-    def _set_terms(self, o: Order, side: Side, qty: int, ord_type: OrdType, limit: int | None,
-                   peg: Peg, min_qty: int | None, min_cancel: bool, post_only: bool, incl: int,
-                   locate_reqd: bool | None, locate_broker: str | None) -> None:
-        o.side = side
-        o.is_buy = side is Side.BUY
-        o.short = side is Side.SELL_SHORT  # Rule 201 applies; short exempt does not
-        o.qty, o.ord_type, o.limit, o.peg = qty, ord_type, limit, peg
-        o.kind = _kind(o.is_buy, peg)
-        o.limit_key = NO_LIMIT if limit is None else (-limit if o.is_buy else limit)
-        o.min_qty = min_qty or 0
-        o.min_cancel = min_cancel
-        o.post_only, o.incl = post_only, incl
-        o.locate_reqd, o.locate_broker = locate_reqd, locate_broker
+        return problem
 
     def _take_and_rest(self, st: SymbolState, o: Order, ts: int, ev: list[Event]) -> None:
         """Match an arriving order as the taker, then rest (day) or cancel (IOC) the leaves."""
@@ -313,11 +339,12 @@ class Engine:
 
     def _lookup(self, ts: int, c: Cancel | Replace) -> tuple[Order | None, list[Event] | None]:
         """Resolve OrigClOrdID; a CancelRejected list when the request cannot proceed."""
-        o = self._by_clid.get((c.session, c.orig_cl_ord_id))
+        ids = self._clids.get(c.session, _NO_IDS)
+        o = ids.get(c.orig_cl_ord_id)
         if o is None:
             return None, self._cxl_reject(ts, c, None, CxlRejReason.UNKNOWN_ORDER,
                                           f"unknown order: OrigClOrdID {c.orig_cl_ord_id}")
-        if (c.session, c.cl_ord_id) in self._by_clid:
+        if c.cl_ord_id in ids:
             return None, self._cxl_reject(ts, c, o, CxlRejReason.DUPLICATE_CL_ORD_ID,
                                           f"duplicate ClOrdID {c.cl_ord_id} on session "
                                           f"{c.session}")
@@ -341,7 +368,7 @@ class Engine:
                                     f"{o.side.name}")
         st = self._syms[o.symbol]
         (st.buys if o.is_buy else st.sells).remove(o)
-        self._by_clid[(c.session, c.cl_ord_id)] = o
+        self._clids[c.session][c.cl_ord_id] = o
         orig, o.cl_ord_id = o.cl_ord_id, c.cl_ord_id
         return [self._cancelled(ts, o, orig, CancelReason.USER, "cancelled by user")]
 
@@ -358,7 +385,7 @@ class Engine:
         if rej is not None:
             return rej
         assert o is not None
-        if (r.side is Side.BUY) != o.is_buy:
+        if (r.side is _BUY) != o.is_buy:
             return self._cxl_reject(ts, r, o, CxlRejReason.OTHER,
                                     "a replace cannot change between buy and sell")
         part = self._parts[o.pid]
@@ -375,7 +402,7 @@ class Engine:
         keep = (r.ord_type is o.ord_type and r.limit == o.limit and r.peg is o.peg
                 and (r.min_qty or 0) == o.min_qty and min_cancel == o.min_cancel
                 and r.post_only == o.post_only and incl == o.incl and r.qty <= o.qty)
-        self._by_clid[(r.session, r.cl_ord_id)] = o
+        self._clids[r.session][r.cl_ord_id] = o
         orig, o.cl_ord_id = o.cl_ord_id, r.cl_ord_id
         side_changed = r.side is not o.side
         ev: list[Event] = []
@@ -387,7 +414,7 @@ class Engine:
             ev.append(self._replaced(ts, o, orig))
             return ev
         if keep:
-            o.qty, o.side, o.short = r.qty, r.side, r.side is Side.SELL_SHORT
+            o.qty, o.side, o.short = r.qty, r.side, r.side is _SHORT
             o.locate_reqd, o.locate_broker = r.locate_reqd, r.locate_broker
             ev.append(self._replaced(ts, o, orig))
             if o.min_cancel and o.qty - o.cum < o.min_qty:
@@ -397,7 +424,7 @@ class Engine:
                 self._reeval(st, ts, ev)
             return ev
         own.remove(o)
-        self._set_terms(o, r.side, r.qty, r.ord_type, r.limit, r.peg, r.min_qty, min_cancel,
+        o.set_terms(r.side, r.qty, r.ord_type, r.limit, r.peg, r.min_qty, min_cancel,
                         r.post_only, incl, r.locate_reqd, r.locate_broker)
         self._seq += 1
         o.prio_seq = self._seq
@@ -422,13 +449,9 @@ class Engine:
         if ok:
             assert bid is not None and ask is not None
             mid = st.mid = (bid + ask) // 2
-            b, s = st.buys, st.sells
-            b.set_ref(KIND_BID, -bid)
-            b.set_ref(KIND_ASK, -ask)
-            b.set_ref(KIND_MID, -mid)
-            s.set_ref(KIND_BID, bid)
-            s.set_ref(KIND_ASK, ask)
-            s.set_ref(KIND_MID, mid)
+            # re-price every pool: O(1), no order moves (see matcher.book)
+            st.buys.ref_keys = [-bid, -ask, -mid]  # indexed by KIND_BID, KIND_ASK, KIND_MID
+            st.sells.ref_keys = [bid, ask, mid]
         st.update_can_match()
         ev: list[Event] = []
         if st.can_match:
@@ -458,8 +481,14 @@ class Engine:
         bb, sb = st.buys.best_key(), st.sells.best_key()
         if bb is None or sb is None or bb + sb > 0:
             return
-        cands = [e[2] for _, lvs in st.buys.levels_upto(-sb) for lv in lvs for e in lv.entries]
-        cands += [e[2] for _, lvs in st.sells.levels_upto(-bb) for lv in lvs for e in lv.entries]
+        bs = [e[2] for _, lvs in st.buys.levels_upto(-sb) for lv in lvs for e in lv.entries]
+        ss = [e[2] for _, lvs in st.sells.levels_upto(-bb) for lv in lvs for e in lv.entries]
+        # A taker only meets earlier contras, and every contra it could meet lies in the other
+        # side's crossed region; an order older than all of that region cannot trade now.
+        min_b = min(map(_prio, bs))
+        min_s = min(map(_prio, ss))
+        cands = [o for o in bs if o.prio_seq > min_s]
+        cands += [o for o in ss if o.prio_seq > min_b]
         cands.sort(key=_prio)
         for t in cands:
             if t.open and not t.post_only:
@@ -471,112 +500,143 @@ class Engine:
         """Fill ``t`` against contra orders in Class|Price|Broker|Inclusion|Time priority."""
         if t.is_buy:
             contra = st.sells
-            tkey = st.buys.alp_key(t)
+            r = st.buys.ref_keys[t.kind]
+            tkey = t.limit_key if t.limit_key > r else r
             floor = st.nbb + SUB_PENNY if st.ssr else None  # type: ignore[operator]
         else:
             contra = st.buys
-            tkey = st.sells.alp_key(t)
+            r = st.sells.ref_keys[t.kind]
+            tkey = t.limit_key if t.limit_key > r else r
             floor = None
             if t.short and st.ssr:
                 f = st.nbb + SUB_PENNY  # type: ignore[operator]
                 if tkey < f:
                     tkey = f
         bound = -tkey
-        best = contra.best_key()
+        best = contra.best_key()  # cheap test first: most arriving orders do not cross
         if best is None or best > bound:
             return
-        t_bg = t.bg if t.is_bd else None
+        groups = contra.levels_upto(bound)
+        tcfg = t.cfg
+        t_bg = tcfg.bg if tcfg.is_bd else None
+        t_level = tcfg.taker_level
+        blocked = tcfg.blocked
+        t_prio = t.prio_seq if reeval else 1 << 62
+        t_buy = t.is_buy
+        t_mq = t.min_qty
         mid = st.mid
         dead: list[Order] = []
         t_left = t.qty - t.cum
         done = False
-        for key, levels in contra.levels_upto(bound):
-            for want_bg in ((True, False) if t_bg is not None else (None,)):
-                if want_bg:  # Broker priority: the taker's broker group first
-                    seq: Iterable[Entry] = _merged([lv.by_bg.get(t_bg, _EMPTY)  # type: ignore
-                                                    for lv in levels])
-                else:
-                    seq = _merged([lv.entries for lv in levels])
-                for e in seq:
-                    c = e[2]
-                    if not c.open or (want_bg is False and c.bg == t_bg):
-                        continue
-                    if reeval and c.prio_seq > t.prio_seq:
-                        continue
-                    ckey = key
-                    if floor is not None and c.short and key < floor:
-                        if floor > bound:
-                            continue
-                        ckey = floor
-                    if c.incl < t.taker_level:
-                        continue
-                    if (t.smp or c.smp) and _self_match(t, c):
-                        continue
-                    if (t.dncp and c.op_principal) or (c.dncp and t.op_principal):
-                        continue
-                    c_left = c.qty - c.cum
-                    q = t_left if t_left < c_left else c_left
-                    if (t.min_qty and q < min(t.min_qty, t_left)) or (
-                            c.min_qty and q < min(c.min_qty, c_left)):
-                        continue
-                    if t.is_buy:
-                        b_alp, s_alp = bound, ckey
+        again = True
+        while again and not done:
+            # A contra skipped for the taker's own MinQty may become eligible once later
+            # fills bring the taker's leaves down to it (leaves below MinQty: all or
+            # none); such a pass is followed by another from the top.
+            again = skipped = False
+            for key, levels in groups:
+                for want_bg in ((True, False) if t_bg is not None else (None,)):
+                    if want_bg:  # Broker priority: the taker's broker group first
+                        seq = _merged([lv.by_bg.get(t_bg, _EMPTY)  # type: ignore[arg-type]
+                                       for lv in levels])
                     else:
-                        b_alp, s_alp = -ckey, tkey
-                    px = mid if s_alp <= mid <= b_alp else (b_alp if b_alp < mid else s_alp)
-                    r = px % SUB_PENNY
-                    if r:  # a fifth decimal: round in favour of the resting order
-                        px = px - r if c.is_buy else px + SUB_PENNY - r
-                    self._match_id += 1
-                    n = q * px
-                    c.cum += q
-                    c.notional += n
-                    t.cum += q
-                    t.notional += n
-                    t_left -= q
-                    ev.append(self._fill(ts, c, q, px, _ADDED, t.order_id))
-                    ev.append(self._fill(ts, t, q, px, _REMOVED, c.order_id))
-                    if c.cum == c.qty:
-                        c.open = False
-                        del self._open[c.session][c.order_id]
-                        dead.append(c)
-                    elif c.min_cancel and c_left - q < c.min_qty:
-                        ev.append(self._cancelled(ts, c, None, CancelReason.MIN_QTY, ""))
-                        dead.append(c)
-                    if t_left == 0:
-                        t.open = False
-                        del self._open[t.session][t.order_id]
-                        done = True
-                        break
-                    if t.min_cancel and t_left < t.min_qty:
-                        ev.append(self._cancelled(ts, t, None, CancelReason.MIN_QTY, ""))
-                        done = True
+                        seq = _merged([lv.entries for lv in levels])
+                    for nincl, prio, c in seq:
+                        if -nincl < t_level:
+                            # entries run in Inclusion Level order: no later one admits t
+                            break
+                        # the skips, cheapest first; none has a side effect, so order is free
+                        if prio > t_prio or not c.open or (want_bg is False and c.bg == t_bg):
+                            continue
+                        ccfg = c.cfg
+                        b = blocked.get(ccfg)
+                        if b is None:
+                            b = tcfg.blocks(ccfg)
+                        if b:
+                            continue
+                        ckey = key
+                        if floor is not None and c.short and key < floor:
+                            if floor > bound:
+                                continue
+                            ckey = floor
+                        c_left = c.qty - c.cum
+                        q = t_left if t_left < c_left else c_left
+                        if c.min_qty and q < min(c.min_qty, c_left):
+                            continue  # stays so: q only shrinks as the taker fills
+                        if t_mq and q < (t_mq if t_mq < t_left else t_left):
+                            skipped = True
+                            continue
+                        again = skipped
+                        if t_buy:
+                            b_alp, s_alp = bound, ckey
+                        else:
+                            b_alp, s_alp = -ckey, tkey
+                        px = mid if s_alp <= mid <= b_alp else (b_alp if b_alp < mid else s_alp)
+                        rem = px % SUB_PENNY
+                        if rem:  # a fifth decimal: round in favour of the resting order
+                            px = px - rem if c.is_buy else px + SUB_PENNY - rem
+                        n = q * px
+                        c_cum = c.cum = c.cum + q
+                        c_not = c.notional = c.notional + n
+                        t_cum = t.cum = t.cum + q
+                        t_not = t.notional = t.notional + n
+                        t_left -= q
+                        self._match_id = match_id = self._match_id + 1
+                        self._exec_id = eid = self._exec_id + 2
+                        ev.append(Filled(ts, eid - 1, c.order_id, c.session, c.cl_ord_id, c.pid,
+                                         c.symbol, c.side, c.qty, c_cum, c.qty - c_cum,
+                                         (2 * c_not + c_cum) // (2 * c_cum), c_not, q, px, _ADDED,
+                                         t.order_id, match_id))
+                        ev.append(Filled(ts, eid, t.order_id, t.session, t.cl_ord_id, t.pid,
+                                         t.symbol, t.side, t.qty, t_cum, t_left,
+                                         (2 * t_not + t_cum) // (2 * t_cum), t_not, q, px, _REMOVED,
+                                         c.order_id, match_id))
+                        if c_cum == c.qty:
+                            c.open = False
+                            del self._open[c.session][c.order_id]
+                            dead.append(c)
+                        elif c.min_cancel and c_left - q < c.min_qty:
+                            ev.append(self._cancelled(ts, c, None, CancelReason.MIN_QTY, ""))
+                            dead.append(c)
+                        if t_left == 0:
+                            t.open = False
+                            del self._open[t.session][t.order_id]
+                            done = True
+                            break
+                        if t.min_cancel and t_left < t_mq:
+                            ev.append(self._cancelled(ts, t, None, CancelReason.MIN_QTY, ""))
+                            done = True
+                            break
+                    if done:
                         break
                 if done:
                     break
-            if done:
-                break
         for c in dead:
             contra.remove(c)
 
 
 _EMPTY: list[Entry] = []
+_NO_IDS: dict[str, Order] = {}  # read-only stand-in for a session without orders
 
 
-def _merged(lists: list[list[Entry]]) -> Iterable[Entry]:
-    """Entries of equal-price levels in Inclusion | Time order, lazily."""
-    return lists[0] if len(lists) == 1 else heapq.merge(*lists)
+def _merged(lists: list[list[Entry]]) -> list[Entry]:
+    """Entries of equal-price levels in Inclusion | Time order.
+
+    One C sort of the concatenation (runs merge cheaply; ``prio_seq`` is unique, so orders
+    themselves are never compared) beats a lazy ``heapq.merge``, which pays a Python generator
+    step per entry and the pools of capped levels can hold dozens of levels.
+    """
+    if len(lists) == 1:
+        return lists[0]
+    out: list[Entry] = []
+    for entries in lists:
+        out += entries
+    out.sort()
+    return out
 
 
 def _prio(o: Order) -> int:
     return o.prio_seq
-
-
-def _self_match(a: Order, b: Order) -> bool:
-    """SMP: either side's session has it on and they share participant / affiliate group."""
-    if a.smp and (a.aff == b.aff if a.smp_aff else a.pid == b.pid):
-        return True
-    return b.smp and (a.aff == b.aff if b.smp_aff else a.pid == b.pid)
 
 
 def _avg(o: Order) -> int:
