@@ -34,6 +34,8 @@ def byte_sum(data: bytes) -> int:
     if len(data) <= 256:
         return _adler32(data, 0) & 0xFFFF
     view = memoryview(data)
+    if len(data) <= 512:  # an ExecutionReport: two pieces, no generator
+        return (_adler32(view[:256], 0) & 0xFFFF) + (_adler32(view[256:], 0) & 0xFFFF)
     return sum(_adler32(view[i : i + 256], 0) & 0xFFFF for i in range(0, len(data), 256))
 
 
@@ -324,7 +326,7 @@ def _parse_slow(raw: bytes) -> Message:
 def frame(body: bytes, begin: bytes = b"8=FIX.4.2\x01") -> bytes:
     """Wrap ``body`` (starting at 35=) with BeginString, BodyLength and CheckSum."""
     msg = b"%s9=%d\x01%s" % (begin, len(body), body)
-    return b"%s10=%03d\x01" % (msg, sum(msg) & 255)
+    return b"%s10=%s\x01" % (msg, _CHECKSUM_TEXT[byte_sum(msg) & 255])
 
 
 def encode_value(value: str | bytes | int) -> bytes:
