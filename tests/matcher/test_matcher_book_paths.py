@@ -84,3 +84,19 @@ def test_contra_skipped_for_min_qty_fills_once_leaves_are_all_or_none(h: Harness
     big = oid(h.new("sell", 250, "10.02", part="D"))
     got = trades(h.new("buy", 300, "10.05", part="C", min_qty=100, tif=IOC))
     assert [(t[0], t[2]) for t in got] == [(big, 250), (small, 50)]
+
+
+def test_order_joining_a_level_while_uncapped_is_in_the_pool_when_capped_again(
+        h: Harness) -> None:
+    """limit order: sell max(limit, NBB). An order that rests at a limit while the NBB is
+    below it is at the NBB with the others once the NBB passes that limit again."""
+    h.quote("10.00", "10.02")
+    h.new("sell", 100, "10.03", part="A", inclusion_level=2)
+    h.new("sell", 100, "10.04", part="B", inclusion_level=2)
+    h.quote("10.05", "10.07")  # both capped at the NBB
+    assert not trades(h.new("buy", 100, part="T3", tif=IOC))  # Inclusion 2 < Taker Level 3
+    h.quote("10.00", "10.02")  # uncapped again
+    late = oid(h.new("sell", 100, "10.04", part="D"))
+    h.quote("10.05", "10.07")
+    got = trades(h.new("buy", 100, part="T3", tif=IOC))
+    assert [(t[0], t[3]) for t in got] == [(late, P("10.06"))]
