@@ -30,6 +30,7 @@ lint: install-test
 bench: install
 	$(BIN)/python bench/session.py
 	$(BIN)/python bench/matcher.py
+	$(BIN)/python bench/e2e.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
