@@ -198,7 +198,7 @@ def describe(msg: Message) -> str:
         kind = EXEC_TYPES.get(g(150) or "", f"ExecType {g(150)}")
         parts = [
             f"{kind:<9}",
-            f"{g(11)}",
+            f"{g(11)}" + (f" (was {g(41)})" if g(41) else ""),
             f"{SIDE_NAMES.get(g(54) or '', g(54))} {g(55)}",
             f"qty={g(38)} cum={g(14)} leaves={g(151)} avg={g(6)}",
         ]
