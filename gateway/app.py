@@ -96,6 +96,7 @@ class OrderApplication:
         self.clock = clock
         self.fsync = cfg.gateway.fsync
         self.sessions: dict[str, SessionConfig] = {s.key: s for s in cfg.sessions}
+        self._symbols = frozenset(s.symbol for s in cfg.symbols)
         self._drop_copies: dict[str, list[SessionConfig]] = {}
         for p in cfg.participants:
             self._drop_copies[p.id] = [
@@ -185,14 +186,10 @@ class OrderApplication:
             command = orders.market_data(msg) if mtype == "W" else orders.security_status(msg)
             if isinstance(command, orders.OrderError):
                 self._business_reject(key, msg, command.text)
-            elif command.symbol not in self.engine_symbols:
+            elif command.symbol not in self._symbols:
                 self._business_reject(key, msg, f"unknown symbol {command.symbol!r}", reason=b"2")
             else:
                 self._apply(command)
-
-    @property
-    def engine_symbols(self) -> set[str]:
-        return {s.symbol for s in self.cfg.symbols}
 
     def before_send(self) -> object:
         """Hand the journal's buffered commands to the OS (the server fsyncs it); the token is
