@@ -110,10 +110,11 @@ MESSAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "f": ("LULDState", "ShortSaleRestriction"),
 }
 
-# Values the gateway may send that FIX 4.2's enums lack (99 = Other, as FIX 4.3 defines it),
-# so a validating client does not reject the ExecutionReport / OrderCancelReject carrying them.
+# Values the gateway may send that FIX 4.2's enums lack (99 = Other, as FIX 4.3 defines it;
+# CxlRejReason 6 = duplicate ClOrdID, as FIX 4.4 defines it), so a validating client does not
+# reject the ExecutionReport / OrderCancelReject carrying them.
 EXTRA_VALUES: dict[int, tuple[tuple[str, str], ...]] = {
-    102: (("99", "OTHER"),),
+    102: (("6", "DUPLICATE_CLORDID_RECEIVED"), ("99", "OTHER")),
     103: (("99", "OTHER"),),
 }
 
