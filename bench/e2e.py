@@ -100,7 +100,8 @@ def run_scenario(sc: Scenario, args: argparse.Namespace, qf: str | None,
     directory = Path(tempfile.mkdtemp(prefix=sc.peer + "-", dir=workdir))
     stats = workdir / "gateway.prof"
     if sc.peer == "gateway":
-        peer = peers.start_gateway(directory, max(args.sessions), message_log=not args.no_msglog,
+        peer = peers.start_gateway(directory, max(args.sessions), fsync=args.fsync,
+                                   message_log=not args.no_msglog,
                                    cprofile=stats if sc.profile == "cprofile" else None)
     elif sc.peer == "echo":
         peer = peers.start_echo()
@@ -332,6 +333,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="add a profiled gateway run (py-spy sampling or cProfile); repeatable")
     p.add_argument("--qf-python", help="interpreter with quickfix (default: this, /tmp/qfvenv)")
     p.add_argument("--no-msglog", action="store_true", help="gateway without message logs")
+    p.add_argument("--fsync", choices=["batch", "always", "never"], default="batch",
+                   help="the gateway's [gateway] fsync (default batch: durable before sending)")
     p.add_argument("--out", type=Path, default=OUT, help="where e2e.txt and latency.png go")
     p.add_argument("--keep", action="store_true", help="keep the servers' data dirs")
     args = p.parse_args(argv)
@@ -352,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{time.strftime('%Y-%m-%d %H:%M:%S')}  cores {os.cpu_count()}  "
               f"load average at start {_loadavg()}",
               f"window {args.window}/session (closed), generator processes {args.procs}, "
-              f"gateway fsync=batch, message log {'off' if args.no_msglog else 'on'}"]
+              f"gateway fsync={args.fsync}, message log {'off' if args.no_msglog else 'on'}"]
     if qf is None:
         header.append("QuickFIX peer skipped: no interpreter can import quickfix "
                       "(pip install quickfix, or --qf-python)")
