@@ -2,10 +2,10 @@
 
 Order-entry messages become matcher commands (gateway.orders), the engine's events become
 ExecutionReports for the order's session and copies for every drop-copy session that covers its
-participant (gateway.reports), market-data messages become NBBO and status commands. The matcher
-journal is synced before anything leaves (group commit, `before_send`), so an acknowledged order
-survives a crash; on start the journal is replayed and any report the crash kept from a session
-store is sent then.
+participant (gateway.reports), market-data messages become NBBO and status commands. The server
+fsyncs the matcher journal with the session stores before anything leaves (group commit), so an
+acknowledged order survives a crash; on start the journal is replayed and any report the crash
+kept from a session store is sent then.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import structlog
 from gateway import orders, reports
 from gateway.config import Config, SessionConfig
 from gateway.fix import Message, format_utc
+from gateway.server import Application
 from matcher import (
     Cancel,
     CancelAll,
@@ -85,7 +86,7 @@ def _spread(value: Decimal) -> int:
     return parse_price(format(value, "f"))
 
 
-class OrderApplication:
+class OrderApplication(Application):
     """Routes order-entry, drop-copy and market-data traffic through one matching engine."""
 
     def __init__(
@@ -162,9 +163,6 @@ class OrderApplication:
                 self._apply(CancelAll(s.key, "cancel_on_disconnect: gateway restarted"))
 
     # -- Application callbacks -----------------------------------------------------------------
-
-    def on_logon(self, key: str, now_ns: int) -> None:
-        pass
 
     def on_logout(self, key: str, now_ns: int) -> None:
         cfg = self.sessions[key]

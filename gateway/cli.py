@@ -35,13 +35,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def print_issues(exc: ConfigError) -> int:
+    """Every problem of a config on stderr, one a line; the exit status 1."""
+    for issue in exc.issues:
+        print(issue, file=sys.stderr)
+    return 1
+
+
 def check_config(path: Path) -> int:
     try:
         cfg = load_config(path)
     except ConfigError as exc:
-        for issue in exc.issues:
-            print(issue, file=sys.stderr)
-        return 1
+        return print_issues(exc)
     print(
         f"{path}: OK ({len(cfg.sessions)} sessions, {len(cfg.participants)} participants, "
         f"{len(cfg.symbols)} symbols)"
@@ -98,9 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = resolve_config(args)
     except ConfigError as exc:
-        for issue in exc.issues:
-            print(issue, file=sys.stderr)
-        return 1
+        return print_issues(exc)
     import uvloop
 
     return uvloop.run(serve(cfg))

@@ -21,12 +21,6 @@ from matcher import (
 _SOH = b"\x01"
 
 
-def _ord_status(cum: int, leaves: int, done_status: bytes) -> bytes:
-    if leaves > 0:
-        return b"1" if cum > 0 else b"0"
-    return b"2" if cum > 0 and done_status != b"4" else done_status
-
-
 #: the fields every ExecutionReport carries, in one formatting step (str, encoded once)
 _COMMON = (
     "37=%s\x0111=%s\x01%s17=%d\x0120=0\x01150=%s\x0139=%s\x0155=%s\x0154=%d\x0138=%d"
@@ -58,7 +52,8 @@ def exec_report_body(ev: OrderEvent) -> bytes:
     elif kind is Replaced:
         assert isinstance(ev, Replaced)
         exec_type = "5"
-        status = _ord_status(ev.cum_qty, ev.leaves_qty, b"2").decode()
+        # a replace leaves the order open, or (quantity at or below the filled) filled
+        status = ("1" if ev.cum_qty else "0") if ev.leaves_qty else "2"
         orig = ev.orig_cl_ord_id
     elif kind is Rejected:
         assert isinstance(ev, Rejected)

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, cast
+from typing import cast
 
 import structlog
 
@@ -54,23 +54,30 @@ TICK_SECONDS = 0.5
 LOGON_TIMEOUT_NS = 10 * 1_000_000_000
 
 
-class Application(Protocol):
-    """QuickFIX-style callbacks; the order path implements this."""
+class Application:
+    """QuickFIX-style callbacks behind the sessions; the order path subclasses this.
 
-    def on_logon(self, key: str, now_ns: int) -> None: ...
+    The defaults accept sessions and drop application messages: the session layer on its own.
+    """
 
-    def on_logout(self, key: str, now_ns: int) -> None: ...
+    def on_logon(self, key: str, now_ns: int) -> None:
+        """A session logged on."""
 
-    def from_app(self, key: str, msg: Message, now_ns: int) -> None: ...
+    def on_logout(self, key: str, now_ns: int) -> None:
+        """A logged-on session logged out or lost its connection."""
+
+    def from_app(self, key: str, msg: Message, now_ns: int) -> None:
+        """An application message, in sequence."""
 
     def before_send(self) -> object:
         """Once per loop turn, before the stores are synced: hand input to the OS here.
 
         Returns a token for `after_commit`: what this turn's commit covers."""
+        return None
 
     def durable_fds(self) -> list[int]:
         """Files to fsync with the stores in each group commit (the matcher journal)."""
-        ...
+        return []
 
     def sync(self) -> None:
         """fsync = "always": make the application's input durable now."""
@@ -78,35 +85,8 @@ class Application(Protocol):
     def after_commit(self, token: object) -> None:
         """After the stores were synced (up to `token`) and before the sockets are written."""
 
-    def close(self) -> None: ...
-
-
-class NullApplication:
-    """Accepts sessions and drops application messages (the session layer on its own)."""
-
-    def on_logon(self, key: str, now_ns: int) -> None:
-        pass
-
-    def on_logout(self, key: str, now_ns: int) -> None:
-        pass
-
-    def from_app(self, key: str, msg: Message, now_ns: int) -> None:
-        pass
-
-    def before_send(self) -> object:
-        return None
-
-    def durable_fds(self) -> list[int]:
-        return []
-
-    def sync(self) -> None:
-        pass
-
-    def after_commit(self, token: object) -> None:
-        pass
-
     def close(self) -> None:
-        pass
+        """At shutdown, after the stores were closed."""
 
 
 def session_settings(cfg: SessionConfig) -> SessionSettings:
@@ -264,7 +244,7 @@ class Gateway:
     ) -> None:
         self.config = config
         self.data_dir = data_dir
-        self.app: Application = app or NullApplication()
+        self.app: Application = app or Application()
         self.clock = clock
         self.fsync = config.gateway.fsync
         self.connections: set[Connection] = set()
