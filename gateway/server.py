@@ -247,6 +247,7 @@ class Gateway:
         self.app: Application = app or Application()
         self.clock = clock
         self.fsync = config.gateway.fsync
+        self.logon_timeout_ns = LOGON_TIMEOUT_NS
         self.connections: set[Connection] = set()
         self.runtimes: dict[str, SessionRuntime] = {}
         self._by_pair: dict[tuple[str, str], SessionRuntime] = {}
@@ -301,7 +302,7 @@ class Gateway:
                 if rt.conn is not None:
                     self.handle_actions(rt, rt.session.tick(now), now)
             for conn in list(self.connections):
-                if conn.runtime is None and now - conn.opened_ns > LOGON_TIMEOUT_NS:
+                if conn.runtime is None and now - conn.opened_ns > self.logon_timeout_ns:
                     conn.refuse("no Logon within 10 seconds")
             self.schedule_flush()
 
