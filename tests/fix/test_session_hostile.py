@@ -24,7 +24,7 @@ from fixhelp import (
 )
 
 from gateway.fix.codec import MAX_BODY_LENGTH, MAX_MESSAGE_SIZE, Framer, format_utc, frame
-from gateway.fix.session import MAX_HEARTBEAT_INTERVAL, LOG_VALUE_MAX, clip
+from gateway.fix.session import LOG_VALUE_MAX, MAX_HEARTBEAT_INTERVAL, clip
 from gateway.fix.store import FileStore, MemoryStore
 
 HUGE = str(2**64)  # one past the largest unsigned 64-bit number
