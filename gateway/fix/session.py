@@ -411,7 +411,7 @@ class Session:
     def _on_logon(self, msg: Message, now_ns: int) -> list[Action]:
         s = self.settings
         if msg.msg_type != "A":
-            return self._refuse(f"first message is not a Logon (35={msg.msg_type})")
+            return self._refuse(f"first message is not a Logon (35={clip(msg.msg_type)})")
         if msg.get(8) != BEGIN_STRING:
             return self._refuse(f"Logon with BeginString {clip(msg.get(8))}")
         if msg.get(49) != s.target_comp_id or msg.get(56) != s.sender_comp_id:
