@@ -32,6 +32,7 @@ from gateway.fix import (
     Session,
     SessionEvent,
     SessionSettings,
+    clip,
     identify_logon,
 )
 from gateway.msglog import MessageLog
@@ -153,8 +154,13 @@ class Connection(asyncio.Protocol):
                 peer=self.peer,
                 reason=self.framer.last_reason,
             )
-        if not messages or self.closed:
-            return
+        if messages and not self.closed:
+            self._receive(messages, now)
+        if self.framer.close_reason is not None and not self.closed:
+            self._give_up(self.framer.close_reason, now)
+
+    def _receive(self, messages: list[bytes], now: int) -> None:
+        gw = self.gateway
         rt = self.runtime
         if rt is None:
             rt = self._attach(messages[0], now)
@@ -167,6 +173,15 @@ class Connection(asyncio.Protocol):
         gw.handle_actions(rt, rt.session.receive_many(messages, now), now)
         gw.schedule_flush()
 
+    def _give_up(self, reason: str, now: int) -> None:
+        """The framer cannot go on (a frame that never ends, a garbled Logon): close."""
+        rt = self.runtime
+        if rt is None or rt.conn is not self:
+            self.refuse(f"garbled: {reason}")
+            return
+        self.gateway.handle_actions(rt, rt.session.abort(f"garbled: {reason}", now), now)
+        self.gateway.schedule_flush()
+
     def _attach(self, raw: bytes, now: int) -> SessionRuntime | None:
         gw = self.gateway
         pair = identify_logon(raw)
@@ -176,7 +191,7 @@ class Connection(asyncio.Protocol):
         sender, target = pair
         rt = gw.runtime_for(sender, target)
         if rt is None:
-            self.refuse(f"unknown CompID pair {sender}->{target}")
+            self.refuse(f"unknown CompID pair {clip(sender)}->{clip(target)}")
             return None
         if not _ip_allowed(self.peer, rt.config.allowed_ips):
             self.refuse(f"address {self.peer} not in allowed_ips of {rt.key}")

@@ -17,8 +17,10 @@ Modules and public API:
 - ``store``: ``MessageStore`` protocol, ``MemoryStore``, ``FileStore(dir, name, fsync)``.
 - ``session``: ``SessionSettings``, ``Session`` (``connected``, ``receive``, ``receive_many``
   (one read's messages, stops after a Disconnect), ``tick``,
-  ``send_app``, ``logout``, ``disconnected``, ``start_logon`` for initiators), the actions
-  ``Send``, ``Deliver``, ``Disconnect``, ``SessionEvent``, and ``identify_logon(raw)``.
+  ``send_app``, ``logout``, ``abort`` (Logout if logged on, then Disconnect),
+  ``disconnected``, ``start_logon`` for initiators), the actions ``Send``, ``Deliver``,
+  ``Disconnect``, ``SessionEvent``, ``identify_logon(raw)`` and ``clip(value)`` (a value cut
+  for a log line). ``Framer.close_reason`` is set when the stream cannot be framed any more.
 """
 
 from gateway.fix.codec import (
@@ -41,6 +43,7 @@ from gateway.fix.session import (
     Session,
     SessionEvent,
     SessionSettings,
+    clip,
     identify_logon,
 )
 from gateway.fix.store import FileStore, MemoryStore, MessageStore
@@ -63,6 +66,7 @@ __all__ = [
     "Session",
     "SessionEvent",
     "SessionSettings",
+    "clip",
     "encode_body",
     "encode_fields",
     "format_utc",

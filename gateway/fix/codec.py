@@ -17,6 +17,14 @@ BEGIN_STRING = "FIX.4.2"
 _START = b"8=FIX"
 _CHECKSUM_FIELD = b"\x0110="
 MAX_BODY_LENGTH = 1 << 20  # a declared BodyLength above this is garbled, not waited for
+# The longest frame we wait for: the longest body plus header and trailer (BeginString of at
+# most 32 characters, BodyLength of at most 9 digits, CheckSum). A frame with no CheckSum
+# within this many bytes of its start can never end: the stream is given up (close_reason).
+MAX_MESSAGE_SIZE = MAX_BODY_LENGTH + 64
+# INT fields (MsgSeqNum, NewSeqNo, BeginSeqNo, HeartBtInt...) hold signed 32-bit values, as
+# in QuickFIX; a larger number is an incorrect data format, never a number we act on.
+MAX_INT = (1 << 31) - 1
+MIN_INT = -(1 << 31)
 
 # Fast framing of a well-formed frame at the current offset: BeginString (short), then
 # BodyLength of at most 6 digits (< MAX_BODY_LENGTH). Anything else takes the exact path.
@@ -50,21 +58,40 @@ class Framer:
     field at or after the declared body end. A frame whose BodyLength or CheckSum is wrong,
     and junk between frames, is dropped and counted in ``garbled`` (``last_reason`` says
     why); framing resumes at the next ``8=FIX``. ``feed`` never raises.
+
+    Two things end the stream for good (``close_reason`` says why; ``feed`` then returns
+    nothing more and the caller closes the connection): a frame that has no CheckSum within
+    ``MAX_MESSAGE_SIZE`` bytes of its start (it would be held forever), and a garbled Logon
+    (QuickFIX disconnects on an invalid Logon, case 1d_InvalidLogonLengthInvalid).
     """
 
-    __slots__ = ("_buf", "garbled", "last_reason")
+    __slots__ = ("_buf", "garbled", "last_reason", "close_reason")
 
     def __init__(self) -> None:
         self._buf = b""
         self.garbled = 0
         self.last_reason = ""
+        self.close_reason: str | None = None
 
     def _drop(self, reason: str) -> None:
         self.garbled += 1
         self.last_reason = reason
 
+    def _give_up(self, reason: str) -> None:
+        self._drop(reason)
+        self.close_reason = reason
+
+    def _drop_frame(self, reason: str, logon: bool) -> None:
+        """A complete but bad frame is dropped; a bad Logon ends the stream."""
+        if logon:
+            self._give_up(reason + " in a Logon")
+        else:
+            self._drop(reason)
+
     def feed(self, data: bytes) -> list[bytes]:
         """Return the complete, checksum-verified raw messages now available."""
+        if self.close_reason is not None:
+            return []
         buf = self._buf + data if self._buf else bytes(data)
         out: list[bytes] = []
         pos = 0
@@ -126,25 +153,29 @@ class Framer:
             body_end = soh2 + 1 + int(digits)
             if n < body_end:
                 break
-            cks = find(_CHECKSUM_FIELD, body_end - 1)
-            if cks < 0:
-                break
-            soh3 = find(b"\x01", cks + 4)
+            limit = start + MAX_MESSAGE_SIZE
+            cks = find(_CHECKSUM_FIELD, body_end - 1, limit)
+            soh3 = find(b"\x01", cks + 4, limit) if cks >= 0 else -1
             if soh3 < 0:
+                if n >= limit:
+                    self._give_up(f"no CheckSum(10) within {MAX_MESSAGE_SIZE} bytes")
+                    pos = n
                 break
             frame = buf[start : soh3 + 1]
             pos = soh3 + 1
+            logon = buf.startswith(b"35=A\x01", soh2 + 1)
             if cks != body_end - 1:
-                self._drop("BodyLength(9) does not match the message length")
+                self._drop_frame("BodyLength(9) does not match the message length", logon)
+            elif len(value := buf[cks + 4 : soh3]) != 3 or not value.isdigit():
+                self._drop_frame("CheckSum(10) is not three digits", logon)
+            elif byte_sum(frame[: cks + 1 - start]) & 255 != int(value):
+                self._drop_frame("CheckSum(10) mismatch", logon)
+            else:
+                out.append(frame)
                 continue
-            value = buf[cks + 4 : soh3]
-            if len(value) != 3 or not value.isdigit():
-                self._drop("CheckSum(10) is not three digits")
-                continue
-            if byte_sum(frame[: cks + 1 - start]) & 255 != int(value):
-                self._drop("CheckSum(10) mismatch")
-                continue
-            out.append(frame)
+            if self.close_reason is not None:
+                pos = n
+                break
         self._buf = buf[pos:] if pos < n else b""
         return out
 
@@ -223,9 +254,10 @@ class Message:
     def seq_num(self) -> int | None:
         """MsgSeqNum(34) as int, None if missing or not an integer."""
         v = self._map.get(34)
-        if v is None or not v.isdigit() or not v.isascii():  # latin-1 "²" is a digit to str
+        if v is None or len(v) > 10 or not v.isdigit() or not v.isascii():  # "²" is a digit
             return None
-        return int(v)
+        seq = int(v)
+        return seq if seq <= MAX_INT else None
 
     @property
     def poss_dup(self) -> bool:

@@ -7,6 +7,7 @@ timers and logging: it feeds ``receive``/``tick`` and carries out the returned a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from gateway.fix.codec import Message, ParseError, format_utc, frame, parse, parse_utc
@@ -23,6 +24,21 @@ from gateway.fix.validate import Problem, validate
 BEGIN_STRING = "FIX.4.2"
 TEST_REQ_ID = "TEST"
 _NS = 1_000_000_000
+#: HeartBtInt(108) a Logon may ask for: 0 (no heartbeats, as FIX and QuickFIX allow) to an hour
+MAX_HEARTBEAT_INTERVAL = 3600
+#: values quoted from a counterparty's message in logs and Texts are cut to this many characters
+LOG_VALUE_MAX = 64
+# Routing tags reversed on our replies (FIX 4.2: OnBehalfOf* <-> DeliverTo*), as QuickFIX does.
+_REVERSE_ROUTE = ((115, 128), (116, 129), (144, 145), (128, 115), (129, 116), (145, 144))
+_INTEGER = re.compile(r"-?[0-9]+").fullmatch
+
+
+def clip(value: object, limit: int = LOG_VALUE_MAX) -> str:
+    """``value`` as text for a log line, cut to ``limit`` characters (its length said)."""
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}...({len(text)} chars)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +62,9 @@ class SessionSettings:
     # SessionRejectReason 13-16 are FIX 4.3 values; QuickFIX omits 373 for them on 4.2
     # (its acceptance tests 14g/14h/14i expect no 373). True sends them anyway.
     reject_reason_above_11: bool = False
+    # Messages held above a sequence gap until it is filled; past either bound: Logout.
+    max_queued_messages: int = 10_000
+    max_queued_bytes: int = 16 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +143,7 @@ class Session:
         self._last_recv_ns = now_ns
         self._test_requests = 0
         self._queue: dict[int, Message] = {}
+        self._queued_bytes = 0
         self._resend_range: tuple[int, int] | None = None
         self._sent_reset = False
 
@@ -184,6 +204,15 @@ class Session:
             return []
         return self._logout(text, now_ns)
 
+    def abort(self, text: str, now_ns: int) -> list[Action]:
+        """End the connection now (its input cannot be read any more): Logout if logged on."""
+        if not self._connected:
+            return []
+        acts: list[Action] = []
+        if self.logged_on and self._logout_sent_ns is None:
+            acts = self._logout(text, now_ns)
+        return [*acts, Disconnect(text)]
+
     # -- sending ------------------------------------------------------------------------
 
     def _build(self, msg_type: str, seq: int, now_ns: int, rest: bytes) -> bytes:
@@ -229,7 +258,7 @@ class Session:
             text = REJECT_TEXT[reason]
             if tag is not None:
                 text += f": {field_name(tag)}({tag})"
-        parts = []
+        parts = [_reverse_route(msg)]
         if seq is not None:
             parts.append(b"45=%d\x01" % seq)
         parts.append(b"58=%s\x01" % text.encode("latin-1", "replace"))
@@ -252,7 +281,8 @@ class Session:
         mdef = MESSAGES[msg.msg_type]
         text = f"Unsupported Message Type: {mdef.name}({msg.msg_type})"
         mt = msg.msg_type.encode("latin-1", "replace")
-        body = b"45=%d\x0158=%s\x01372=%s\x01380=3\x01" % (seq, text.encode(), mt)
+        body = _reverse_route(msg) + b"45=%d\x0158=%s\x01372=%s\x01380=3\x01" % (
+            seq, text.encode(), mt)
         self.store.set_next_target_seq(seq + 1)
         return [
             self._send_admin("j", body, now_ns),
@@ -381,11 +411,15 @@ class Session:
     def _on_logon(self, msg: Message, now_ns: int) -> list[Action]:
         s = self.settings
         if msg.msg_type != "A":
-            return self._refuse(f"first message is not a Logon (35={msg.msg_type})")
+            return self._refuse(f"first message is not a Logon (35={clip(msg.msg_type)})")
         if msg.get(8) != BEGIN_STRING:
-            return self._refuse(f"Logon with BeginString {msg.get(8)!r}")
+            return self._refuse(f"Logon with BeginString {clip(msg.get(8))}")
         if msg.get(49) != s.target_comp_id or msg.get(56) != s.sender_comp_id:
-            return self._refuse(f"Logon from unexpected CompIDs {msg.get(49)}->{msg.get(56)}")
+            return self._refuse(
+                f"Logon from unexpected CompIDs {clip(msg.get(49))}->{clip(msg.get(56))}")
+        heartbeat = _heartbeat_problem(msg.get(108))
+        if heartbeat:
+            return self._refuse_with_logout(heartbeat, now_ns)
         problem = validate(msg) or self._time_problem(msg, now_ns)
         if problem is not None:
             return self._refuse(f"invalid Logon: {REJECT_TEXT[problem.reason]} ({problem.tag})")
@@ -393,10 +427,7 @@ class Session:
         if seq is None:
             return self._refuse("Logon without a valid MsgSeqNum")
         if s.password and not self._password_ok(msg):
-            self._logon_sent = True  # so the Logout below is a normal session message
-            refused = self._logout("Invalid password", now_ns)
-            return [*refused, SessionEvent("logon_refused", {"reason": "bad password"}),
-                    Disconnect("bad password")]
+            return self._refuse_with_logout("Invalid password", now_ns)
         reset = msg.get(141) == "Y"
         if (reset and not self._sent_reset) or (not s.initiator and s.reset_on_logon):
             self.store.reset()
@@ -419,11 +450,22 @@ class Session:
         acts.append(SessionEvent("logon", {"seq": seq, "heartbeat": self.heartbeat_interval,
                                            "reset": reset}))
         if seq > expected and not reset:
-            self._queue[seq] = msg
+            self._hold(seq, msg)
             acts.extend(self._resend_request(expected, seq, now_ns))
         else:
             self.store.set_next_target_seq(self.store.next_target_seq + 1)
         return acts
+
+    def _refuse_with_logout(self, text: str, now_ns: int) -> list[Action]:
+        """Refuse a Logon with a Logout that says why and leaves the session as it was.
+
+        The Logout carries the next MsgSeqNum but is neither stored nor counted (QuickFIX
+        sends it as a normal message): whoever failed to log on must not use up the real
+        counterparty's sequence numbers, which would then see a gap.
+        """
+        body = b"58=%s\x01" % text.encode("latin-1", "replace")
+        raw = self._build("5", self.store.next_sender_seq, now_ns, body)
+        return [Send(raw), SessionEvent("logon_refused", {"reason": text}), Disconnect(text)]
 
     def _password_ok(self, msg: Message) -> bool:
         data, length = msg.get(96), msg.get(95)
@@ -506,15 +548,32 @@ class Session:
         if mt == "1":
             self.store.set_next_target_seq(seq + 1)
             test_id = (msg.get(112) or "").encode("latin-1")
-            return [self._send_admin("0", b"112=%s\x01" % test_id, now_ns)]
+            return [self._send_admin("0", _reverse_route(msg) + b"112=%s\x01" % test_id, now_ns)]
         if mt == "4":
             return self._on_sequence_reset(msg, now_ns)
         if mt == "A":
             return self._refuse("Logon received on a logged-on session")
         return self._business_reject(msg, now_ns)
 
-    def _too_high(self, msg: Message, seq: int, expected: int, now_ns: int) -> list[Action]:
+    def _hold(self, seq: int, msg: Message) -> None:
+        """Queue a message above the gap (a repeated MsgSeqNum replaces the earlier one)."""
+        old = self._queue.get(seq)
+        if old is not None:
+            self._queued_bytes -= len(old.raw)
         self._queue[seq] = msg
+        self._queued_bytes += len(msg.raw)
+
+    def _too_high(self, msg: Message, seq: int, expected: int, now_ns: int) -> list[Action]:
+        self._hold(seq, msg)
+        s = self.settings
+        count, size = len(self._queue), self._queued_bytes
+        if count > s.max_queued_messages or size > s.max_queued_bytes:
+            text = (f"{count} messages ({size} bytes) queued behind the gap at MsgSeqNum "
+                    f"{expected}, over the limit of {s.max_queued_messages} messages / "
+                    f"{s.max_queued_bytes} bytes")
+            self._queue.clear()
+            self._queued_bytes = 0
+            return [*self._logout(text, now_ns), Disconnect(text)]
         rr = self._resend_range
         if rr is not None and seq >= rr[0]:
             return [SessionEvent("seq_gap_queued", {"expected": expected, "received": seq})]
@@ -542,10 +601,11 @@ class Session:
         while True:
             expected = self.store.next_target_seq
             for old in [s for s in queue if s < expected]:
-                del queue[old]
+                self._queued_bytes -= len(queue.pop(old).raw)
             msg = queue.pop(expected, None)
             if msg is None:
                 return acts
+            self._queued_bytes -= len(msg.raw)
             if msg.msg_type in ("A", "2"):
                 self.store.set_next_target_seq(expected + 1)
                 continue
@@ -635,3 +695,19 @@ class Session:
         rest = raw[start : raw.rfind(b"10=", 0, len(raw) - 1)]
         orig = (msg.get(52) or "").encode()
         return self._build(msg.msg_type, seq, now_ns, b"43=Y\x01122=%s\x01%s" % (orig, rest))
+
+
+def _reverse_route(msg: Message) -> bytes:
+    """The routing tags of a reply to ``msg``: OnBehalfOf* <-> DeliverTo* (empty ones not)."""
+    get = msg._map.get
+    pairs = sorted((ours, value) for theirs, ours in _REVERSE_ROUTE if (value := get(theirs)))
+    return b"".join(b"%d=%s\x01" % (tag, v.encode("latin-1")) for tag, v in pairs)
+
+
+def _heartbeat_problem(value: str | None) -> str:
+    """Why a Logon's HeartBtInt(108) is refused ("" if it is fine or left to validation)."""
+    if value is None or _INTEGER(value) is None:
+        return ""  # missing or not a number: the Logon is invalid (validate says so)
+    if len(value) <= 12 and 0 <= int(value) <= MAX_HEARTBEAT_INTERVAL:
+        return ""
+    return f"HeartBtInt(108) must be 0 to {MAX_HEARTBEAT_INTERVAL} seconds, not {clip(value)}"

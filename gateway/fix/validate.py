@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gateway.fix.codec import Message, utc_timestamp_ok
+from gateway.fix.codec import MAX_INT, MIN_INT, Message, utc_timestamp_ok
 from gateway.fix.dictionary import (
     ENUMS,
     FIELD_TYPES,
@@ -39,6 +39,11 @@ _DATE = re.compile(r"[0-9]{4}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])").fullm
 _MONTH_YEAR = re.compile(r"[0-9]{4}(?:0[1-9]|1[0-2])(?:[0-9]{2}|w[1-5])?").fullmatch
 
 
+def _int(v: str) -> bool:
+    """An integer that fits INT (signed 32-bit, as QuickFIX): larger is a format error."""
+    return len(v) <= 20 and _INT(v) is not None and MIN_INT <= int(v) <= MAX_INT
+
+
 def _char(v: str) -> bool:
     return len(v) == 1
 
@@ -48,11 +53,11 @@ def _bool(v: str) -> bool:
 
 
 _TYPE_CHECK: dict[str, Callable[[str], object]] = {
-    "INT": _INT,
-    "LENGTH": _INT,
-    "SEQNUM": _INT,
-    "NUMINGROUP": _INT,
-    "DAYOFMONTH": _INT,
+    "INT": _int,
+    "LENGTH": _int,
+    "SEQNUM": _int,
+    "NUMINGROUP": _int,
+    "DAYOFMONTH": _int,
     "FLOAT": _FLOAT,
     "QTY": _FLOAT,
     "PRICE": _FLOAT,
