@@ -270,8 +270,7 @@ class GatewayCollector(Collector):
         resting = GaugeMetricFamily("ats_resting_orders", "Orders resting in the book",
                                     labels=["symbol"])
         for symbol in app.engine.symbols():
-            m = app.engine.market(symbol)
-            resting.add_metric([symbol], m.buy_orders + m.sell_orders)
+            resting.add_metric([symbol], app.engine.resting(symbol))
         yield resting
 
 

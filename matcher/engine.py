@@ -251,10 +251,14 @@ class Engine:
     def market(self, symbol: str) -> MarketInfo:
         """NBBO, market state and resting depth of a symbol (for the operator's views)."""
         st = self._syms[symbol]
-        buys, sells = st.buys.orders(), st.sells.orders()
         return MarketInfo(symbol, st.nbb, st.nbo, st.can_match, st.halted, st.luld, st.ssr,
-                          len(buys), sum(o.qty - o.cum for o in buys),
-                          len(sells), sum(o.qty - o.cum for o in sells))
+                          len(st.buys), _resting_qty(st.buys),
+                          len(st.sells), _resting_qty(st.sells))
+
+    def resting(self, symbol: str) -> int:
+        """How many orders rest in the symbol's book (cheap: counted per level)."""
+        st = self._syms[symbol]
+        return len(st.buys) + len(st.sells)
 
     def _info(self, o: Order) -> OrderInfo:
         return OrderInfo(o.order_id, o.session, o.cl_ord_id, o.pid, o.symbol, o.side,
@@ -647,6 +651,11 @@ class Engine:
 
 _EMPTY: list[Entry] = []
 _NO_IDS: dict[str, Order] = {}  # read-only stand-in for a session without orders
+
+
+def _resting_qty(side: SideBook) -> int:
+    return sum(e[2].qty - e[2].cum for lvs in side.levels for lv in lvs.values()
+               for e in lv.entries)
 
 
 def _merged(lists: list[list[Entry]]) -> list[Entry]:
