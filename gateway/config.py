@@ -366,6 +366,9 @@ def parse_config(doc: Mapping[str, Any], path: str, base: Path) -> Config:
             issues.append(ConfigIssue(path, key, "unknown table" + hint))
     gateway = _gateway(_Reader(path, "gateway", _table(path, doc, "gateway", issues), issues), base)
     admin = _admin(_Reader(path, "admin", _table(path, doc, "admin", issues), issues))
+    if admin.enabled and admin.port and admin.port == gateway.port:
+        clash = f"{admin.port} is the FIX port (gateway.port)"
+        issues.append(ConfigIssue(path, "admin.port", clash))
     participants = [
         _participant(_Reader(path, k, t, issues))
         for k, t in _tables(path, doc, "participants", issues)

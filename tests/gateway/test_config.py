@@ -168,3 +168,6 @@ def test_admin_table_defaults_and_values() -> None:
     assert issues_of(GOOD + "\n[admin]\nport = 70000\n") == [
         "venue.toml: admin.port: must be between 0 and 65535, got 70000"
     ]
+    assert issues_of(GOOD + "\n[admin]\nport = 9999\n") == [
+        "venue.toml: admin.port: 9999 is the FIX port (gateway.port)"
+    ]
