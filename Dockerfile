@@ -18,5 +18,5 @@ RUN useradd --system --uid 10001 --no-create-home --home-dir /app ats \
 VOLUME ["/data"]
 USER ats
 
-EXPOSE 9878
+EXPOSE 9878 9879
 CMD ["ats-gateway", "--config", "/app/config/docker.toml"]

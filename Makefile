@@ -9,11 +9,21 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-install: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+# Each install leaves a stamp in the venv and is redone only when pyproject.toml changes (the
+# install is editable: source edits need no reinstall), so `make run` starts at once.
+STAMP := $(VENV)/.installed
 
-install-test: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+$(STAMP)-%: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[$*]'
+	touch $@ $(STAMP)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+install: $(STAMP)
+
+install-test: $(STAMP)-test
 
 run: install
 	$(BIN)/ats-gateway $(ARGS)
@@ -22,12 +32,11 @@ run: install
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
-lint: install-test
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+lint: install-test $(STAMP)-dev
 	$(BIN)/python -m ruff check gateway matcher segregation tests bench tools
 	$(BIN)/python -m mypy
 
-bench: install
+bench: $(STAMP)-bench
 	$(BIN)/python bench/session.py
 	$(BIN)/python bench/matcher.py
 	$(BIN)/python bench/e2e.py

@@ -41,6 +41,7 @@ def gateway_config(sessions: int, participants: int = 5, fsync: str = "batch",
         "[gateway]", 'host = "127.0.0.1"', "port = 0", 'data_dir = "data"',
         'sender_comp_id = "ATS"', f'fsync = "{fsync}"',
         f"message_log = {'true' if message_log else 'false'}", "",
+        "[admin]", "port = 0", "",
     ]
     for p in range(participants):
         broker_dealer = "true" if p % 2 == 0 else "false"

@@ -207,7 +207,7 @@ def plot(rows: list[Row], path: Path) -> str:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        return "plot skipped: matplotlib is not installed (pip install matplotlib)"
+        return "plot skipped: matplotlib is not installed (pip install -e '.[bench]')"
     shown = [r for r in rows if r.latency and "(" not in r.scenario]  # profiled runs are skewed
     fig, (hist, pct) = plt.subplots(1, 2, figsize=(13, 5))
     for r in shown:

@@ -20,10 +20,11 @@ from typing import Protocol
 
 import structlog
 
-from gateway import orders, reports
+from gateway import logs, orders, reports
 from gateway.config import Config, SessionConfig
 from gateway.fix import Message, format_utc
 from gateway.server import Application
+from gateway.stats import LatencyHistogram
 from matcher import (
     Cancel,
     CancelAll,
@@ -32,8 +33,11 @@ from matcher import (
     CxlRejReason,
     Engine,
     Event,
+    Filled,
     OrderEvent,
     Participant,
+    Rejected,
+    RejectReason,
     Replace,
     SymbolConfig,
     parse_price,
@@ -105,7 +109,18 @@ class OrderApplication(Application):
                 for s in cfg.sessions
                 if s.role == "drop_copy" and ("*" in s.participants or p.id in s.participants)
             ]
-        journal_dir = data_dir / "journal"
+        # counters for the operator surface (gateway/admin.py reads them at scrape time)
+        self.orders_received: dict[str, int] = {}
+        self.fills: dict[str, int] = {}
+        self.rejects: dict[tuple[str, str], int] = {}  # (session, reason)
+        self.cancel_rejects: dict[tuple[str, str], int] = {}
+        self.ack_latency = LatencyHistogram()  # NewOrderSingle read -> its report committed
+        self.commit_latency = LatencyHistogram()  # one group commit (stores + journal)
+        self._ack_pending: list[int] = []
+        self._commands = 0
+        self._commands_committed = 0
+        self._commit_start = 0
+        self.journal_dir = journal_dir = data_dir / "journal"
         journal_dir.mkdir(parents=True, exist_ok=True)
         self._watermark_path = journal_dir / "delivered"
         self.engine, replayed = Engine.recover(
@@ -173,8 +188,17 @@ class OrderApplication(Application):
     def from_app(self, key: str, msg: Message, now_ns: int) -> None:
         cfg = self.sessions[key]
         mtype = msg.msg_type
+        if mtype == "j":
+            log.warning("business_reject_received", session=key, ref_seq=msg.get(45),
+                        ref_msg_type=msg.get(372), reason=msg.get(380), text=msg.get(58))
+            return
+        if logs.DEBUG:
+            log.debug("app_message", session=key, msg_type=mtype, seq=msg.seq_num,
+                      cl_ord_id=msg.get(11), symbol=msg.get(55), poss_dup=msg.poss_dup)
         if cfg.role == "order_entry":
             if mtype == "D":
+                self.orders_received[key] = self.orders_received.get(key, 0) + 1
+                self._ack_pending.append(now_ns)
                 self._new_order(key, cfg, msg)
             elif mtype == "F":
                 self._cancel_or_replace(key, msg, orders.cancel(msg, key), is_replace=False)
@@ -192,6 +216,7 @@ class OrderApplication(Application):
     def before_send(self) -> object:
         """Hand the journal's buffered commands to the OS (the server fsyncs it); the token is
         the last ExecID whose reports are in the stores' buffers now."""
+        self._commit_start = time.perf_counter_ns()
         journal = self.engine.journal
         if journal is not None:
             journal.flush()
@@ -208,6 +233,14 @@ class OrderApplication(Application):
 
     def after_commit(self, token: object) -> None:
         """The stores durably hold every report up to the token: advance the recovery mark."""
+        if self._commands != self._commands_committed:  # a commit that carried commands
+            self._commands_committed = self._commands
+            self.commit_latency.observe(time.perf_counter_ns() - self._commit_start)
+        if self._ack_pending:
+            now = self.clock()
+            for received in self._ack_pending:
+                self.ack_latency.observe(now - received)
+            self._ack_pending.clear()
         if isinstance(token, int) and token > self._delivered:
             self._delivered = token
             self._write_watermark()
@@ -268,15 +301,25 @@ class OrderApplication(Application):
         self._apply(command)
 
     def _apply(self, command: Command) -> None:
+        self._commands += 1
         for ev in self.engine.apply(command):
             self._send_event(ev)
 
     def _send_event(self, ev: Event) -> None:
         if isinstance(ev, CancelRejected):
+            self._cancel_rejected(ev)
             info = self.engine.order(ev.session, ev.orig_cl_ord_id) if ev.order_id else None
             body = reports.cancel_reject_body(ev, info.order_qty if info else None)
             self.sender.send(ev.session, "9", body)
             return
+        if isinstance(ev, Filled):
+            self.fills[ev.session] = self.fills.get(ev.session, 0) + 1
+        elif isinstance(ev, Rejected):
+            self._rejected(ev.session, ev.cl_ord_id, ev.symbol, ev.reason, ev.text)
+        if logs.DEBUG:
+            log.debug("report", session=ev.session, cl_ord_id=ev.cl_ord_id,
+                      kind=type(ev).__name__, exec_id=ev.exec_id, order_id=ev.order_id,
+                      cum_qty=ev.cum_qty, leaves_qty=ev.leaves_qty)
         self._route(ev)
         if ev.exec_id > self._last_exec_id:
             self._last_exec_id = ev.exec_id
@@ -345,7 +388,22 @@ class OrderApplication(Application):
             err.text,
         )
         self._deliver(key, cfg.participant, body, now, exec_id)
-        log.info("order_rejected", session=key, cl_ord_id=msg.get(11), reason=err.text)
+        self._rejected(key, msg.get(11) or "", msg.get(55) or "", err.reason, err.text)
+
+    def _rejected(self, key: str, cl_ord_id: str, symbol: str, code: int, text: str) -> None:
+        """Count and log an order reject, decided by the gateway or by the matcher."""
+        reason = _reason_name(RejectReason, code)
+        self.rejects[(key, reason)] = self.rejects.get((key, reason), 0) + 1
+        log.info("order_rejected", session=key, cl_ord_id=cl_ord_id, symbol=symbol,
+                 reason=reason, text=text)
+
+    def _cancel_rejected(self, ev: CancelRejected) -> None:
+        reason = _reason_name(CxlRejReason, ev.reason)
+        self.cancel_rejects[(ev.session, reason)] = (
+            self.cancel_rejects.get((ev.session, reason), 0) + 1)
+        log.info("cancel_rejected", session=ev.session, cl_ord_id=ev.cl_ord_id,
+                 orig_cl_ord_id=ev.orig_cl_ord_id, replace=ev.is_replace, reason=reason,
+                 text=ev.text)
 
     def _business_reject(self, key: str, msg: Message, text: str, reason: bytes = b"0") -> None:
         body = b"".join(
@@ -363,6 +421,14 @@ class OrderApplication(Application):
         )
         self.sender.send(key, "j", body)
         log.info("business_reject", session=key, msg_type=msg.msg_type, reason=text)
+
+
+def _reason_name(enum: type[RejectReason] | type[CxlRejReason], code: int) -> str:
+    """A reject code as a metric label and log value: 1 -> "unknown_symbol"."""
+    try:
+        return enum(code).name.lower()
+    except ValueError:
+        return str(code)
 
 
 def build_application(cfg: Config, gateway: Sender) -> OrderApplication:

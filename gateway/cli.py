@@ -26,6 +26,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="listen on this address instead of the config's")
     p.add_argument("--data-dir", type=Path, help="stores, journal and message logs go here")
     p.add_argument(
+        "--admin-port",
+        type=int,
+        help="serve metrics, health and status on this port instead of the config's (0: any)",
+    )
+    p.add_argument(
         "--check-config",
         type=Path,
         metavar="PATH",
@@ -63,10 +68,14 @@ def resolve_config(args: argparse.Namespace) -> Config:
         gw = replace(gw, host=args.host)
     if args.data_dir is not None:
         gw = replace(gw, data_dir=args.data_dir.resolve())
-    return replace(cfg, gateway=gw)
+    admin = cfg.admin
+    if args.admin_port is not None:
+        admin = replace(admin, port=args.admin_port)
+    return replace(cfg, gateway=gw, admin=admin)
 
 
 async def serve(cfg: Config) -> int:
+    from gateway.admin import AdminServer
     from gateway.app import build_application
     from gateway.server import Gateway
 
@@ -84,6 +93,13 @@ async def serve(cfg: Config) -> int:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 50, 100)
+    admin = AdminServer(gateway, cfg.admin) if cfg.admin.enabled else None
+    try:
+        if admin is not None:
+            await admin.start()
+    except OSError as exc:
+        log.error("admin_cannot_listen", host=cfg.admin.host, port=cfg.admin.port, error=str(exc))
+        return 1
     try:
         await gateway.start()
     except OSError as exc:
@@ -92,6 +108,8 @@ async def serve(cfg: Config) -> int:
     await stop.wait()
     log.info("shutting_down")
     await gateway.shutdown()
+    if admin is not None:
+        await admin.close()
     return 0
 
 

@@ -7,6 +7,7 @@ Unknown keys are errors: a misspelt option must never be silently ignored.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 import tomllib
@@ -53,6 +54,15 @@ class GatewayConfig:
     sender_comp_id: str = "ATS"
     fsync: str = "batch"
     message_log: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class AdminConfig:
+    """The operator's HTTP surface (metrics, health, status): its own port, loopback by default."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 9879
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +124,7 @@ class Config:
     symbols: tuple[SymbolConfig, ...] = ()
     source: str = "<memory>"
     participants_by_id: Mapping[str, ParticipantConfig] = field(default_factory=dict)
+    admin: AdminConfig = field(default_factory=AdminConfig)
 
     def session(self, sender_comp_id: str, target_comp_id: str) -> SessionConfig | None:
         """The session the counterparty addresses: their SenderCompID is our target."""
@@ -187,7 +198,12 @@ class _Reader:
     def finish(self) -> None:
         for name in self.table:
             if name not in self.used:
-                self.error(name, "unknown key")
+                self.error(name, "unknown key" + _did_you_mean(name, self.used))
+
+
+def _did_you_mean(name: str, known: set[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]}?" if close else ""
 
 
 def _comp_id_problem(value: str) -> str | None:
@@ -208,6 +224,16 @@ def _gateway(r: _Reader, base: Path) -> GatewayConfig:
     )
     if _comp_id_problem(cfg.sender_comp_id):
         r.error("sender_comp_id", str(_comp_id_problem(cfg.sender_comp_id)))
+    r.finish()
+    return cfg
+
+
+def _admin(r: _Reader) -> AdminConfig:
+    cfg = AdminConfig(
+        enabled=r.boolean("enabled", True),
+        host=r.string("host", "127.0.0.1"),
+        port=r.integer("port", 9879, 0, 65535),
+    )
     r.finish()
     return cfg
 
@@ -238,6 +264,8 @@ def _ip_problem(value: str) -> str | None:
 
 def _session(r: _Reader, default_sender: str) -> SessionConfig:
     role = r.string("role", "order_entry", ROLES)
+    # a bad role is one problem: the checks that depend on the role would only add noise
+    role_ok = r.table.get("role", "order_entry") in ROLES
     s = SessionConfig(
         target_comp_id=r.required_string("target_comp_id", _comp_id_problem),
         sender_comp_id=r.string("sender_comp_id", default_sender),
@@ -265,6 +293,14 @@ def _session(r: _Reader, default_sender: str) -> SessionConfig:
     for ip in s.allowed_ips:
         if _ip_problem(ip):
             r.error("allowed_ips", str(_ip_problem(ip)))
+    if role_ok:
+        _role_checks(r, s)
+    r.finish()
+    return s
+
+
+def _role_checks(r: _Reader, s: SessionConfig) -> None:
+    role = s.role
     if role == "order_entry" and not s.participant:
         r.error("participant", "is required for an order_entry session")
     if role != "order_entry" and "participant" in r.table:
@@ -273,8 +309,6 @@ def _session(r: _Reader, default_sender: str) -> SessionConfig:
         r.error("participants", 'is required for a drop_copy session (e.g. ["*"])')
     if role != "drop_copy" and "participants" in r.table:
         r.error("participants", f"is only for drop_copy sessions, not {role}")
-    r.finish()
-    return s
 
 
 def _symbol(r: _Reader) -> SymbolConfig:
@@ -310,32 +344,42 @@ def _tables(
     if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
         issues.append(ConfigIssue(path, name, f"must be an array of tables ([[{name}]])"))
         return []
-    return [(f"{name}[{i}]", t) for i, t in enumerate(value)]
+    return [(_label(name, i, t), t) for i, t in enumerate(value)]
+
+
+#: the key that names an entry of each array of tables in messages: sessions[2] (ACME1)
+_NAMED_BY = {"participants": "id", "sessions": "target_comp_id", "symbols": "symbol"}
+_TABLE_NAMES = ("gateway", "admin", "participants", "sessions", "symbols")
+
+
+def _label(name: str, i: int, table: Mapping[str, Any]) -> str:
+    value = table.get(_NAMED_BY[name])
+    return f"{name}[{i}] ({value})" if isinstance(value, str) and value else f"{name}[{i}]"
 
 
 def parse_config(doc: Mapping[str, Any], path: str, base: Path) -> Config:
     """Validate a parsed TOML document; raises ConfigError listing every problem."""
     issues: list[ConfigIssue] = []
     for key in doc:
-        if key not in ("gateway", "participants", "sessions", "symbols"):
-            issues.append(ConfigIssue(path, key, "unknown table"))
-    gw_table = doc.get("gateway", {})
-    if not isinstance(gw_table, dict):
-        issues.append(ConfigIssue(path, "gateway", "must be a table ([gateway])"))
-        gw_table = {}
-    gateway = _gateway(_Reader(path, "gateway", gw_table, issues), base)
+        if key not in _TABLE_NAMES:
+            hint = _did_you_mean(key, _TABLE_NAMES)
+            issues.append(ConfigIssue(path, key, "unknown table" + hint))
+    gateway = _gateway(_Reader(path, "gateway", _table(path, doc, "gateway", issues), issues), base)
+    admin = _admin(_Reader(path, "admin", _table(path, doc, "admin", issues), issues))
+    if admin.enabled and admin.port and admin.port == gateway.port:
+        clash = f"{admin.port} is the FIX port (gateway.port)"
+        issues.append(ConfigIssue(path, "admin.port", clash))
     participants = [
         _participant(_Reader(path, k, t, issues))
         for k, t in _tables(path, doc, "participants", issues)
     ]
-    sessions = [
-        _session(_Reader(path, k, t, issues), gateway.sender_comp_id)
-        for k, t in _tables(path, doc, "sessions", issues)
-    ]
-    symbols = [
-        _symbol(_Reader(path, k, t, issues)) for k, t in _tables(path, doc, "symbols", issues)
-    ]
-    _cross_checks(path, participants, sessions, symbols, issues)
+    session_tables = _tables(path, doc, "sessions", issues)
+    sessions = [_session(_Reader(path, k, t, issues), gateway.sender_comp_id)
+                for k, t in session_tables]
+    symbol_tables = _tables(path, doc, "symbols", issues)
+    symbols = [_symbol(_Reader(path, k, t, issues)) for k, t in symbol_tables]
+    labels = ([k for k, _ in session_tables], [k for k, _ in symbol_tables])
+    _cross_checks(path, participants, sessions, symbols, issues, labels)
     if issues:
         raise ConfigError(issues)
     return Config(
@@ -345,7 +389,16 @@ def parse_config(doc: Mapping[str, Any], path: str, base: Path) -> Config:
         symbols=tuple(symbols),
         source=path,
         participants_by_id={p.id: p for p in participants},
+        admin=admin,
     )
+
+
+def _table(path: str, doc: Mapping[str, Any], name: str, issues: list[ConfigIssue]) -> Any:
+    table = doc.get(name, {})
+    if not isinstance(table, dict):
+        issues.append(ConfigIssue(path, name, f"must be a table ([{name}])"))
+        return {}
+    return table
 
 
 def _cross_checks(
@@ -354,12 +407,14 @@ def _cross_checks(
     sessions: list[SessionConfig],
     symbols: list[SymbolConfig],
     issues: list[ConfigIssue],
+    labels: tuple[list[str], list[str]],
 ) -> None:
+    session_labels, symbol_labels = labels
     ids = [p.id for p in participants]
     for i, pid in enumerate(ids):
         if pid and pid in ids[:i]:
             issues.append(
-                ConfigIssue(path, f"participants[{i}].id", f"duplicate participant {pid!r}")
+                ConfigIssue(path, f"participants[{i}] ({pid}).id", f"duplicate participant {pid!r}")
             )
     pairs: set[tuple[str, str]] = set()
     for i, s in enumerate(sessions):
@@ -367,25 +422,33 @@ def _cross_checks(
         if s.target_comp_id and pair in pairs:
             issues.append(
                 ConfigIssue(
-                    path, f"sessions[{i}].target_comp_id", f"duplicate session {pair[0]}->{pair[1]}"
+                    path,
+                    f"{session_labels[i]}.target_comp_id",
+                    f"duplicate session {pair[0]}->{pair[1]}",
                 )
             )
         pairs.add(pair)
         if s.role == "order_entry" and s.participant and s.participant not in ids:
             issues.append(
                 ConfigIssue(
-                    path, f"sessions[{i}].participant", f"unknown participant {s.participant!r}"
+                    path,
+                    f"{session_labels[i]}.participant",
+                    f"unknown participant {s.participant!r}",
                 )
             )
         for p in s.participants:
             if p != "*" and p not in ids:
                 issues.append(
-                    ConfigIssue(path, f"sessions[{i}].participants", f"unknown participant {p!r}")
+                    ConfigIssue(
+                        path, f"{session_labels[i]}.participants", f"unknown participant {p!r}"
+                    )
                 )
     names = [s.symbol for s in symbols]
     for i, name in enumerate(names):
         if name and name in names[:i]:
-            issues.append(ConfigIssue(path, f"symbols[{i}].symbol", f"duplicate symbol {name!r}"))
+            issues.append(
+                ConfigIssue(path, f"{symbol_labels[i]}.symbol", f"duplicate symbol {name!r}")
+            )
 
 
 def load_config(path: str | Path) -> Config:

@@ -7,9 +7,14 @@ import sys
 
 import structlog
 
+#: True when --log-level debug: hot paths test it before building a per-message debug line
+DEBUG = False
+
 
 def configure_logging(level: str = "info", json: bool | None = None) -> None:
     """Configure structlog once for the process; `json=None` decides by whether stderr is a tty."""
+    global DEBUG
+    DEBUG = level.lower() == "debug"
     use_json = (not sys.stderr.isatty()) if json is None else json
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()

@@ -118,6 +118,10 @@ class SessionRuntime:
     conn: Connection | None = None
     out: list[bytes] = field(default_factory=list)
     close_after_flush: str | None = None
+    # counters for the operator surface (gateway/admin.py reads them at scrape time)
+    msgs_in: int = 0
+    msgs_out: int = 0
+    events: dict[str, int] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -132,6 +136,7 @@ class Connection(asyncio.Protocol):
         self.framer = Framer()
         self.transport: asyncio.Transport | None = None
         self.peer = ""
+        self.peer_port = 0
         self.runtime: SessionRuntime | None = None
         self.closed = False
         self.opened_ns = gateway.clock()
@@ -140,7 +145,9 @@ class Connection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
         peer = self.transport.get_extra_info("peername")
         self.peer = str(peer[0]) if peer else ""
+        self.peer_port = int(peer[1]) if peer and len(peer) > 1 else 0
         self.gateway.connections.add(self)
+        log.debug("connection_opened", peer=self.peer, peer_port=self.peer_port)
 
     def data_received(self, data: bytes) -> None:
         gw = self.gateway
@@ -166,6 +173,7 @@ class Connection(asyncio.Protocol):
             rt = self._attach(messages[0], now)
             if rt is None:
                 return
+        rt.msgs_in += len(messages)
         if rt.msglog is not None:
             for raw in messages:
                 rt.msglog.incoming(raw, now)
@@ -206,7 +214,8 @@ class Connection(asyncio.Protocol):
 
     def refuse(self, reason: str) -> None:
         """Close without a word, as the session test cases expect of an unknown counterparty."""
-        log.warning("connection_refused", peer=self.peer, reason=reason)
+        log.warning("connection_refused", peer=self.peer, peer_port=self.peer_port, reason=reason)
+        self.gateway.refused += 1
         self.close()
 
     def close(self) -> None:
@@ -270,6 +279,11 @@ class Gateway:
         self._flush_scheduled = False
         self._server: asyncio.AbstractServer | None = None
         self._ticker: asyncio.Task[None] | None = None
+        # read by the operator surface (gateway/admin.py)
+        self.listening: tuple[str, int] | None = None
+        self.refused = 0
+        #: the last storage (store / journal) write or fsync error; None while storage is fine
+        self.storage_error: str | None = None
         for cfg in config.sessions:
             self._add_runtime(cfg)
 
@@ -300,11 +314,12 @@ class Gateway:
         )
         self._ticker = asyncio.create_task(self._tick_loop())
         bound = int(self._server.sockets[0].getsockname()[1])
+        self.listening = (host or self.config.gateway.host, bound)
         log.info(
             "listening",
             host=host or self.config.gateway.host,
             port=bound,
-            sessions=len(self.runtimes),
+            sessions={rt.key: rt.config.role for rt in self.runtimes.values()},
             data_dir=str(self.data_dir),
         )
         return bound
@@ -337,11 +352,13 @@ class Gateway:
 
     def _session_event(self, rt: SessionRuntime, ev: SessionEvent, now: int) -> None:
         log.info(ev.kind, session=rt.key, **ev.detail)
+        rt.events[ev.kind] = rt.events.get(ev.kind, 0) + 1
         if ev.kind == "logon":
             self.app.on_logon(rt.key, now)
 
     def _queue(self, rt: SessionRuntime, data: bytes, now: int) -> None:
         rt.out.append(data)
+        rt.msgs_out += 1
         if rt.msglog is not None:
             rt.msglog.outgoing(data, now)
         self._dirty.add(rt)
@@ -400,6 +417,7 @@ class Gateway:
                     os.fdatasync(fd)
                 except OSError as exc:
                     log.error("fsync_failed", error=str(exc))
+                    self.storage_error = f"fsync failed: {exc}"
         elif self.fsync == "always":
             self.app.sync()
         self.app.after_commit(token)

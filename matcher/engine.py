@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from matcher.book import KIND_MID, NO_LIMIT, Entry, Order, Settings, SideBook
@@ -111,6 +112,23 @@ def _plain(c: NewOrder, incl: int) -> bool:
                                    == 0))
             and (mq is None or 0 < mq <= qty) and not (c.post_only and c.tif is _IOC)
             and 1 <= incl <= 5 and (c.smp_scope == "participant" or c.smp_scope == "affiliates"))
+
+
+@dataclass(frozen=True, slots=True)
+class MarketInfo:
+    """Read-only snapshot of one symbol: NBBO, whether it can match, and resting depth."""
+
+    symbol: str
+    nbb: Price | None
+    nbo: Price | None
+    can_match: bool
+    halted: bool
+    luld: int
+    ssr: bool
+    buy_orders: int
+    buy_qty: int
+    sell_orders: int
+    sell_qty: int
 
 
 class Engine:
@@ -225,6 +243,22 @@ class Engine:
                 rows.extend(self._info(e[2]) for e in heapq.merge(*[lv.entries for lv in levels]))
             out.append(rows)
         return out[0], out[1]
+
+    def symbols(self) -> list[str]:
+        """The configured symbols, in configuration order."""
+        return list(self._syms)
+
+    def market(self, symbol: str) -> MarketInfo:
+        """NBBO, market state and resting depth of a symbol (for the operator's views)."""
+        st = self._syms[symbol]
+        return MarketInfo(symbol, st.nbb, st.nbo, st.can_match, st.halted, st.luld, st.ssr,
+                          len(st.buys), _resting_qty(st.buys),
+                          len(st.sells), _resting_qty(st.sells))
+
+    def resting(self, symbol: str) -> int:
+        """How many orders rest in the symbol's book (cheap: counted per level)."""
+        st = self._syms[symbol]
+        return len(st.buys) + len(st.sells)
 
     def _info(self, o: Order) -> OrderInfo:
         return OrderInfo(o.order_id, o.session, o.cl_ord_id, o.pid, o.symbol, o.side,
@@ -617,6 +651,11 @@ class Engine:
 
 _EMPTY: list[Entry] = []
 _NO_IDS: dict[str, Order] = {}  # read-only stand-in for a session without orders
+
+
+def _resting_qty(side: SideBook) -> int:
+    return sum(e[2].qty - e[2].cum for lvs in side.levels for lv in lvs.values()
+               for e in lv.entries)
 
 
 def _merged(lists: list[list[Entry]]) -> list[Entry]:

@@ -57,6 +57,14 @@ class StatementResult:
     amounts: Mapping[str, int]
     filed: Mapping[str, int]
     mismatches: tuple[Mismatch, ...]
+    #: net lines given in place of their parts (those parts have no amount in `amounts`)
+    given_nets: frozenset[str] = frozenset()
+
+    @property
+    def derived(self) -> tuple[str, ...]:
+        """Codes of the lines computed in this filing."""
+        return tuple(line.code for line in self.statement.lines()
+                     if line.derived and line.code not in self.given_nets)
 
     @property
     def excess(self) -> int:
@@ -111,23 +119,34 @@ def apply(line: Line, value: Callable[[str], int]) -> int:
     raise ValueError(f"line {line.code} is an input, not a formula")
 
 
+def given_nets(statement: Statement, inputs: Mapping[str, int]) -> dict[str, tuple[str, ...]]:
+    """Net lines given in place of their parts (none of the parts given), with those parts."""
+    return {net: parts for net, parts in statement.net_inputs().items()
+            if net in inputs and not any(p in inputs for p in parts)}
+
+
 def evaluate(statement: Statement, inputs: Mapping[str, int]) -> dict[str, int]:
     """Amounts of every line: the inputs as given and each derived line computed from them.
 
     `inputs` must hold every input line of the statement (KeyError otherwise); figures it holds
-    for derived lines are ignored here (see `check`).
+    for derived lines are ignored here (see `check`), except a net line given in place of its
+    parts: it is then an input, and its parts have no amount.
     """
     amounts: dict[str, int] = {}
+    nets = given_nets(statement, inputs)
+    skipped = {part for parts in nets.values() for part in parts}
 
     def value(code: str) -> int:
         if code not in amounts:
             line = statement.line(code)
-            amounts[code] = apply(line, value) if line.derived else inputs[code]
+            derived = line.derived and code not in nets
+            amounts[code] = apply(line, value) if derived else inputs[code]
         return amounts[code]
 
     for line in statement.lines():
-        value(line.code)
-    return {line.code: amounts[line.code] for line in statement.lines()}
+        if line.code not in skipped:
+            value(line.code)
+    return {line.code: amounts[line.code] for line in statement.lines() if line.code in amounts}
 
 
 def check(statement: Statement, amounts: Mapping[str, int],
@@ -156,9 +175,10 @@ def check(statement: Statement, amounts: Mapping[str, int],
 def compute_statement(statement: Statement, figures: Mapping[str, int]) -> StatementResult:
     """Compute one statement from its figures (inputs plus any filed derived lines)."""
     amounts = evaluate(statement, figures)
+    nets = frozenset(given_nets(statement, figures))
     filed = {line.code: figures[line.code] for line in statement.lines()
-             if line.derived and line.code in figures}
-    return StatementResult(statement, amounts, filed, check(statement, amounts, filed))
+             if line.derived and line.code in figures and line.code not in nets}
+    return StatementResult(statement, amounts, filed, check(statement, amounts, filed), nets)
 
 
 def compute_filing(filing: Mapping[str, Mapping[str, int]]) -> FilingResult:

@@ -12,7 +12,8 @@ text leaves the arithmetic open, each confirmed by the filed figures reproducing
 * Secured amounts, funds page, line 8 (7770) totals the net lines 1-5 (7530, 7570, 7620, 7680,
   7740) plus lines 6 and 7; the sub-items count only through their net lines.
 * Cleared swaps line 12 prints three amounts (A-C) without codes and their net as [8715]; this tool
-  keys them 8715A, 8715B, 8715C (not form codes) and derives 8715 as their sum.
+  keys them 8715A, 8715B, 8715C (not form codes) and derives 8715 as their sum. The input may
+  give either the net [8715], as printed, or its parts, not both (`Statement.net_inputs`).
 """
 
 from __future__ import annotations

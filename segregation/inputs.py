@@ -2,7 +2,8 @@
 
 The file has one table per statement (`[secured_amounts]`, `[segregation]`, `[cleared_swaps]`),
 each mapping form codes to whole-dollar integer amounts. Every input line must be given; derived
-lines may be given too (as filed) and are then checked against the computation.
+lines may be given too (as filed) and are then checked against the computation. A net line whose
+parts have no form code (cleared swaps [8715]) may be given in place of its parts, not with them.
 """
 
 from __future__ import annotations
@@ -90,11 +91,33 @@ def _figures(statement: Statement, table: dict[str, Any], source: str,
             errors.append(f"{where} {name}: {_sign_rule(line.sign)}, got {amount:,}")
             continue
         figures[code] = amount
+    covered = _net_or_parts(statement, table, where, errors)
     for line in statement.lines():
-        if not line.derived and line.code not in table:
+        if not line.derived and line.code not in table and line.code not in covered:
             errors.append(f"{where} missing input {line.code} "
                           f"({statement.describe(line.code)})")
     return figures
+
+
+def _net_or_parts(statement: Statement, table: dict[str, Any], where: str,
+                  errors: list[str]) -> set[str]:
+    """Parts that need not be given: their net line was given instead, or is reported missing
+    (one message for the line instead of one per part)."""
+    covered: set[str] = set()
+    for net, parts in statement.net_inputs().items():
+        given = [p for p in parts if p in table]
+        either = (f"give either the net [{net}], as printed on the form, or its parts "
+                  f"{', '.join(parts)}")
+        if net in table and given:
+            covered.update(parts)
+            errors.append(f"{where} {net} and {', '.join(given)} "
+                          f"({statement.describe(net)}): {either}, not both")
+        elif net in table or not given:
+            covered.update(parts)
+            if net not in table:
+                errors.append(f"{where} missing input {net} ({statement.describe(net)}): "
+                              f"{either}")
+    return covered
 
 
 def _unknown(code: str) -> str:

@@ -151,6 +151,15 @@ class Statement:
         """True when the statement defines `code`."""
         return code in self._by_code
 
+    def net_inputs(self) -> dict[str, tuple[str, ...]]:
+        """Net lines that may be entered in place of their parts: those whose parts the form
+        prints without codes (cleared swaps line 12: [8715] or 8715A-C), so that the figures
+        can be copied from the form as it is printed."""
+        return {line.code: line.operands for line in self.lines()
+                if line.op is Op.SUM and line.operands
+                and all(not self._by_code[c].derived and not self._by_code[c].form_code
+                        for c in line.operands)}
+
     def describe(self, code: str) -> str:
         """Line number and caption for messages, e.g. "1.A Net ledger balance: Cash"."""
         return self._context[code]

@@ -38,7 +38,10 @@ class _Row:
 
 
 def _cell(line: Line, result: StatementResult) -> str:
-    return f"{money(result.amounts[line.code]):>{AMOUNT_WIDTH}} {code_tag(line):<{CODE_WIDTH}}"
+    amount = result.amounts.get(line.code)
+    # a part of a net line that was given as its net (cleared swaps [8715]) has no amount
+    shown = "(in net)" if amount is None else money(amount)
+    return f"{shown:>{AMOUNT_WIDTH}} {code_tag(line):<{CODE_WIDTH}}"
 
 
 def _note(line: Line, result: StatementResult) -> str:
@@ -109,7 +112,7 @@ def render_summary(result: FilingResult) -> str:
         over = f"{money(r.over_target)} [{st.over_target}]"
         out.append(f"{st.name:<26}{excess:>22}{over:>22}  {_flags(r)}")
     filed = sum(len(r.filed) for r in result.statements)
-    derived = sum(1 for r in result.statements for line in r.statement.lines() if line.derived)
+    derived = sum(len(r.derived) for r in result.statements)
     agree = filed - len(result.mismatches)
     out += ["", f"Checked: {filed} of {derived} derived lines filed; {agree} agree with the "
                 f"computation, {len(result.mismatches)} differ"
@@ -155,14 +158,17 @@ def to_json(result: FilingResult) -> dict[str, Any]:
     statements: dict[str, Any] = {}
     for r in result.statements:
         st = r.statement
+        derived = set(r.derived)
         lines = {
             line.code: {
                 "line": st.describe(line.code),
-                "amount": r.amounts[line.code],
-                "derived": line.derived,
-                "formula": line.formula() if line.derived else None,
+                # null for the parts of a net line given as its net
+                "amount": r.amounts.get(line.code),
+                "derived": line.code in derived,
+                "formula": line.formula() if line.code in derived else None,
                 # The figure the input gave for the line; null for a derived line not given.
-                "filed": r.filed.get(line.code) if line.derived else r.amounts[line.code],
+                "filed": r.filed.get(line.code) if line.code in derived
+                else r.amounts.get(line.code),
             }
             for line in st.lines()
         }

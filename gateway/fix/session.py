@@ -169,6 +169,16 @@ class Session:
         """MsgSeqNum we expect next."""
         return self.store.next_target_seq
 
+    @property
+    def last_received_ns(self) -> int:
+        """When the counterparty last sent a message (or the connection was made)."""
+        return self._last_recv_ns
+
+    @property
+    def last_sent_ns(self) -> int:
+        """When we last sent a message (or the connection was made)."""
+        return self._last_sent_ns
+
     # -- connection lifecycle -----------------------------------------------------------
 
     def connected(self, now_ns: int) -> None:
@@ -542,9 +552,12 @@ class Session:
         if mt in self._app_types:
             self.store.set_next_target_seq(seq + 1)
             return [Deliver(msg)]
-        if mt == "0" or mt == "3":
+        if mt == "0":
             self.store.set_next_target_seq(seq + 1)
             return []
+        if mt == "3":
+            self.store.set_next_target_seq(seq + 1)
+            return [_reject_received(msg)]
         if mt == "1":
             self.store.set_next_target_seq(seq + 1)
             test_id = (msg.get(112) or "").encode("latin-1")
@@ -711,3 +724,10 @@ def _heartbeat_problem(value: str | None) -> str:
     if len(value) <= 12 and 0 <= int(value) <= MAX_HEARTBEAT_INTERVAL:
         return ""
     return f"HeartBtInt(108) must be 0 to {MAX_HEARTBEAT_INTERVAL} seconds, not {clip(value)}"
+
+
+def _reject_received(msg: Message) -> SessionEvent:
+    """The counterparty rejected one of our messages (35=3): what and why, for the log."""
+    return SessionEvent("reject_received", {
+        "ref_seq": msg.get(45), "ref_msg_type": msg.get(372), "ref_tag": msg.get(371),
+        "reason": msg.get(373), "text": clip(msg.get(58) or "")})

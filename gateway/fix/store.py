@@ -89,12 +89,19 @@ class MemoryStore:
 
 
 class FileStore:
-    """Durable append-only store ``<directory>/<name>.log``."""
+    """Durable append-only store ``<directory>/<name>.store``.
+
+    Stores used to be named ``<name>.log``, easy to confuse with the message logs; such a file
+    is renamed on open so an existing data dir keeps its sequence numbers and messages.
+    """
 
     def __init__(self, directory: Path, name: str, fsync: str = "batch") -> None:
         if fsync not in FSYNC_MODES:
             raise ValueError(f"fsync must be one of {FSYNC_MODES}, not {fsync!r}")
-        self.path = Path(directory) / f"{name}.log"
+        self.path = Path(directory) / f"{name}.store"
+        legacy = self.path.with_suffix(".log")
+        if legacy.exists() and not self.path.exists():
+            legacy.rename(self.path)
         self.fsync = fsync
         self.warnings: list[str] = []
         self.next_sender_seq = 1
@@ -234,7 +241,7 @@ class FileStore:
         self.next_target_seq = 1
         self.creation_time_ns = time.time_ns()
         self._index.clear()
-        tmp = self.path.with_suffix(".log.tmp")
+        tmp = self.path.with_suffix(".store.tmp")
         records = []
         for kind, value in ((b"C", self.creation_time_ns), (b"S", 1), (b"T", 1)):
             head = _HEAD.pack(kind, value, 0)

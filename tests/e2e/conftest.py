@@ -23,6 +23,9 @@ data_dir = "data"
 sender_comp_id = "ATS"
 fsync = "batch"
 
+[admin]
+port = 0
+
 [[participants]]
 id = "ACME"
 broker_dealer = true
@@ -97,9 +100,15 @@ class GatewayProcess:
     def events(self, name: str) -> list[dict[str, object]]:
         return [e for e in self.log_lines if e.get("event") == name]
 
+    @property
+    def admin_port(self) -> int:
+        """The admin HTTP port (logged before `listening`, so known once the gateway is up)."""
+        [event] = self.events("admin_listening")
+        return int(event["port"])  # type: ignore[call-overload]
+
 
 def start_gateway(
-    directory: Path, config: str = BASE_CONFIG, timeout: float = 20.0
+    directory: Path, config: str = BASE_CONFIG, timeout: float = 20.0, log_level: str = "info"
 ) -> GatewayProcess:
     cfg = directory / "venue.toml"
     cfg.write_text(config)
@@ -110,7 +119,7 @@ def start_gateway(
         PYTHONPATH=os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")])),
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "--config", str(cfg), "--log-level", "info"],
+        [sys.executable, "-m", "gateway", "--config", str(cfg), "--log-level", log_level],
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
@@ -137,8 +146,8 @@ def start_gateway(
 def gateway(tmp_path: Path) -> Iterator[Callable[..., GatewayProcess]]:
     started: list[GatewayProcess] = []
 
-    def start(config: str = BASE_CONFIG) -> GatewayProcess:
-        gp = start_gateway(tmp_path, config)
+    def start(config: str = BASE_CONFIG, log_level: str = "info") -> GatewayProcess:
+        gp = start_gateway(tmp_path, config, log_level=log_level)
         started.append(gp)
         return gp
 

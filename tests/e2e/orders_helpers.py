@@ -36,6 +36,9 @@ port = 0
 data_dir = "data"
 sender_comp_id = "ATS"
 fsync = "batch"
+
+[admin]
+port = 0
 """
 _barrier_ids = itertools.count(1)
 

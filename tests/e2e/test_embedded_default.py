@@ -16,7 +16,8 @@ from tests.e2e.fixclient import FixClient, tag
 async def test_embedded_default_serves_the_demo_venue(tmp_path: Path) -> None:
     repo = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ, PYTHONPATH=repo, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "gateway", "--port", "0"], cwd=tmp_path,
+    proc = subprocess.Popen([sys.executable, "-m", "gateway", "--port", "0",
+                             "--admin-port", "0"], cwd=tmp_path,
                             env=env, stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stderr is not None

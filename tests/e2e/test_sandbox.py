@@ -33,7 +33,7 @@ def tool(module: str, args: list[str], cwd: Path) -> subprocess.CompletedProcess
 def test_sandbox_processes_trade_and_copy(tmp_path: Path) -> None:
     venue = (CONFIG / "docker.toml").read_text()
     venue = venue.replace('host = "0.0.0.0"', 'host = "127.0.0.1"')
-    venue = venue.replace("port = 9878", "port = 0")
+    venue = venue.replace("port = 9878", "port = 0").replace("port = 9879", "port = 0")
     venue = venue.replace('data_dir = "/data"', 'data_dir = "data"')
     gp: GatewayProcess = start_gateway(tmp_path, venue)
     try:

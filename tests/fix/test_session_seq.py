@@ -116,7 +116,10 @@ def test_2g_possdup_without_orig_sending_time_rejected_373_1() -> None:
 
 def test_7_receive_reject_increments_seqnum() -> None:
     s = logged_on()
-    assert s.receive(build("3", 2, (45, 1)), T0) == []
+    acts = s.receive(build("3", 2, (45, 1), (58, "bad value")), T0)
+    # nothing is sent back; the Reject is reported (the server logs it) with what it refers to
+    assert [(a.kind, a.detail["ref_seq"], a.detail["text"]) for a in acts  # type: ignore[attr-defined]
+            ] == [("reject_received", "1", "bad value")]
     assert s.next_target_seq == 3
 
 

@@ -59,7 +59,7 @@ def test_file_store_truncated_last_record_dropped_with_warning(tmp_path: Path, c
     store.save(4, b"the-last-message")
     store.sync()
     store.close()
-    path = tmp_path / "S.log"
+    path = tmp_path / "S.store"
     os.truncate(path, path.stat().st_size - cut)
     again = FileStore(tmp_path, "S")
     assert len(again.warnings) == 1 and "dropped" in again.warnings[0]
@@ -75,7 +75,7 @@ def test_file_store_corrupt_last_record_dropped(tmp_path: Path) -> None:
     store = _filled(tmp_path)
     store.save(4, b"payload-4")
     store.close()
-    path = tmp_path / "S.log"
+    path = tmp_path / "S.store"
     data = bytearray(path.read_bytes())
     data[-8] ^= 0xFF  # flip a payload byte of the last record: CRC mismatch
     path.write_bytes(bytes(data))
@@ -113,3 +113,14 @@ def test_file_store_fsync_modes_persist_after_sync(tmp_path: Path, mode: str) ->
 def test_file_store_rejects_unknown_fsync_mode(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="fsync"):
         FileStore(tmp_path, "S", fsync="sometimes")
+
+
+def test_file_store_named_store_and_an_old_log_store_is_taken_over(tmp_path: Path) -> None:
+    _filled(tmp_path).close()
+    assert [p.name for p in tmp_path.iterdir()] == ["S.store"]
+    # a data dir from before the rename: the store was S.log
+    (tmp_path / "S.store").rename(tmp_path / "S.log")
+    again = FileStore(tmp_path, "S")
+    assert (again.next_sender_seq, again.next_target_seq) == (4, 7)
+    assert again.get(1, 3) == [(1, b"msg-1"), (2, b"msg-2"), (3, b"msg-3")]
+    assert [p.name for p in tmp_path.iterdir()] == ["S.store"]

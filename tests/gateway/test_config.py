@@ -70,7 +70,9 @@ def test_unknown_key_is_an_error_naming_file_and_key() -> None:
     problems = issues_of(
         GOOD + "\n[[sessions]]\ntarget_comp_id='X'\nparticipant='ACME'\nhartbeat=3\n"
     )
-    assert problems == ["venue.toml: sessions[2].hartbeat: unknown key"]
+    assert problems == [
+        "venue.toml: sessions[2] (X).hartbeat: unknown key; did you mean heartbeat_interval?"
+    ]
 
 
 def test_every_problem_is_listed_once() -> None:
@@ -81,7 +83,7 @@ def test_every_problem_is_listed_once() -> None:
     problems = issues_of(text)
     assert "venue.toml: gateway.port: must be an integer, got 'x'" in problems
     assert any(
-        p.startswith("venue.toml: symbols[0].max_spread: must be a quoted decimal")
+        p.startswith("venue.toml: symbols[0] (AAPL).max_spread: must be a quoted decimal")
         for p in problems
     )
     assert "venue.toml: sessions[2].target_comp_id: is required" in problems
@@ -91,9 +93,9 @@ def test_every_problem_is_listed_once() -> None:
 
 def test_cross_references_are_checked() -> None:
     problems = issues_of(GOOD.replace('participant = "ACME"', 'participant = "NOPE"'))
-    assert problems == ["venue.toml: sessions[0].participant: unknown participant 'NOPE'"]
+    assert problems == ["venue.toml: sessions[0] (ACME1).participant: unknown participant 'NOPE'"]
     dup = GOOD + '\n[[symbols]]\nsymbol = "AAPL"\n'
-    assert issues_of(dup) == ["venue.toml: symbols[1].symbol: duplicate symbol 'AAPL'"]
+    assert issues_of(dup) == ["venue.toml: symbols[1] (AAPL).symbol: duplicate symbol 'AAPL'"]
 
 
 def test_bad_toml_and_unreadable_file(tmp_path: Path) -> None:
@@ -128,3 +130,44 @@ def test_check_config_as_a_process(tmp_path: Path) -> None:
     )
     assert proc.returncode == 1
     assert "sessions[0].role: must be one of order_entry, drop_copy, market_data" in proc.stderr
+
+
+def test_sessions_are_named_by_their_counterparty() -> None:
+    text = GOOD + '\n[[sessions]]\ntarget_comp_id = "ACME2"\nparticipant = "ACME"\ndncp = "yes"\n'
+    assert issues_of(text) == [
+        "venue.toml: sessions[2] (ACME2).dncp: must be true or false, got 'yes'"
+    ]
+
+
+def test_misspelt_key_or_table_gets_a_suggestion() -> None:
+    text = GOOD + "\n[admn]\nport = 1\n"
+    text = text.replace('"ACME1"', '"ACME1"\ncancel_on_disconect = true')
+    problems = issues_of(text)
+    assert problems == [
+        "venue.toml: admn: unknown table; did you mean admin?",
+        "venue.toml: sessions[0] (ACME1).cancel_on_disconect: unknown key; "
+        "did you mean cancel_on_disconnect?",
+    ]
+    # nothing close: no suggestion
+    assert issues_of(GOOD + "\n[venue]\n") == ["venue.toml: venue: unknown table"]
+
+
+def test_bad_role_is_one_line() -> None:
+    text = GOOD + '\n[[sessions]]\ntarget_comp_id = "T1"\nrole = "trader"\n'
+    assert issues_of(text) == [
+        "venue.toml: sessions[2] (T1).role: must be one of order_entry, drop_copy, market_data; "
+        "got 'trader'"
+    ]
+
+
+def test_admin_table_defaults_and_values() -> None:
+    cfg = loads_config(GOOD)
+    assert (cfg.admin.enabled, cfg.admin.host, cfg.admin.port) == (True, "127.0.0.1", 9879)
+    cfg = loads_config(GOOD + '\n[admin]\nenabled = false\nhost = "0.0.0.0"\nport = 0\n')
+    assert (cfg.admin.enabled, cfg.admin.host, cfg.admin.port) == (False, "0.0.0.0", 0)
+    assert issues_of(GOOD + "\n[admin]\nport = 70000\n") == [
+        "venue.toml: admin.port: must be between 0 and 65535, got 70000"
+    ]
+    assert issues_of(GOOD + "\n[admin]\nport = 9999\n") == [
+        "venue.toml: admin.port: 9999 is the FIX port (gateway.port)"
+    ]

@@ -18,8 +18,10 @@ def test_docker_config_is_the_demo_venue_on_all_interfaces() -> None:
     docker = tomllib.loads((ROOT / "config" / "docker.toml").read_text(encoding="utf-8"))
     assert docker["gateway"]["host"] == "0.0.0.0"
     assert docker["gateway"]["data_dir"] == "/data"
+    assert docker["admin"]["host"] == "0.0.0.0"
     for key in ("host", "data_dir"):
         del demo["gateway"][key], docker["gateway"][key]
+    del demo["admin"]["host"], docker["admin"]["host"]
     assert docker == demo
 
 

@@ -35,10 +35,13 @@ def seed_figures() -> dict[str, int]:
 
 
 def inputs_only(document: Document) -> Document:
-    """The document without the derived lines (only what a preparer enters)."""
+    """The document without the derived lines (only what a preparer enters; a net line given
+    in place of its parts, as the form prints cleared swaps line 12 [8715], stays)."""
     out: Document = {}
     for st in STATEMENTS:
-        out[st.key] = {c: v for c, v in document[st.key].items() if not st.line(c).derived}
+        nets = st.net_inputs()
+        out[st.key] = {c: v for c, v in document[st.key].items()
+                       if not st.line(c).derived or c in nets}
     return out
 
 

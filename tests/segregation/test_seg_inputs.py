@@ -28,13 +28,33 @@ def test_sample_loads_with_all_three_tables(sample: Document, write: Write) -> N
 
 def test_missing_input_names_code_and_caption(sample: Document, write: Write) -> None:
     del sample["secured_amounts"]["7315"]
-    del sample["cleared_swaps"]["8715B"]
+    del sample["cleared_swaps"]["8715"]
+    sample["cleared_swaps"].update({"8715A": 0, "8715C": 0})
     messages = errors_of(write(sample))
     assert len(messages) == 2
     assert "[secured_amounts] missing input 7315 (1.A Net ledger balance" in messages[0]
     assert messages[0].endswith(": Cash)")
     assert "[cleared_swaps] missing input 8715B (12.B Cleared swaps customer funds on hand" \
         in messages[1]
+
+
+def test_line_12_is_missing_when_neither_net_nor_parts_are_given(
+        sample: Document, write: Write) -> None:
+    del sample["cleared_swaps"]["8715"]
+    [message] = errors_of(write(sample))
+    assert message.endswith(
+        "[cleared_swaps] missing input 8715 (12. Cleared swaps customer funds on hand: net of "
+        "8715A + 8715B + 8715C): give either the net [8715], as printed on the form, or its "
+        "parts 8715A, 8715B, 8715C")
+
+
+def test_line_12_net_and_parts_together_are_refused(sample: Document, write: Write) -> None:
+    sample["cleared_swaps"].update({"8715A": 0, "8715B": 0})
+    [message] = errors_of(write(sample))
+    assert "[cleared_swaps] 8715 and 8715A, 8715B (12. Cleared swaps customer funds on hand" \
+        in message
+    assert message.endswith("give either the net [8715], as printed on the form, or its parts "
+                            "8715A, 8715B, 8715C, not both")
 
 
 def test_missing_derived_line_is_fine(sample_inputs: Document, write: Write) -> None:
