@@ -24,7 +24,7 @@ test: install-test
 
 lint: install-test
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	$(BIN)/python -m ruff check gateway matcher segregation tests bench tools
+	$(BIN)/python -m ruff check gateway ats_tools matcher segregation tests bench tools
 	$(BIN)/python -m mypy
 
 bench: install

@@ -39,16 +39,16 @@ def test_sandbox_processes_trade_and_copy(tmp_path: Path) -> None:
     try:
         where = ["--config", str(tmp_path / "venue.toml"), "--host", "127.0.0.1",
                  "--port", str(gp.port)]
-        feed = tool("gateway.feed", [*where, str(CONFIG / "sample_nbbo.csv"), "--speed", "0"],
+        feed = tool("ats_tools.feed", [*where, str(CONFIG / "sample_nbbo.csv"), "--speed", "0"],
                     tmp_path)
         assert feed.returncode == 0, feed.stderr
         assert "0 rejected" in feed.stdout
 
         # both demo clients at once, as compose starts them
-        acme_proc = start("gateway.client", [*where, "--session", "ACME1", "--linger", "3",
+        acme_proc = start("ats_tools.client", [*where, "--session", "ACME1", "--linger", "3",
                                              "--script", str(CONFIG / "demo_orders.txt")],
                           tmp_path)
-        buy_proc = start("gateway.client", [*where, "--session", "BUY1", "--linger", "1",
+        buy_proc = start("ats_tools.client", [*where, "--session", "BUY1", "--linger", "1",
                                             "--script", str(CONFIG / "demo_orders_buyside.txt")],
                          tmp_path)
         acme, buy = finish(acme_proc), finish(buy_proc)
@@ -63,7 +63,7 @@ def test_sandbox_processes_trade_and_copy(tmp_path: Path) -> None:
         assert len(acme_fill) == 1 and "last=60@190.19" in acme_fill[0]
         assert len(buy_fill) == 1 and "last=60@190.19" in buy_fill[0]
 
-        watch = tool("gateway.client", [*where, "--session", "DC1", "--watch",
+        watch = tool("ats_tools.client", [*where, "--session", "DC1", "--watch",
                                         "--duration", "2"], tmp_path)
         assert watch.returncode == 0, watch.stderr
         copies = [line for line in watch.stdout.splitlines() if line.startswith("[")]

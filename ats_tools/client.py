@@ -25,9 +25,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ats_tools.initiator import Initiator, InitiatorError, find_session
 from gateway.config import ConfigError, SessionConfig, load_config
 from gateway.fix import Message, format_utc
-from gateway.initiator import Initiator, InitiatorError, find_session
 
 SIDES = {"buy": "1", "sell": "2", "short": "5", "exempt": "6"}
 SIDE_NAMES = {"1": "BUY", "2": "SELL", "5": "SHORT", "6": "SHORT-EXEMPT"}

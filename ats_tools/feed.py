@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from ats_tools.initiator import Initiator, InitiatorError, find_session
 from gateway.config import ConfigError, load_config
 from gateway.fix import Message
-from gateway.initiator import Initiator, InitiatorError, find_session
 from matcher import format_price, parse_price
 
 REQUIRED = ("ts", "symbol", "bid", "bid_size", "ask", "ask_size")
