@@ -7,6 +7,7 @@ timers and logging: it feeds ``receive``/``tick`` and carries out the returned a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from gateway.fix.codec import Message, ParseError, format_utc, frame, parse, parse_utc
@@ -46,6 +47,9 @@ class SessionSettings:
     # SessionRejectReason 13-16 are FIX 4.3 values; QuickFIX omits 373 for them on 4.2
     # (its acceptance tests 14g/14h/14i expect no 373). True sends them anyway.
     reject_reason_above_11: bool = False
+    # The dictionary check of inbound messages (None: the acceptor's, ``validate``); the tools'
+    # initiator passes a ``Validator`` of the dialect they ship (config/FIX42-ATS.xml).
+    validator: Callable[[Message], Problem | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +116,7 @@ class Session:
         self._type_bytes: dict[str, bytes] = {}
         # Application types handled by the fast lane of receive (never an admin type).
         self._fast_types = self._app_types - ADMIN_MSG_TYPES
+        self._validate = settings.validator or validate
         self._connected = False
         self._reset_connection_state(0)
 
@@ -364,7 +369,7 @@ class Session:
             or fields.get(8) != BEGIN_STRING
             or fields.get(49) != s.target_comp_id
             or fields.get(56) != s.sender_comp_id
-            or validate(msg) is not None
+            or self._validate(msg) is not None
         ):
             return False
         sent = parse_utc(fields.get(52) or "")
@@ -386,7 +391,7 @@ class Session:
             return self._refuse(f"Logon with BeginString {msg.get(8)!r}")
         if msg.get(49) != s.target_comp_id or msg.get(56) != s.sender_comp_id:
             return self._refuse(f"Logon from unexpected CompIDs {msg.get(49)}->{msg.get(56)}")
-        problem = validate(msg) or self._time_problem(msg, now_ns)
+        problem = self._validate(msg) or self._time_problem(msg, now_ns)
         if problem is not None:
             return self._refuse(f"invalid Logon: {REJECT_TEXT[problem.reason]} ({problem.tag})")
         seq = msg.seq_num
@@ -471,7 +476,7 @@ class Session:
 
     def _checked(self, msg: Message, now_ns: int) -> list[Action]:
         """Dictionary, SendingTime and CompID checks; the actions if the message fails."""
-        problem = validate(msg)
+        problem = self._validate(msg)
         if problem is not None:
             return self._reject(msg, problem, now_ns)
         problem = self._time_problem(msg, now_ns)
