@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import os
 import shlex
 import sys
 import time
@@ -246,8 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--state-dir",
         type=Path,
-        default=Path(".ats-client"),
-        help="sequence numbers and sent messages kept here (default .ats-client)",
+        default=Path(os.environ.get("ATS_CLIENT_STATE_DIR") or ".ats-client"),
+        help="sequence numbers and sent messages kept here (default $ATS_CLIENT_STATE_DIR, "
+        "else .ats-client)",
     )
     p.add_argument("--reset", action="store_true", help="log on with ResetSeqNumFlag (141=Y)")
     p.add_argument(
