@@ -128,7 +128,8 @@ async def replay(initiator: Initiator, rows: list[Row], speed: float, loop: bool
                 if delay > 0:
                     await asyncio.sleep(delay)
             if initiator.closed.is_set():
-                raise InitiatorError("the gateway closed the market-data session")
+                why = f": {initiator.logout_text}" if initiator.logout_text else ""
+                raise InitiatorError(f"the gateway closed the market-data session{why}")
             previous = state.get(row.symbol, ("", ""))
             luld = row.luld if row.luld and row.luld != previous[0] else ""
             ssr = row.ssr if row.ssr and row.ssr != previous[1] else ""
