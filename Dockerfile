@@ -11,11 +11,13 @@ COPY . /app
 # A regular (non-editable) install puts the ats-* commands on PATH; the build leftovers go.
 RUN pip install . && rm -rf build *.egg-info
 
-# /data is created and owned before VOLUME, so a new named volume inherits the owner.
+# /data (the gateway's) and /state (ats-client's sequence numbers) are created and owned
+# before use, so a new named volume mounted there inherits the owner; /app stays root's.
 RUN useradd --system --uid 10001 --no-create-home --home-dir /app ats \
-    && mkdir -p /data \
-    && chown ats:ats /data
+    && mkdir -p /data /state \
+    && chown ats:ats /data /state
 VOLUME ["/data"]
+ENV ATS_CLIENT_STATE_DIR=/state
 USER ats
 
 EXPOSE 9878 9879

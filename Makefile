@@ -33,7 +33,7 @@ test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 lint: install-test $(STAMP)-dev
-	$(BIN)/python -m ruff check gateway matcher segregation tests bench tools
+	$(BIN)/python -m ruff check gateway ats_tools matcher segregation tests bench tools
 	$(BIN)/python -m mypy
 
 bench: $(STAMP)-bench

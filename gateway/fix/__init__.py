@@ -12,8 +12,11 @@ Modules and public API:
   Framer, parse and validate each have a C-heavy fast path that only proves a message is
   fine; anything else takes the exact path (tests/fix/test_fastpaths.py compares the two).
 - ``dictionary``: FIX 4.2 fields/types/enums/messages (generated from QuickFIX's FIX42.xml by
-  ``gen_dictionary.py``) plus the dialect tags of SPEC section 3; ``RejectReason`` (373 codes).
-- ``validate``: ``validate(msg) -> Problem | None`` (SessionRejectReason + RefTagID).
+  ``gen_dictionary.py``) plus the dialect tags of SPEC section 3; ``RejectReason`` (373 codes);
+  ``load_dictionary(xml)`` reads another DataDictionary (the tools read config/FIX42-ATS.xml).
+- ``validate``: ``validate(msg) -> Problem | None`` (SessionRejectReason + RefTagID);
+  ``Validator(dictionary).validate`` the same against another dictionary
+  (``SessionSettings.validator``).
 - ``store``: ``MessageStore`` protocol, ``MemoryStore``, ``FileStore(dir, name, fsync)``.
 - ``session``: ``SessionSettings``, ``Session`` (``connected``, ``receive``, ``receive_many``
   (one read's messages, stops after a Disconnect), ``tick``,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from pathlib import Path
 from typing import Any
 
 from gateway.fix import _fix42_spec as spec
@@ -144,3 +145,54 @@ def field_name(tag: int) -> str:
     """Name of a tag, or its number as text."""
     entry = FIELDS.get(tag)
     return entry[0] if entry else str(tag)
+
+
+@dataclass(frozen=True, slots=True)
+class Dictionary:
+    """One dialect's tables, as ``validate.Validator`` reads them."""
+
+    field_types: dict[int, str]
+    enums: dict[int, frozenset[str]]
+    multi_value: frozenset[int]
+    header_fields: frozenset[int]
+    required_header: tuple[int, ...]
+    trailer_fields: frozenset[int]
+    messages: dict[str, MessageDef]
+
+
+#: The acceptor's dictionary: QuickFIX's FIX 4.2 plus the dialect tags above.
+STANDARD = Dictionary(
+    FIELD_TYPES, ENUMS, MULTI_VALUE, HEADER_FIELDS, REQUIRED_HEADER, TRAILER_FIELDS, MESSAGES
+)
+
+
+def load_dictionary(xml_path: Path) -> Dictionary:
+    """A dictionary read from a QuickFIX DataDictionary XML file (e.g. config/FIX42-ATS.xml).
+
+    The file is the whole dialect: fields, enums, header, trailer and messages all come from it.
+    """
+    from gateway.fix.gen_dictionary import read_spec
+
+    fields, enums, header, trailer, raw_messages = read_spec(xml_path)
+    field_types = {tag: typ for tag, (_, typ) in fields.items()}
+    messages: dict[str, MessageDef] = {}
+    for msg_type, raw in raw_messages.items():
+        name, category, body, groups = raw
+        assert isinstance(body, dict) and isinstance(groups, dict)
+        messages[msg_type] = MessageDef(
+            msg_type=msg_type,
+            name=str(name),
+            category=str(category),
+            fields=frozenset(body),
+            required=frozenset(t for t, r in body.items() if r),
+            groups={t: _group(t, g) for t, g in groups.items()},
+        )
+    return Dictionary(
+        field_types=field_types,
+        enums={tag: frozenset(v) for tag, v in enums.items()},
+        multi_value=frozenset(t for t, typ in field_types.items() if typ == "MULTIPLEVALUESTRING"),
+        header_fields=frozenset(header),
+        required_header=tuple(t for t, req in header.items() if req),
+        trailer_fields=frozenset(trailer),
+        messages=messages,
+    )

@@ -28,8 +28,17 @@ def _members(elem: ET.Element, numbers: dict[str, int]) -> tuple[object, ...]:
     return fields, groups
 
 
-def generate(xml_path: Path) -> str:
-    """Return the Python source of the generated module."""
+def read_spec(xml_path: Path) -> tuple[
+    dict[int, tuple[str, str]],
+    dict[int, tuple[str, ...]],
+    dict[int, bool],
+    dict[int, bool],
+    dict[str, tuple[object, ...]],
+]:
+    """(fields, enums, header, trailer, messages) of a QuickFIX DataDictionary XML file.
+
+    The shapes are those of ``_fix42_spec`` (see its docstring).
+    """
     root = ET.parse(xml_path).getroot()
     numbers: dict[str, int] = {}
     fields: dict[int, tuple[str, str]] = {}
@@ -47,6 +56,12 @@ def generate(xml_path: Path) -> str:
     for m in root.find("messages") or []:
         body, groups = _members(m, numbers)
         messages[m.attrib["msgtype"]] = (m.attrib["name"], m.attrib["msgcat"], body, groups)
+    return fields, enums, header, trailer, messages  # type: ignore[return-value]
+
+
+def generate(xml_path: Path) -> str:
+    """Return the Python source of the generated module."""
+    fields, enums, header, trailer, messages = read_spec(xml_path)
     parts = [
         '"""FIX 4.2 data dictionary generated from QuickFIX spec/FIX42.xml by gen_dictionary.py.',
         "",

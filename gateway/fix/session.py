@@ -8,6 +8,7 @@ timers and logging: it feeds ``receive``/``tick`` and carries out the returned a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from gateway.fix.codec import Message, ParseError, format_utc, frame, parse, parse_utc
@@ -65,6 +66,9 @@ class SessionSettings:
     # Messages held above a sequence gap until it is filled; past either bound: Logout.
     max_queued_messages: int = 10_000
     max_queued_bytes: int = 16 << 20
+    # The dictionary check of inbound messages (None: the acceptor's, ``validate``); the tools'
+    # initiator passes a ``Validator`` of the dialect they ship (config/FIX42-ATS.xml).
+    validator: Callable[[Message], Problem | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +135,7 @@ class Session:
         self._type_bytes: dict[str, bytes] = {}
         # Application types handled by the fast lane of receive (never an admin type).
         self._fast_types = self._app_types - ADMIN_MSG_TYPES
+        self._validate = settings.validator or validate
         self._connected = False
         self._reset_connection_state(0)
 
@@ -404,7 +409,7 @@ class Session:
             or fields.get(8) != BEGIN_STRING
             or fields.get(49) != s.target_comp_id
             or fields.get(56) != s.sender_comp_id
-            or validate(msg) is not None
+            or self._validate(msg) is not None
         ):
             return False
         sent = parse_utc(fields.get(52) or "")
@@ -430,7 +435,7 @@ class Session:
         heartbeat = _heartbeat_problem(msg.get(108))
         if heartbeat:
             return self._refuse_with_logout(heartbeat, now_ns)
-        problem = validate(msg) or self._time_problem(msg, now_ns)
+        problem = self._validate(msg) or self._time_problem(msg, now_ns)
         if problem is not None:
             return self._refuse(f"invalid Logon: {REJECT_TEXT[problem.reason]} ({problem.tag})")
         seq = msg.seq_num
@@ -523,7 +528,7 @@ class Session:
 
     def _checked(self, msg: Message, now_ns: int) -> list[Action]:
         """Dictionary, SendingTime and CompID checks; the actions if the message fails."""
-        problem = validate(msg)
+        problem = self._validate(msg)
         if problem is not None:
             return self._reject(msg, problem, now_ns)
         problem = self._time_problem(msg, now_ns)

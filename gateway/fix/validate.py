@@ -1,7 +1,9 @@
 """Dictionary validation of a parsed message (QuickFIX DataDictionary semantics).
 
 ``validate(msg)`` returns the first problem as ``Problem(reason, tag)`` (a SessionRejectReason
-code and the RefTagID, or None for the tag) or None when the message is valid.
+code and the RefTagID, or None for the tag) or None when the message is valid. It checks
+against the acceptor's dictionary; ``Validator(load_dictionary(xml))`` checks against another
+(the tools' initiator uses config/FIX42-ATS.xml, the dialect the venue ships).
 """
 
 from __future__ import annotations
@@ -11,17 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gateway.fix.codec import MAX_INT, MIN_INT, Message, utc_timestamp_ok
-from gateway.fix.dictionary import (
-    ENUMS,
-    FIELD_TYPES,
-    HEADER_FIELDS,
-    MESSAGES,
-    MULTI_VALUE,
-    REQUIRED_HEADER,
-    TRAILER_FIELDS,
-    GroupDef,
-    RejectReason,
-)
+from gateway.fix.dictionary import STANDARD, Dictionary, GroupDef, RejectReason
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,35 +63,11 @@ _TYPE_CHECK: dict[str, Callable[[str], object]] = {
     "LOCALMKTDATE": _DATE,
     "MONTHYEAR": _MONTH_YEAR,
 }
-# tag -> format check, only for tags whose type has one (STRING, DATA... have none)
-VALUE_CHECK: dict[int, Callable[[str], object]] = {
-    tag: _TYPE_CHECK[typ] for tag, typ in FIELD_TYPES.items() if typ in _TYPE_CHECK
-}
-
-
-def check_value(tag: int, value: str) -> Problem | None:
-    """Format (6) and enumeration (5) check of one value."""
-    chk = VALUE_CHECK.get(tag)
-    if chk is not None and not chk(value):
-        return Problem(RejectReason.INCORRECT_DATA_FORMAT, tag)
-    allowed = ENUMS.get(tag)
-    if allowed is not None and value not in allowed:
-        if tag not in MULTI_VALUE or not all(v in allowed for v in value.split(" ")):
-            return Problem(RejectReason.VALUE_INCORRECT, tag)
-    return None
-
-
 # Checked by the session itself on every message (SendingTime is parsed for its accuracy
 # check, MsgSeqNum for sequencing), so the fast path does not check their format twice.
 SESSION_CHECKED = frozenset({34, 52})
 # The exact walk starts after MsgType and stops before CheckSum (the parser placed them).
 _NOT_WALKED = frozenset({8, 9, 35, 10})
-
-# Enumerated tags whose valid values all pass the type's format check as well.
-_ENUM_IMPLIES_FORMAT = frozenset(
-    tag for tag, values in ENUMS.items()
-    if tag not in MULTI_VALUE and all(VALUE_CHECK.get(tag, bool)(v) for v in values)
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,144 +85,186 @@ class _Plan:
 
 
 _NO_PLAN = _Plan(ok=False)
-_PLANS: dict[tuple[str, tuple[int, ...]], _Plan] = {}
 _MAX_PLANS = 4096  # distinct layouts remembered (bounded: layouts are the sender's choice)
 
 
-def _plan(msg_type: str, shape: tuple[int, ...]) -> _Plan:
-    """The plan for a layout without repeated tags: the walk's structural checks, done once."""
-    mdef = MESSAGES.get(msg_type)
-    if mdef is None:
-        return _NO_PLAN
-    tags = frozenset(shape)
-    if (
-        not tags.isdisjoint(mdef.groups)
-        or not tags >= mdef.required
-        or not tags.issuperset(REQUIRED_HEADER)
-        or not tags <= HEADER_FIELDS | TRAILER_FIELDS | mdef.fields
-        or not HEADER_FIELDS.issuperset(shape[: len(HEADER_FIELDS & tags)])
-    ):
-        return _NO_PLAN
-    walked = [t for t in shape if t not in _NOT_WALKED and t not in SESSION_CHECKED]
-    return _Plan(
-        ok=True,
-        enums=tuple((t, ENUMS[t]) for t in walked if t in ENUMS and t not in MULTI_VALUE),
-        formats=tuple(
-            (t, VALUE_CHECK[t]) for t in walked
-            if t in VALUE_CHECK and t not in _ENUM_IMPLIES_FORMAT and t not in MULTI_VALUE
-        ),
-        multi=tuple(t for t in walked if t in MULTI_VALUE and (t in ENUMS or t in VALUE_CHECK)),
-    )
+class Validator:
+    """Validation against one dictionary (the acceptor's ``STANDARD``, or a loaded dialect)."""
 
+    def __init__(self, d: Dictionary) -> None:
+        self.d = d
+        # tag -> format check, only for tags whose type has one (STRING, DATA... have none)
+        self.value_check: dict[int, Callable[[str], object]] = {
+            tag: _TYPE_CHECK[typ] for tag, typ in d.field_types.items() if typ in _TYPE_CHECK
+        }
+        # Enumerated tags whose valid values all pass the type's format check as well.
+        self._enum_implies_format = frozenset(
+            tag for tag, values in d.enums.items()
+            if tag not in d.multi_value and all(self.value_check.get(tag, bool)(v) for v in values)
+        )
+        self._plans: dict[tuple[str, tuple[int, ...]], _Plan] = {}
 
-def validate(msg: Message) -> Problem | None:
-    """First dictionary problem of ``msg`` (already framed and parsed), or None.
+    def check_value(self, tag: int, value: str) -> Problem | None:
+        """Format (6) and enumeration (5) check of one value."""
+        chk = self.value_check.get(tag)
+        if chk is not None and not chk(value):
+            return Problem(RejectReason.INCORRECT_DATA_FORMAT, tag)
+        allowed = self.d.enums.get(tag)
+        if allowed is not None and value not in allowed:
+            if tag not in self.d.multi_value or not all(v in allowed for v in value.split(" ")):
+                return Problem(RejectReason.VALUE_INCORRECT, tag)
+        return None
 
-    The formats of MsgSeqNum(34) and SendingTime(52) are left to the session, which reads
-    both on every message (``SESSION_CHECKED``).
-    """
-    present = msg._map
-    if len(present) == msg.field_count and not msg.no_value:
-        # No repeated tag, so the map's keys are the tags in wire order: the layout's plan
-        # (a pure function of type and layout) proves the structure; only the values that
-        # have a check are then looked at. Any problem found goes to the exact walk, which
-        # reports the first problem in wire order.
-        key = (msg.msg_type, tuple(present))
-        plan = _PLANS.get(key)
-        if plan is None:
-            if len(_PLANS) >= _MAX_PLANS:
-                _PLANS.clear()
-            plan = _PLANS[key] = _plan(*key)
-        if plan.ok:
-            for tag, allowed in plan.enums:
-                if present[tag] not in allowed:
-                    return _validate_walk(msg)
-            for tag, check in plan.formats:
-                if not check(present[tag]):
-                    return _validate_walk(msg)
-            for tag in plan.multi:
-                if check_value(tag, present[tag]) is not None:
-                    return _validate_walk(msg)
-            return None
-    return _validate_walk(msg)
+    def _plan(self, msg_type: str, shape: tuple[int, ...]) -> _Plan:
+        """The plan for a layout without repeated tags: the walk's structural checks, once."""
+        d = self.d
+        mdef = d.messages.get(msg_type)
+        if mdef is None:
+            return _NO_PLAN
+        tags = frozenset(shape)
+        if (
+            not tags.isdisjoint(mdef.groups)
+            or not tags >= mdef.required
+            or not tags.issuperset(d.required_header)
+            or not tags <= d.header_fields | d.trailer_fields | mdef.fields
+            or not d.header_fields.issuperset(shape[: len(d.header_fields & tags)])
+        ):
+            return _NO_PLAN
+        walked = [t for t in shape if t not in _NOT_WALKED and t not in SESSION_CHECKED]
+        enums, multi_value, value_check = d.enums, d.multi_value, self.value_check
+        return _Plan(
+            ok=True,
+            enums=tuple((t, enums[t]) for t in walked if t in enums and t not in multi_value),
+            formats=tuple(
+                (t, value_check[t]) for t in walked
+                if t in value_check and t not in self._enum_implies_format
+                and t not in multi_value
+            ),
+            multi=tuple(
+                t for t in walked if t in multi_value and (t in enums or t in value_check)
+            ),
+        )
 
+    def validate(self, msg: Message) -> Problem | None:
+        """First dictionary problem of ``msg`` (already framed and parsed), or None.
 
-def _validate_walk(msg: Message) -> Problem | None:
-    """The exact field-by-field walk (reports the first problem in wire order)."""
-    mdef = MESSAGES.get(msg.msg_type)
-    if mdef is None:
-        return Problem(RejectReason.INVALID_MSG_TYPE)
-    present = msg._map
-    for tag in REQUIRED_HEADER:
-        if tag not in present:
-            return Problem(RejectReason.REQUIRED_TAG_MISSING, tag)
-    for tag in mdef.required:
-        if tag not in present:
-            return Problem(RejectReason.REQUIRED_TAG_MISSING, tag)
-    fields = msg.fields
-    body_tags = mdef.fields
-    groups = mdef.groups
-    seen: set[int] = set()
-    in_body = False
-    end = len(fields) - 1  # the CheckSum is last (checked by the parser)
-    i = 3
-    while i < end:
-        tag, value = fields[i]
-        if tag in HEADER_FIELDS:
-            if in_body:
-                return Problem(RejectReason.TAG_OUT_OF_ORDER, tag)
-        elif tag not in body_tags:
-            if tag not in FIELD_TYPES:
-                return Problem(RejectReason.INVALID_TAG_NUMBER, tag)
-            if tag not in TRAILER_FIELDS:
-                return Problem(RejectReason.TAG_NOT_DEFINED_FOR_MSG_TYPE, tag)
-        else:
-            in_body = True
-        if tag in seen:
-            return Problem(RejectReason.TAG_APPEARS_MORE_THAN_ONCE, tag)
-        seen.add(tag)
-        if not value:
-            return Problem(RejectReason.TAG_WITHOUT_VALUE, tag)
-        problem = check_value(tag, value)
-        if problem is not None:
-            return problem
-        i += 1
-        if tag in groups:
-            i, problem = _validate_group(fields, i, end, groups[tag], int(value))
+        The formats of MsgSeqNum(34) and SendingTime(52) are left to the session, which reads
+        both on every message (``SESSION_CHECKED``).
+        """
+        present = msg._map
+        if len(present) == msg.field_count and not msg.no_value:
+            # No repeated tag, so the map's keys are the tags in wire order: the layout's plan
+            # (a pure function of type and layout) proves the structure; only the values that
+            # have a check are then looked at. Any problem found goes to the exact walk, which
+            # reports the first problem in wire order.
+            key = (msg.msg_type, tuple(present))
+            plans = self._plans
+            plan = plans.get(key)
+            if plan is None:
+                if len(plans) >= _MAX_PLANS:
+                    plans.clear()
+                plan = plans[key] = self._plan(*key)
+            if plan.ok:
+                for tag, allowed in plan.enums:
+                    if present[tag] not in allowed:
+                        return self.walk(msg)
+                for tag, check in plan.formats:
+                    if not check(present[tag]):
+                        return self.walk(msg)
+                for tag in plan.multi:
+                    if self.check_value(tag, present[tag]) is not None:
+                        return self.walk(msg)
+                return None
+        return self.walk(msg)
+
+    def walk(self, msg: Message) -> Problem | None:
+        """The exact field-by-field walk (reports the first problem in wire order)."""
+        d = self.d
+        mdef = d.messages.get(msg.msg_type)
+        if mdef is None:
+            return Problem(RejectReason.INVALID_MSG_TYPE)
+        present = msg._map
+        for tag in d.required_header:
+            if tag not in present:
+                return Problem(RejectReason.REQUIRED_TAG_MISSING, tag)
+        for tag in mdef.required:
+            if tag not in present:
+                return Problem(RejectReason.REQUIRED_TAG_MISSING, tag)
+        header_fields, trailer_fields, field_types = (
+            d.header_fields, d.trailer_fields, d.field_types)
+        check_value = self.check_value
+        fields = msg.fields
+        body_tags = mdef.fields
+        groups = mdef.groups
+        seen: set[int] = set()
+        in_body = False
+        end = len(fields) - 1  # the CheckSum is last (checked by the parser)
+        i = 3
+        while i < end:
+            tag, value = fields[i]
+            if tag in header_fields:
+                if in_body:
+                    return Problem(RejectReason.TAG_OUT_OF_ORDER, tag)
+            elif tag not in body_tags:
+                if tag not in field_types:
+                    return Problem(RejectReason.INVALID_TAG_NUMBER, tag)
+                if tag not in trailer_fields:
+                    return Problem(RejectReason.TAG_NOT_DEFINED_FOR_MSG_TYPE, tag)
+            else:
+                in_body = True
+            if tag in seen:
+                return Problem(RejectReason.TAG_APPEARS_MORE_THAN_ONCE, tag)
+            seen.add(tag)
+            if not value:
+                return Problem(RejectReason.TAG_WITHOUT_VALUE, tag)
+            problem = check_value(tag, value)
             if problem is not None:
                 return problem
-    return None
+            i += 1
+            if tag in groups:
+                i, problem = self._group(fields, i, end, groups[tag], int(value))
+                if problem is not None:
+                    return problem
+        return None
 
-
-def _validate_group(
-    fields: list[tuple[int, str]], i: int, end: int, gdef: GroupDef, count: int
-) -> tuple[int, Problem | None]:
-    """Walk the instances of a group starting at ``fields[i]``; return the next index."""
-    instances = 0
-    seen: set[int] = set()
-    while i < end:
-        tag, value = fields[i]
-        if tag == gdef.delimiter:
-            if instances and not gdef.required <= seen:
-                return i, Problem(RejectReason.REQUIRED_TAG_MISSING, min(gdef.required - seen))
-            instances += 1
-            seen = set()
-        elif tag not in gdef.fields or not instances or tag in seen:
-            break
-        seen.add(tag)
-        if not value:
-            return i, Problem(RejectReason.TAG_WITHOUT_VALUE, tag)
-        problem = check_value(tag, value)
-        if problem is not None:
-            return i, problem
-        i += 1
-        sub = gdef.groups.get(tag)
-        if sub is not None:
-            i, problem = _validate_group(fields, i, end, sub, int(value))
+    def _group(
+        self, fields: list[tuple[int, str]], i: int, end: int, gdef: GroupDef, count: int
+    ) -> tuple[int, Problem | None]:
+        """Walk the instances of a group starting at ``fields[i]``; return the next index."""
+        instances = 0
+        seen: set[int] = set()
+        while i < end:
+            tag, value = fields[i]
+            if tag == gdef.delimiter:
+                if instances and not gdef.required <= seen:
+                    missing = min(gdef.required - seen)
+                    return i, Problem(RejectReason.REQUIRED_TAG_MISSING, missing)
+                instances += 1
+                seen = set()
+            elif tag not in gdef.fields or not instances or tag in seen:
+                break
+            seen.add(tag)
+            if not value:
+                return i, Problem(RejectReason.TAG_WITHOUT_VALUE, tag)
+            problem = self.check_value(tag, value)
             if problem is not None:
                 return i, problem
-    if instances and not gdef.required <= seen:
-        return i, Problem(RejectReason.REQUIRED_TAG_MISSING, min(gdef.required - seen))
-    if instances != count:
-        return i, Problem(RejectReason.INCORRECT_NUM_IN_GROUP, gdef.count_tag)
-    return i, None
+            i += 1
+            sub = gdef.groups.get(tag)
+            if sub is not None:
+                i, problem = self._group(fields, i, end, sub, int(value))
+                if problem is not None:
+                    return i, problem
+        if instances and not gdef.required <= seen:
+            return i, Problem(RejectReason.REQUIRED_TAG_MISSING, min(gdef.required - seen))
+        if instances != count:
+            return i, Problem(RejectReason.INCORRECT_NUM_IN_GROUP, gdef.count_tag)
+        return i, None
+
+
+#: The acceptor's validator (QuickFIX FIX 4.2 plus the dialect tags, ``dictionary.STANDARD``).
+STANDARD_VALIDATOR = Validator(STANDARD)
+validate = STANDARD_VALIDATOR.validate
+check_value = STANDARD_VALIDATOR.check_value
+VALUE_CHECK = STANDARD_VALIDATOR.value_check
+_validate_walk = STANDARD_VALIDATOR.walk

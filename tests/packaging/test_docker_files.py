@@ -45,3 +45,24 @@ def test_compose_file_is_valid() -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_one_image_built_once_and_client_state_on_a_volume_the_user_owns() -> None:
+    compose = (ROOT / "docker-compose.yml").read_text(encoding="utf-8")
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    # one service builds the image; the others run it (compose skips pulling an image that a
+    # service of the project builds)
+    assert len(re.findall(r"^\s+build:", compose, re.M)) == 1
+    # every ats-client service keeps its state on the named volume, at the image's state dir
+    state = re.search(r"^ENV ATS_CLIENT_STATE_DIR=(\S+)", dockerfile, re.M)
+    assert state is not None
+    clients = compose.count("- ats-client\n")
+    assert clients == 2
+    assert compose.count(f"- ats-client:{state.group(1)}\n") == clients
+    assert re.search(rf"chown ats:ats [^\n]*{re.escape(state.group(1))}", dockerfile)
+    assert re.search(r"^volumes:\n(  \S+:\n)*  ats-client:", compose, re.M)
+
+
+def test_client_state_is_ignored_by_git_and_docker() -> None:
+    assert ".ats-client/" in (ROOT / ".gitignore").read_text(encoding="utf-8").split()
+    assert ".ats-client" in (ROOT / ".dockerignore").read_text(encoding="utf-8").split()

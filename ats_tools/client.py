@@ -1,6 +1,7 @@
 """`ats-client`: a FIX order-entry and drop-copy client for people and scripts.
 
-Commands, one a line (from --script FILE, the command line after --, or typed at the prompt):
+Commands, one a line (from --script FILE, the command line after --, piped on stdin, or typed
+at the prompt when stdin is a terminal):
 
     new SIDE SYMBOL QTY [limit=PX] [peg=mid|primary|market] [tif=day|ioc] [minqty=N]
         [minqty_action=aon|cancel] [post] [capacity=agency|principal|riskless] [dncp=y|n]
@@ -8,10 +9,15 @@ Commands, one a line (from --script FILE, the command line after --, or typed at
     cancel CLORDID [id=NEWID]
     replace CLORDID [qty=N] [limit=PX] [peg=...] [id=NEWID]
     wait SECONDS
+    help                (at the prompt: this list)
+    quit                (at the prompt; or Ctrl-D)
 
-SIDE is buy, sell, short (sell short) or exempt (sell short exempt). Execution reports are
-printed one a line. `--watch` logs on to a drop-copy session and prints everything it receives,
-including what it missed while away (the gateway resends the gap).
+SIDE is buy, sell, short (sell short) or exempt (sell short exempt). Every message from the
+gateway is printed one a line: execution reports (rejects with their OrdRejReason), cancel
+rejects, session-level rejects and the Logout. At the prompt each command is sent as it is
+typed and reports are printed as they arrive. `--watch` logs on to a drop-copy session and
+prints everything it receives, including what it missed while away (the gateway resends the
+gap). If the gateway ends the session, ats-client says so and exits 3.
 """
 
 from __future__ import annotations
@@ -19,15 +25,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import os
 import shlex
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ats_tools.initiator import Initiator, InitiatorError, find_session
 from gateway.config import ConfigError, SessionConfig, load_config
-from gateway.fix import Message, format_utc
-from gateway.initiator import Initiator, InitiatorError, find_session
+from gateway.fix import Message, SessionEvent, format_utc
 
 SIDES = {"buy": "1", "sell": "2", "short": "5", "exempt": "6"}
 SIDE_NAMES = {"1": "BUY", "2": "SELL", "5": "SHORT", "6": "SHORT-EXEMPT"}
@@ -207,6 +214,8 @@ def describe(msg: Message) -> str:
             parts.append(f"last={g(32)}@{g(31)} {liq}".rstrip())
         if g(115):
             parts.insert(0, f"[{g(115)}]")
+        if g(103):
+            parts.append(f"reason={g(103)}")
         if g(58):
             parts.append(f"text={g(58)!r}")
         if msg.poss_dup:
@@ -217,6 +226,8 @@ def describe(msg: Message) -> str:
         return f"CXL-REJ   {g(11)} orig={g(41)} reason={g(102)} text={g(58)!r}"
     if t in ("3", "j"):
         return f"REJECT    35={t} ref={g(45)} {g(372) or ''} text={g(58)!r}"
+    if t == "5":
+        return f"LOGOUT    text={g(58) or ''!r}"
     return f"35={t} {msg.raw!r}"
 
 
@@ -236,8 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--state-dir",
         type=Path,
-        default=Path(".ats-client"),
-        help="sequence numbers and sent messages kept here (default .ats-client)",
+        default=Path(os.environ.get("ATS_CLIENT_STATE_DIR") or ".ats-client"),
+        help="sequence numbers and sent messages kept here (default $ATS_CLIENT_STATE_DIR, "
+        "else .ats-client)",
     )
     p.add_argument("--reset", action="store_true", help="log on with ResetSeqNumFlag (141=Y)")
     p.add_argument(
@@ -256,21 +268,40 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+LOST = 3  # exit status when the gateway ended the session (or the connection dropped)
+MAX_LINE = 1024  # characters in one command line
+
+
+def lost_message(initiator: Initiator) -> str:
+    """What to tell the user when the session ended without our Logout."""
+    if initiator.logout_text is not None:
+        why = initiator.logout_text or "no reason given"
+        return f"ats-client: session lost: the gateway logged out ({why})"
+    return "ats-client: session lost: the gateway closed the connection"
+
+
 async def run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     role = "drop_copy" if args.watch else "order_entry"
     session_cfg: SessionConfig = find_session(cfg, args.session, role)
-    out = sys.stdout
 
     def on_message(msg: Message) -> None:
-        print(describe(msg), file=out, flush=True)
+        # sys.stdout is looked up each time: at the prompt it is the prompt's proxy
+        print(describe(msg), file=sys.stdout, flush=True)
 
-    initiator = Initiator(session_cfg, on_message, state_dir=args.state_dir, reset=args.reset)
-    await initiator.connect(args.host or cfg.gateway.host, args.port or cfg.gateway.port)
-    print(
-        f"logged on as {session_cfg.target_comp_id} to {session_cfg.sender_comp_id}",
-        file=sys.stderr,
+    def on_event(event: SessionEvent) -> None:
+        if event.kind == "reject":  # we refused something the gateway sent: never silent
+            print(f"ats-client: rejected a message from the gateway: {event.detail.get('text')}",
+                  file=sys.stderr, flush=True)
+        elif event.kind == "timeout":
+            print(f"ats-client: {event.detail.get('reason')}", file=sys.stderr, flush=True)
+
+    initiator = Initiator(
+        session_cfg, on_message, state_dir=args.state_dir, reset=args.reset, on_event=on_event
     )
+    await initiator.connect(args.host or cfg.gateway.host, args.port or cfg.gateway.port)
+    me = session_cfg.target_comp_id
+    print(f"logged on as {me} to {session_cfg.sender_comp_id}", file=sys.stderr)
     status = 0
     if args.watch:
         try:
@@ -281,37 +312,107 @@ async def run(args: argparse.Namespace) -> int:
         except TimeoutError:
             pass
     else:
-        status = await _send_commands(initiator, args, session_cfg.target_comp_id)
-        await asyncio.sleep(args.linger)
+        commands = Commands(f"{me}-{time.strftime('%H%M%S')}")
+        if args.script is None and not args.commands and sys.stdin.isatty():
+            status = await prompt_loop(initiator, commands, f"{me}> ")
+        else:
+            status = await _send_commands(initiator, commands, _script_lines(args))
+            if not initiator.closed.is_set():
+                await _wait_or_closed(initiator, args.linger)
+    if initiator.closed.is_set() and not initiator.logout_requested:
+        await initiator.close()
+        print(lost_message(initiator), file=sys.stderr, flush=True)
+        return LOST
     await initiator.logout("client done")
     return status
 
 
-async def _send_commands(initiator: Initiator, args: argparse.Namespace, prefix: str) -> int:
-    commands = Commands(f"{prefix}-{time.strftime('%H%M%S')}")
+async def _wait_or_closed(initiator: Initiator, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(initiator.closed.wait(), seconds)
+    except TimeoutError:
+        pass
+
+
+def _script_lines(args: argparse.Namespace) -> list[str]:
     if args.script is not None:
-        lines = args.script.read_text(encoding="utf-8").splitlines()
-    elif args.commands:
-        lines = list(args.commands)
-    else:
-        lines = [line for line in sys.stdin]
+        return list(args.script.read_text(encoding="utf-8").splitlines())
+    if args.commands:
+        return list(args.commands)
+    return [line for line in sys.stdin]
+
+
+async def _send_commands(initiator: Initiator, commands: Commands, lines: list[str]) -> int:
     status = 0
     for n, line in enumerate(lines, start=1):
+        if initiator.closed.is_set():
+            print(f"ats-client: line {n} and after not sent", file=sys.stderr)
+            return status
         try:
-            parsed = commands.parse(line)
+            status = await _do(initiator, commands, line) or status
         except CommandError as exc:
             print(f"line {n}: {exc}", file=sys.stderr)
             status = 2
-            continue
-        if parsed is None:
-            continue
-        if isinstance(parsed, float):
-            await asyncio.sleep(parsed)
-            continue
-        msg_type, body = parsed
-        initiator.send(msg_type, body)
-        await asyncio.sleep(0.05)
     return status
+
+
+async def _do(initiator: Initiator, commands: Commands, line: str) -> int:
+    """Carry out one command line (send, or wait); CommandError if it cannot be."""
+    if len(line) > MAX_LINE:
+        raise CommandError(f"line longer than {MAX_LINE} characters")
+    parsed = commands.parse(line)
+    if parsed is None:
+        return 0
+    if isinstance(parsed, float):
+        await _wait_or_closed(initiator, parsed)
+        return 0
+    msg_type, body = parsed
+    initiator.send(msg_type, body)
+    await asyncio.sleep(0.05)
+    return 0
+
+
+HELP = __doc__.split("\n\n")[2] + "\n\n" + __doc__.split("\n\n")[3].split(". ")[0] + "."
+
+
+async def prompt_loop(initiator: Initiator, commands: Commands, prompt: str) -> int:
+    """The interactive prompt: line editing and history; reports print above the prompt.
+
+    Returns 0 on `quit` or Ctrl-D; LOST as soon as the session ends (the caller says why).
+    """
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.patch_stdout import patch_stdout
+
+    session: PromptSession[str] = PromptSession()
+    print("type help for the commands, quit or Ctrl-D to log out", file=sys.stderr)
+    with patch_stdout(raw=True):
+        closed = asyncio.ensure_future(initiator.closed.wait())
+        try:
+            while True:
+                ask = asyncio.ensure_future(session.prompt_async(prompt))
+                await asyncio.wait({ask, closed}, return_when=asyncio.FIRST_COMPLETED)
+                if not ask.done():
+                    ask.cancel()
+                    await asyncio.gather(ask, return_exceptions=True)
+                    return LOST
+                try:
+                    line = ask.result()
+                except EOFError:
+                    return 0
+                except KeyboardInterrupt:
+                    continue
+                verb = line.strip().lower()
+                if verb in ("quit", "exit"):
+                    return 0
+                if verb in ("help", "?"):
+                    print(HELP, flush=True)
+                    continue
+                try:
+                    await _do(initiator, commands, line)
+                except CommandError as exc:
+                    print(f"ats-client: {exc}", file=sys.stderr, flush=True)
+        finally:
+            closed.cancel()
 
 
 def main(argv: list[str] | None = None) -> int:

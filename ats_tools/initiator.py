@@ -2,7 +2,10 @@
 
 It runs the same sans-IO `Session` as the acceptor, in initiator mode, with a durable store, so
 a tool that reconnects continues its sequence numbers and receives, through normal resend, what
-the gateway sent while it was away.
+the gateway sent while it was away. Inbound messages are checked against the dialect the venue
+ships (config/FIX42-ATS.xml, see ``ats_tools.dialect``), not the stock FIX 4.2 enumerations.
+The tool's ``on_message`` sees every application message and, besides, the gateway's
+session-level Rejects (35=3) and its Logout (35=5, whose Text says why the session ends).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ats_tools.dialect import app_msg_types, dialect_validator
 from gateway.config import Config, SessionConfig
 from gateway.fix import (
     Action,
@@ -22,10 +26,12 @@ from gateway.fix import (
     MemoryStore,
     Message,
     MessageStore,
+    ParseError,
     Send,
     Session,
     SessionEvent,
     SessionSettings,
+    parse,
 )
 
 
@@ -60,8 +66,9 @@ class Initiator:
             heartbeat_interval=heartbeat,
             reset_on_logon=reset,
             password=session_cfg.password,
-            app_msg_types=frozenset({"8", "9", "j"}),
+            app_msg_types=app_msg_types(),
             initiator=True,
+            validator=dialect_validator().validate,
         )
         store: MessageStore
         if state_dir is None:
@@ -77,6 +84,8 @@ class Initiator:
         self.writer: asyncio.StreamWriter | None = None
         self.logged_on = asyncio.Event()
         self.closed = asyncio.Event()
+        self.logout_text: str | None = None  # the gateway's Logout Text, once it sent one
+        self.logout_requested = False  # we started the Logout (so a close is not a loss)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def connect(self, host: str, port: int, timeout: float = 10.0) -> None:
@@ -135,12 +144,29 @@ class Initiator:
                     break
                 now = time.time_ns()
                 for raw in self.framer.feed(data):
+                    expected = self.session.next_target_seq
                     self._handle(self.session.receive(raw, now))
+                    if b"\x0135=3\x01" in raw[:32] or b"\x0135=5\x01" in raw[:32]:
+                        self._admin_received(raw, expected)
         except (ConnectionError, OSError):
             pass
         finally:
             self.session.disconnected(time.time_ns())
             self.closed.set()
+
+    def _admin_received(self, raw: bytes, expected: int) -> None:
+        """Show a Reject (unless a duplicate) or a Logout from the gateway to the tool."""
+        try:
+            msg = parse(raw)
+        except ParseError:
+            return
+        if msg.msg_type == "5":
+            self.logout_text = msg.get(58) or ""
+            if self.logout_requested:  # the answer to our own Logout: nothing to show
+                return
+        elif (msg.seq_num or 0) < expected:
+            return
+        self.on_message(msg)
 
     async def _tick_loop(self) -> None:
         while not self.closed.is_set():
@@ -149,6 +175,7 @@ class Initiator:
 
     async def logout(self, text: str = "", timeout: float = 5.0) -> None:
         """Logout handshake, then close."""
+        self.logout_requested = True
         if self.session.logged_on:
             self._handle(self.session.logout(text, time.time_ns()))
             try:

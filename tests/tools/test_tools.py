@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from gateway.client import CommandError, Commands
-from gateway.feed import FeedError, read_rows, snapshot_body, status_body
+from ats_tools.client import CommandError, Commands
+from ats_tools.feed import FeedError, read_rows, snapshot_body, status_body
 from gateway.fix import frame, parse
 
 SAMPLE = Path(__file__).resolve().parents[2] / "config" / "sample_nbbo.csv"

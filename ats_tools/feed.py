@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from ats_tools.initiator import Initiator, InitiatorError, find_session
 from gateway.config import ConfigError, load_config
 from gateway.fix import Message
-from gateway.initiator import Initiator, InitiatorError, find_session
 from matcher import format_price, parse_price
 
 REQUIRED = ("ts", "symbol", "bid", "bid_size", "ask", "ask_size")
@@ -128,7 +128,8 @@ async def replay(initiator: Initiator, rows: list[Row], speed: float, loop: bool
                 if delay > 0:
                     await asyncio.sleep(delay)
             if initiator.closed.is_set():
-                raise InitiatorError("the gateway closed the market-data session")
+                why = f": {initiator.logout_text}" if initiator.logout_text else ""
+                raise InitiatorError(f"the gateway closed the market-data session{why}")
             previous = state.get(row.symbol, ("", ""))
             luld = row.luld if row.luld and row.luld != previous[0] else ""
             ssr = row.ssr if row.ssr and row.ssr != previous[1] else ""
