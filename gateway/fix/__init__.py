@@ -14,7 +14,8 @@ Modules and public API:
 - ``dictionary``: FIX 4.2 fields/types/enums/messages (generated from QuickFIX's FIX42.xml by
   ``gen_dictionary.py``) plus the dialect tags of SPEC section 3; ``RejectReason`` (373 codes).
 - ``validate``: ``validate(msg) -> Problem | None`` (SessionRejectReason + RefTagID).
-- ``store``: ``MessageStore`` protocol, ``MemoryStore``, ``FileStore(dir, name, fsync)``.
+- ``store``: ``MessageStore`` protocol, ``MemoryStore``, ``FileStore(dir, name, fsync)``,
+  ``StoreError`` (a failed write or fsync).
 - ``session``: ``SessionSettings``, ``Session`` (``connected``, ``receive``, ``receive_many``
   (one read's messages, stops after a Disconnect), ``tick``,
   ``send_app``, ``logout``, ``disconnected``, ``start_logon`` for initiators), the actions
@@ -43,7 +44,7 @@ from gateway.fix.session import (
     SessionSettings,
     identify_logon,
 )
-from gateway.fix.store import FileStore, MemoryStore, MessageStore
+from gateway.fix.store import FileStore, MemoryStore, MessageStore, StoreError
 from gateway.fix.validate import Problem, validate
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "Session",
     "SessionEvent",
     "SessionSettings",
+    "StoreError",
     "encode_body",
     "encode_fields",
     "format_utc",
