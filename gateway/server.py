@@ -390,16 +390,18 @@ class Gateway:
                 batch.append((rt, rt.conn, b"".join(rt.out), rt.close_after_flush))
                 rt.out.clear()
                 rt.close_after_flush = None
+        input_durable = False
         try:
             if self._deferred is not None:
                 raise self._deferred
             token = self.app.before_send()
             if self.fsync != "never":
                 self.app.sync()
+            input_durable = True
             for rt in dirty:
                 rt.store.sync()  # flush + fdatasync (only the flush with fsync = "never")
         except OSError as exc:
-            self._storage_failed(exc)
+            self._storage_failed(exc, input_durable)
             return
         for rt in dirty:
             if rt.msglog is not None and not rt.msglog.flush():
@@ -418,9 +420,12 @@ class Gateway:
         """Return once a storage failure has stopped the gateway."""
         await self._failed.wait()
 
-    def _storage_failed(self, exc: OSError) -> None:
+    def _storage_failed(self, exc: OSError, input_durable: bool = False) -> None:
         """Fail-stop: take no more input, send nothing of this turn, tell the sessions why in
-        a Logout that is durably stored first, and let the process exit for a restart."""
+        a Logout that is durably stored first, and let the process exit for a restart.
+
+        `input_durable`: the journal holds this turn's input, so the sessions may record
+        the inbound MsgSeqNums they took (else the counterparty sends those messages again)."""
         self.failure = exc
         self._failed.set()
         freed = exc.errno in NO_SPACE and release_reserve(self.data_dir)
@@ -446,22 +451,31 @@ class Gateway:
             conn = rt.conn
             if conn is None or conn.closed or conn.transport is None:
                 continue
-            conn.transport.pause_reading()
-            data = self._durable_logout(rt, text, now)
-            if data:
+            data = self._durable_logout(rt, text, now, input_durable)
+            if data and conn.transport.can_write_eof():
+                # the Logout, then FIN; input is still read (and ignored) until the peer
+                # closes, so closing on unread input cannot reset the connection under it
                 conn.transport.write(data)
-            conn.close()
+                conn.transport.write_eof()
+            else:
+                conn.close()
         for conn in list(self.connections):
-            conn.close()
+            if conn.runtime is None:
+                conn.close()
 
-    def _durable_logout(self, rt: SessionRuntime, text: str, now: int) -> bytes:
+    def _durable_logout(
+        self, rt: SessionRuntime, text: str, now: int, input_durable: bool
+    ) -> bytes:
         """A Logout for the session, stored durably; empty when that cannot be done.
 
-        The store first forgets whatever did not reach its file: the Logout takes the first
-        MsgSeqNum the counterparty has not seen, and a report left out is sent after the
-        restart from the journal (its ExecID is above the delivered mark)."""
+        The store first forgets whatever did not reach its file, so the Logout follows only
+        stored messages; a report left out is sent after the restart from the journal (its
+        ExecID is above the delivered mark), under a MsgSeqNum never sent before."""
+        expected = rt.store.next_target_seq
         try:
             rt.store.reload()
+            if input_durable and expected > rt.store.next_target_seq:
+                rt.store.set_next_target_seq(expected)
             for warning in rt.store.warnings:
                 log.warning("store_recovered", session=rt.key, detail=warning)
             rt.store.warnings.clear()
@@ -521,13 +535,15 @@ class Gateway:
                 if time.monotonic() > deadline or self.failure is not None:
                     break
                 await asyncio.sleep(0.02)
-        for conn in list(self.connections):
-            conn.close()
+        if self.failure is None:
+            for conn in list(self.connections):
+                conn.close()
         if self._ticker is not None:
             self._ticker.cancel()
         # connection_lost comes after the transport has written what it holds: wait for it
-        # (bounded), so what a disconnect does (cancel_on_disconnect) is committed below
-        deadline = time.monotonic() + 1.0
+        # (bounded), so what a disconnect does (cancel_on_disconnect) is committed below;
+        # after a storage failure, for the peers to read their Logout and close
+        deadline = time.monotonic() + (grace if self.failure is not None else 1.0)
         while self.connections and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
         for conn in list(self.connections):
