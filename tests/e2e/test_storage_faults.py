@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import json
 import os
 import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -22,7 +24,12 @@ import structlog
 from gateway.app import build_application
 from gateway.config import loads_config
 from gateway.server import Gateway
-from gateway.storage import EXIT_STORAGE_FAILED, RESERVE_NAME, prepare_data_dir
+from gateway.storage import (
+    EXIT_STORAGE_FAILED,
+    RESERVE_NAME,
+    StorageUnavailable,
+    prepare_data_dir,
+)
 from tests.e2e.conftest import GatewayProcess, start_gateway
 from tests.e2e.fixclient import FixClient, tag, utc_now
 from tests.e2e.orders_helpers import (
@@ -38,9 +45,10 @@ _real_fdatasync = os.fdatasync
 
 
 @asynccontextmanager
-async def running(tmp_path: Path) -> AsyncIterator[Gateway]:
+async def running(tmp_path: Path, fsync: str = "batch") -> AsyncIterator[Gateway]:
     """A gateway with the order path on `tmp_path/data`, as `ats-gateway` starts it."""
-    cfg = loads_config(two_party_venue(), base=tmp_path)
+    venue = two_party_venue().replace('fsync = "batch"', f'fsync = "{fsync}"')
+    cfg = loads_config(venue, base=tmp_path)
     prepare_data_dir(cfg.gateway.data_dir)
     gateway = Gateway(cfg, cfg.gateway.data_dir)
     gateway.app = build_application(cfg, gateway)
@@ -105,11 +113,12 @@ async def _logged_out(peer: Peer) -> Any:
     return logout
 
 
+@pytest.mark.parametrize("fsync", ["batch", "always"])
 async def test_journal_fsync_failure_sends_no_ack_and_stops(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fsync: str
 ) -> None:
     with structlog.testing.capture_logs() as logs:
-        async with running(tmp_path) as gw:
+        async with running(tmp_path, fsync) as gw:
             md, _ = await connect(_port(gw), "MD1")
             await md.nbbo("10.00", "10.10")
             acme, _ = await connect(_port(gw), "ACME1")
@@ -176,6 +185,51 @@ async def test_a_failing_message_log_is_switched_off_and_orders_go_on(
             await acme.ack("B2", "1", 100, "10.05")
             assert gw.failure is None
     assert [e["path"] for e in logs if e["event"] == "message_log_failed"] == [str(msglog)]
+
+
+def test_a_journal_that_ends_before_the_delivered_reports_refuses_to_start(
+    tmp_path: Path,
+) -> None:
+    cfg = loads_config(two_party_venue(), base=tmp_path)
+    journal_dir = cfg.gateway.data_dir / "journal"
+    journal_dir.mkdir(parents=True)
+    (journal_dir / "delivered").write_text("%020d\n" % 42)  # reports up to ExecID 42 went out
+    gateway = Gateway(cfg, cfg.gateway.data_dir)
+    with pytest.raises(StorageUnavailable, match="ExecID 0 but reports up to ExecID 42"):
+        build_application(cfg, gateway)
+
+
+def _serve(tmp_path: Path, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    cfg = tmp_path / "venue.toml"
+    cfg.write_text(two_party_venue())
+    return subprocess.run(
+        [sys.executable, "-m", "gateway", "--config", str(cfg), "--data-dir", str(data_dir)],
+        capture_output=True, text=True, timeout=30, check=False,
+        env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2])),
+    )
+
+
+def test_a_data_dir_that_is_not_a_directory_refuses_to_start(tmp_path: Path) -> None:
+    (tmp_path / "data").write_text("a file, not a directory")
+    done = _serve(tmp_path, tmp_path / "data")
+    assert done.returncode == EXIT_STORAGE_FAILED
+    [line] = [json.loads(x) for x in done.stderr.splitlines()]
+    assert line["event"] == "storage_unavailable"
+    assert str(tmp_path / "data") in line["error"]
+
+
+def test_a_nearly_full_data_dir_refuses_to_start(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _mount_tmpfs(data, "2m")
+    try:
+        _fill(data, leave=100 * 1024)
+        done = _serve(tmp_path, data)
+        assert done.returncode == EXIT_STORAGE_FAILED
+        [line] = [json.loads(x) for x in done.stderr.splitlines()]
+        assert line["event"] == "storage_unavailable"
+        assert str(data) in line["error"] and "free some space" in line["error"]
+    finally:
+        subprocess.run(["umount", "-l", str(data)], check=False)
 
 
 # -- a real full filesystem under the real process -------------------------------------------
@@ -325,7 +379,6 @@ async def test_full_tmpfs_under_load_loses_no_ack_and_reuses_no_number(tmp_path:
             through = await wire.logon(gp.port, reset=False) - 1
             await wire.resend_all(through)
         acked = {tag(r, 11) or "" for r in acme.reports if tag(r, 150) == "0"}
-        print(f"acked {len(acked)}, drop copies {len(dc.reports)}")
         assert len(acked) >= 40
         for clid in sorted(acked):
             await acme.fix.send("F", (41, clid), (11, f"X{clid}"), (55, "AAPL"), (54, "1"),
