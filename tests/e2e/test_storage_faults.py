@@ -394,6 +394,8 @@ async def test_full_tmpfs_under_load_loses_no_ack_and_reuses_no_number(tmp_path:
         for report in acme.reports + dc.reports:
             key = (tag(report, 11), tag(report, 37), tag(report, 150))
             assert by_exec.setdefault(tag(report, 17) or "", key) == key, "ExecID reused"
+        news = {(tag(r, 37), tag(r, 11)) for r in acme.reports if tag(r, 150) == "0"}
+        assert len({order_id for order_id, _ in news}) == len(news), "OrderID reused"
         assert gp.stop() == 0
     finally:
         for gp in procs:
