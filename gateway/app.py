@@ -25,6 +25,7 @@ from gateway.config import Config, SessionConfig
 from gateway.fix import Message, format_utc
 from gateway.server import Application
 from gateway.stats import LatencyHistogram
+from gateway.storage import StorageUnavailable
 from matcher import (
     Cancel,
     CancelAll,
@@ -132,7 +133,9 @@ class OrderApplication(Application):
         for warning in self.engine.warnings:
             log.warning("journal_recovered", detail=warning)
         self._delivered = self._read_watermark()
+        self._check_journal_covers(replayed)
         self._watermark_fd = os.open(self._watermark_path, os.O_WRONLY | os.O_CREAT, 0o644)
+        self._watermark_failed = False
         self._last_exec_id = self._delivered
         self._reject_seq = 0
         self._targets: dict[tuple[str, str], list[tuple[str, str, bytes]]] = {}
@@ -146,6 +149,18 @@ class OrderApplication(Application):
             return int(self._watermark_path.read_text().strip() or 0)
         except (OSError, ValueError):
             return 0
+
+    def _check_journal_covers(self, replayed: list[Event]) -> None:
+        """The stores hold reports up to the delivered mark: a journal that ends before it
+        lost commands that were acknowledged, and going on would reuse their ExecIDs."""
+        last = max((e.exec_id for e in replayed if isinstance(e, OrderEvent)), default=0)
+        if last < self._delivered:
+            raise StorageUnavailable(
+                f"{self.engine.journal.path if self.engine.journal else 'the journal'} ends at "
+                f"ExecID {last} but reports up to ExecID {self._delivered} were delivered "
+                f"({self._watermark_path}): the journal lost acknowledged commands; refusing "
+                "to start (restore the journal, or start a new venue with an empty data dir)"
+            )
 
     def _redeliver(self, replayed: list[Event]) -> None:
         """Send the reports a crash kept out of the session stores (ExecID above the mark)."""
@@ -214,17 +229,13 @@ class OrderApplication(Application):
                 self._apply(command)
 
     def before_send(self) -> object:
-        """Hand the journal's buffered commands to the OS (the server fsyncs it); the token is
+        """Hand the journal's buffered commands to the OS (`sync` fsyncs them); the token is
         the last ExecID whose reports are in the stores' buffers now."""
         self._commit_start = time.perf_counter_ns()
         journal = self.engine.journal
         if journal is not None:
             journal.flush()
         return self._last_exec_id
-
-    def durable_fds(self) -> list[int]:
-        journal = self.engine.journal
-        return [journal.fileno()] if journal is not None else []
 
     def sync(self) -> None:
         journal = self.engine.journal
@@ -247,8 +258,16 @@ class OrderApplication(Application):
 
     def _write_watermark(self) -> None:
         # The mark only narrows the recovery scan, so it is neither fsynced nor renamed: a
-        # torn or stale mark costs a wider scan, never a report. Fixed width, one pwrite.
-        os.pwrite(self._watermark_fd, b"%020d\n" % self._delivered, 0)
+        # torn or stale mark costs a wider scan, never a report. Fixed width, one pwrite in
+        # place (it needs no new disk space); if even that fails the mark stays behind, which
+        # is as safe, so it is said once and not fatal.
+        try:
+            os.pwrite(self._watermark_fd, b"%020d\n" % self._delivered, 0)
+        except OSError as exc:
+            if not self._watermark_failed:
+                self._watermark_failed = True
+                log.warning("watermark_write_failed", path=str(self._watermark_path),
+                            error=exc.strerror or str(exc))
 
     def close(self) -> None:
         """At shutdown, after the stores were synced and closed."""

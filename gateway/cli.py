@@ -78,15 +78,21 @@ async def serve(cfg: Config) -> int:
     from gateway.admin import AdminServer
     from gateway.app import build_application
     from gateway.server import Gateway
+    from gateway.storage import EXIT_STORAGE_FAILED, StorageUnavailable, prepare_data_dir
 
     log = structlog.get_logger("gateway")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    cfg.gateway.data_dir.mkdir(parents=True, exist_ok=True)
-    gateway = Gateway(cfg, cfg.gateway.data_dir)
-    gateway.app = build_application(cfg, gateway)
+    data_dir = cfg.gateway.data_dir
+    try:
+        prepare_data_dir(data_dir)
+        gateway = Gateway(cfg, data_dir)
+        gateway.app = build_application(cfg, gateway)
+    except (StorageUnavailable, OSError) as exc:
+        log.error("storage_unavailable", data_dir=str(data_dir), error=str(exc))
+        return EXIT_STORAGE_FAILED
     # What exists now (config, the recovered book, store indexes) lives for the process: keep
     # it out of the collector's scans, and collect young objects less often (measured in
     # bench/e2e.py: the cyclic collector was a visible share of the per-order cost).
@@ -105,12 +111,17 @@ async def serve(cfg: Config) -> int:
     except OSError as exc:
         log.error("cannot_listen", host=cfg.gateway.host, port=cfg.gateway.port, error=str(exc))
         return 1
-    await stop.wait()
-    log.info("shutting_down")
+    stopping = asyncio.ensure_future(stop.wait())
+    failed = asyncio.ensure_future(gateway.wait_failed())
+    await asyncio.wait((stopping, failed), return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    failed.cancel()
+    if gateway.failure is None:
+        log.info("shutting_down")
     await gateway.shutdown()
     if admin is not None:
         await admin.close()
-    return 0
+    return gateway.exit_status
 
 
 def main(argv: list[str] | None = None) -> int:

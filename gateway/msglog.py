@@ -1,14 +1,21 @@
 """Per-session FIX message log (what QuickFIX's FileLog gives): every message in and out.
 
 Lines are appended to an in-memory buffer on the hot path and written to the file once per event
-loop turn by `flush()`, so logging costs one list append per message there.
+loop turn by `flush()`, so logging costs one list append per message there. The log is a
+convenience, not a record the venue depends on: when a write to it fails (a full disk), one
+warning is logged and the log is switched off for the rest of the process; the sessions go on.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import time
 from pathlib import Path
-from typing import BinaryIO
+
+import structlog
+
+log = structlog.get_logger("gateway")
 
 _last_second = -1
 _last_prefix = b""
@@ -30,7 +37,7 @@ class MessageLog:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._file: BinaryIO | None = open(path, "ab")  # noqa: SIM115 - kept open for the session
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         self._buf: list[bytes] = []
 
     def incoming(self, raw: bytes, now_ns: int) -> None:
@@ -39,14 +46,32 @@ class MessageLog:
     def outgoing(self, raw: bytes, now_ns: int) -> None:
         self._buf.append(b"%s OUT %s\n" % (_stamp(now_ns), raw))
 
-    def flush(self) -> None:
-        if self._buf and self._file is not None:
-            self._file.write(b"".join(self._buf))
-            self._file.flush()
+    def flush(self) -> bool:
+        """Write the buffered lines; False (and the log is off) when the write failed."""
+        if self._fd < 0:
             self._buf.clear()
+            return False
+        if self._buf:
+            view = memoryview(b"".join(self._buf))
+            self._buf.clear()
+            try:
+                while view:
+                    view = view[os.write(self._fd, view) :]
+            except OSError as exc:
+                log.warning(
+                    "message_log_failed",
+                    path=str(self.path),
+                    error=exc.strerror or str(exc),
+                    next="this session's message log is off until the gateway restarts",
+                )
+                fd, self._fd = self._fd, -1
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+                return False
+        return True
 
     def close(self) -> None:
-        self.flush()
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        if self.flush():
+            fd, self._fd = self._fd, -1
+            with contextlib.suppress(OSError):
+                os.close(fd)

@@ -4,14 +4,14 @@ One `Gateway` owns every configured session (state, durable store, message log) 
 socket. Each TCP connection is an `asyncio.Protocol`: its reads are framed and handed to its session
 in a batch; whatever the sessions and the application want to send is collected and written once per
 event-loop turn, after the stores (and the application's journal) were made durable: group commit,
-so nothing the counterparty sees can be lost by a crash.
+so nothing the counterparty sees can be lost by a crash. A failed write or fsync is fail-stop
+(see gateway.storage): nothing of that turn is sent, and the gateway stops.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +36,7 @@ from gateway.fix import (
     identify_logon,
 )
 from gateway.msglog import MessageLog
+from gateway.storage import EXIT_STORAGE_FAILED, NO_SPACE, describe, release_reserve
 
 log = structlog.get_logger("gateway")
 
@@ -71,17 +72,14 @@ class Application:
         """An application message, in sequence."""
 
     def before_send(self) -> object:
-        """Once per loop turn, before the stores are synced: hand input to the OS here.
-
-        Returns a token for `after_commit`: what this turn's commit covers."""
+        """Once per loop turn, before the stores are written: hand input to the OS here
+        (an OSError is a storage failure). Returns a token for `after_commit`: what this
+        turn's commit covers."""
         return None
 
-    def durable_fds(self) -> list[int]:
-        """Files to fsync with the stores in each group commit (the matcher journal)."""
-        return []
-
     def sync(self) -> None:
-        """fsync = "always": make the application's input durable now."""
+        """Make the application's input durable now (fsync = "batch": once per turn, before
+        the stores are written; "always": also before each message is stored)."""
 
     def after_commit(self, token: object) -> None:
         """After the stores were synced (up to `token`) and before the sockets are written."""
@@ -161,7 +159,7 @@ class Connection(asyncio.Protocol):
                 peer=self.peer,
                 reason=self.framer.last_reason,
             )
-        if messages and not self.closed:
+        if messages and not self.closed and gw.failure is None:
             self._receive(messages, now)
         if self.framer.close_reason is not None and not self.closed:
             self._give_up(self.framer.close_reason, now)
@@ -284,6 +282,12 @@ class Gateway:
         self.refused = 0
         #: the last storage (store / journal) write or fsync error; None while storage is fine
         self.storage_error: str | None = None
+        #: the storage failure that stopped the gateway (the process then exits with
+        #: `exit_status`); `_deferred` holds one met outside `flush`, raised by the next flush
+        self.failure: OSError | None = None
+        self._deferred: OSError | None = None
+        self._failed = asyncio.Event()
+        self._closed = False  # after shutdown closed the stores: nothing is written any more
         for cfg in config.sessions:
             self._add_runtime(cfg)
 
@@ -365,6 +369,16 @@ class Gateway:
 
     def send(self, key: str, msg_type: str, body: bytes, header_extra: bytes = b"") -> None:
         """Send an application message on a session; stored even when it is not connected."""
+        if self.failure is not None or self._deferred is not None or self._closed:
+            return
+        if self.fsync == "always":
+            # the stores fsync each message as it is stored: the input it answers first
+            try:
+                self.app.sync()
+            except OSError as exc:
+                self._deferred = exc
+                self.schedule_flush()
+                return
         rt = self.runtimes[key]
         now = self.clock()
         data = rt.session.send_app(msg_type, body, now, header_extra)
@@ -388,40 +402,121 @@ class Gateway:
     def flush(self) -> None:
         """Group commit: hand this turn's writes to the OS, make them durable, then send.
 
-        With fsync = "batch" every file written this turn (the dirty session stores and the
-        matcher journal) is fdatasync'ed once, here, before any of the turn's output is written
-        to a socket: nothing a counterparty sees can be lost by a crash. Measured with
-        bench/e2e.py, doing the fdatasyncs in worker threads (in parallel, or in one sync
-        thread) cost more CPU per order in thread hand-offs and gave worse latency than doing
-        them inline. With "always" the stores fsync each message themselves; with "never"
-        output goes out at once.
+        With fsync = "batch" the matcher journal is written and fdatasync'ed first, then each
+        dirty session store, all before any of the turn's output is written to a socket:
+        nothing a counterparty sees can be lost by a crash, and no store ever holds a report
+        of a command the journal does not (the journal first). Measured with bench/e2e.py,
+        doing the fdatasyncs in worker threads cost more CPU per order in thread hand-offs and
+        gave worse latency than doing them inline. With "always" the stores also fsync each
+        message themselves; with "never" nothing is fsynced. A failed write or fsync
+        (`StoreError`, `JournalError`) sends nothing of the turn: see `_storage_failed`.
         """
         self._flush_scheduled = False
-        token = self.app.before_send()
+        if self.failure is not None or self._closed:
+            return
         dirty = list(self._dirty)
         self._dirty.clear()
         batch: list[tuple[SessionRuntime, Connection | None, bytes, str | None]] = []
         for rt in dirty:
-            rt.store.flush()
             if rt.out or rt.close_after_flush is not None:
                 batch.append((rt, rt.conn, b"".join(rt.out), rt.close_after_flush))
                 rt.out.clear()
                 rt.close_after_flush = None
-            if rt.msglog is not None:
-                rt.msglog.flush()
-        if self.fsync == "batch":
-            fds = {rt.store.fileno() for rt in dirty}
-            fds.update(self.app.durable_fds())
-            for fd in fds:
-                try:
-                    os.fdatasync(fd)
-                except OSError as exc:
-                    log.error("fsync_failed", error=str(exc))
-                    self.storage_error = f"fsync failed: {exc}"
-        elif self.fsync == "always":
-            self.app.sync()
+        input_durable = False
+        try:
+            if self._deferred is not None:
+                raise self._deferred
+            token = self.app.before_send()
+            if self.fsync != "never":
+                self.app.sync()
+            input_durable = True
+            for rt in dirty:
+                rt.store.sync()  # flush + fdatasync (only the flush with fsync = "never")
+        except OSError as exc:
+            self._storage_failed(exc, input_durable)
+            return
+        for rt in dirty:
+            if rt.msglog is not None and not rt.msglog.flush():
+                rt.msglog = None  # it failed and said so once: a convenience, not a record
         self.app.after_commit(token)
         self._write(batch)
+
+    # -- storage failure -------------------------------------------------------------------------
+
+    @property
+    def exit_status(self) -> int:
+        """0, or `EXIT_STORAGE_FAILED` after a storage failure."""
+        return 0 if self.failure is None else EXIT_STORAGE_FAILED
+
+    async def wait_failed(self) -> None:
+        """Return once a storage failure has stopped the gateway."""
+        await self._failed.wait()
+
+    def _storage_failed(self, exc: OSError, input_durable: bool = False) -> None:
+        """Fail-stop: take no more input, send nothing of this turn, tell the sessions why in
+        a Logout that is durably stored first, and let the process exit for a restart.
+
+        `input_durable`: the journal holds this turn's input, so the sessions may record
+        the inbound MsgSeqNums they took (else the counterparty sends those messages again)."""
+        self.failure = exc
+        self.storage_error = f"{getattr(exc, 'op', 'write')} failed: {exc}"
+        self._failed.set()
+        freed = exc.errno in NO_SPACE and release_reserve(self.data_dir)
+        log.error(
+            "storage_failed",
+            **describe(exc),
+            reserve_freed=freed,
+            next=(
+                "nothing of this turn is sent; connected sessions get a Logout and the "
+                f"gateway exits with status {EXIT_STORAGE_FAILED}: restart it once the data "
+                "dir is writable, it recovers from its journal and stores"
+            ),
+        )
+        if self._server is not None:
+            self._server.close()
+        if self._ticker is not None:
+            self._ticker.cancel()
+        text = f"gateway storage failure: {exc.strerror or exc}"
+        now = self.clock()
+        for rt in self.runtimes.values():
+            rt.out.clear()
+            rt.close_after_flush = None
+            conn = rt.conn
+            if conn is None or conn.closed or conn.transport is None:
+                continue
+            data = self._durable_logout(rt, text, now, input_durable)
+            if data and conn.transport.can_write_eof():
+                # the Logout, then FIN; input is still read (and ignored) until the peer
+                # closes, so closing on unread input cannot reset the connection under it
+                conn.transport.write(data)
+                conn.transport.write_eof()
+            else:
+                conn.close()
+        for conn in list(self.connections):
+            if conn.runtime is None:
+                conn.close()
+
+    def _durable_logout(
+        self, rt: SessionRuntime, text: str, now: int, input_durable: bool
+    ) -> bytes:
+        """A Logout for the session, stored durably; empty when that cannot be done.
+
+        The store first forgets whatever did not reach its file, so the Logout follows only
+        stored messages; a report left out is sent after the restart from the journal (its
+        ExecID is above the delivered mark), under a MsgSeqNum never sent before."""
+        expected = rt.store.next_target_seq
+        try:
+            rt.store.reload()
+            if input_durable and expected > rt.store.next_target_seq:
+                rt.store.set_next_target_seq(expected)
+            for warning in rt.store.warnings:
+                log.warning("store_recovered", session=rt.key, detail=warning)
+            rt.store.warnings.clear()
+            actions = rt.session.logout(text, now)
+            rt.store.sync()
+        except OSError:
+            return b""
+        return b"".join(a.data for a in actions if isinstance(a, Send))
 
     def _write(
         self, batch: list[tuple[SessionRuntime, Connection | None, bytes, str | None]]
@@ -440,6 +535,9 @@ class Gateway:
                 conn.close()
 
     def detach(self, rt: SessionRuntime, reason: str) -> None:
+        if self.failure is not None or self._closed:
+            rt.conn = None  # stopped: no session or order state changes any more
+            return
         now = self.clock()
         was_logged_on = rt.session.logged_on
         rt.conn = None
@@ -454,32 +552,49 @@ class Gateway:
     # -- shutdown ------------------------------------------------------------------------------
 
     async def shutdown(self, grace: float = 2.0) -> None:
-        """Stop accepting, send Logout to every session, wait for replies, flush stores."""
+        """Stop accepting, send Logout to every session, wait for replies, flush stores.
+
+        After a storage failure it only waits (briefly) for the connections to close."""
         if self._server is not None:
             self._server.close()
-        now = self.clock()
-        for rt in self.runtimes.values():
-            if rt.conn is not None and rt.session.logged_on:
-                self.handle_actions(rt, rt.session.logout("gateway shutting down", now), now)
-        self.flush()
-        deadline = time.monotonic() + grace
-        while any(rt.conn is not None for rt in self.runtimes.values()):
-            if time.monotonic() > deadline:
-                break
-            await asyncio.sleep(0.02)
-        for conn in list(self.connections):
-            conn.close()
+        if self.failure is None:
+            now = self.clock()
+            for rt in self.runtimes.values():
+                if rt.conn is not None and rt.session.logged_on:
+                    self.handle_actions(rt, rt.session.logout("gateway shutting down", now), now)
+            self.flush()
+            deadline = time.monotonic() + grace
+            while any(rt.conn is not None for rt in self.runtimes.values()):
+                if time.monotonic() > deadline or self.failure is not None:
+                    break
+                await asyncio.sleep(0.02)
+        if self.failure is None:
+            for conn in list(self.connections):
+                conn.close()
         if self._ticker is not None:
             self._ticker.cancel()
+        # connection_lost comes after the transport has written what it holds: wait for it
+        # (bounded), so what a disconnect does (cancel_on_disconnect) is committed below;
+        # after a storage failure, for the peers to read their Logout and close
+        deadline = time.monotonic() + (grace if self.failure is not None else 1.0)
+        while self.connections and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        for conn in list(self.connections):
+            if conn.transport is not None:
+                conn.transport.abort()
         await asyncio.sleep(0)
         self.flush()
+        self._closed = True  # a late callback must not write to the closed files
+        if self.failure is None:
+            try:
+                for rt in self.runtimes.values():
+                    rt.store.close()
+                self.app.close()
+            except OSError as exc:
+                self._storage_failed(exc)
         for rt in self.runtimes.values():
-            rt.store.flush()
-            rt.store.sync()
-            rt.store.close()
-            if rt.msglog is not None:
+            if rt.msglog is not None and self.failure is None:
                 rt.msglog.close()
-        self.app.close()
         if self._server is not None:
             await self._server.wait_closed()
-        log.info("stopped")
+        log.info("stopped", exit_status=self.exit_status)

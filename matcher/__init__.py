@@ -61,7 +61,7 @@ Read access
 """
 
 from matcher.engine import Engine
-from matcher.journal import Journal, read_journal
+from matcher.journal import Journal, JournalError, read_journal
 from matcher.prices import Price, format_price, parse_price
 from matcher.types import (
     Accepted,
@@ -102,4 +102,5 @@ __all__ = [
     "Participant", "Peg", "Price", "QuoteUpdate", "RejectReason", "Rejected", "Replace",
     "Replaced", "SecurityStatus", "Side", "SymbolConfig", "TimeInForce", "format_price",
     "parse_price", "read_journal",
+    "JournalError",
 ]

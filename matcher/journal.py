@@ -4,13 +4,16 @@ applied, so ``Engine.recover`` can rebuild the same book, events and id counters
 Format (version 1): the file starts with ``b"ATSJRNL1"``; each record is
 ``<u32 length><u32 crc32(payload)><payload>`` where the payload is a pickled tuple
 ``(receipt_ns, tag, *fields)`` of plain values (enums as their values), so the format does not
-depend on class layouts. A short or corrupt last record (a crash mid-write) is reported as a
-warning and dropped, never raised.
+depend on class layouts. A short or corrupt last record (a crash or a full disk mid-write) is
+reported as a warning and dropped, never raised. A write that fails part way keeps exactly the
+bytes the OS did not take (a later flush resumes there, never writing a byte twice); a failed
+write or fsync raises `JournalError`, and after a failed fsync every later sync fails too.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import errno
 import operator
 import os
 import pickle
@@ -34,6 +37,15 @@ from matcher.types import (
 MAGIC = b"ATSJRNL1"
 _HDR = struct.Struct("<II")
 _CLASSES: tuple[type, ...] = (NewOrder, Cancel, Replace, CancelAll, QuoteUpdate, SecurityStatus)
+
+
+class JournalError(OSError):
+    """The journal's write or fsync failed: ``op`` says which, ``filename`` the file."""
+
+    def __init__(self, op: str, path: str, cause: OSError) -> None:
+        code = cause.errno or errno.EIO
+        super().__init__(code, cause.strerror or os.strerror(code), path)
+        self.op = op
 
 
 def _enum_of(hint: Any) -> type[Enum] | None:
@@ -89,38 +101,55 @@ class Journal:
         self.path = os.fspath(path)
         _, self.warnings, good = _scan(self.path)
         if good is not None and os.path.exists(self.path):
-            with open(self.path, "r+b") as f:
-                f.truncate(good)
-        self._f = open(self.path, "ab")  # noqa: SIM115 - held open for the engine's lifetime
-        if self._f.tell() == 0:
-            self._f.write(MAGIC)
-        self._buf: list[bytes] = []
+            os.truncate(self.path, good)
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        self._pending = bytearray()  # records the OS has not taken yet
+        self._sync_error: JournalError | None = None
+        if os.fstat(self._fd).st_size == 0:
+            self._pending += MAGIC
+            self.flush()
 
     def append(self, ts: int, cmd: Command) -> None:
         """Buffer one record (written by flush / sync)."""
         payload = pickle.dumps(_BY_CLASS[type(cmd)].encode(ts, cmd), 5)
-        self._buf.append(_HDR.pack(len(payload), zlib.crc32(payload)) + payload)
+        self._pending += _HDR.pack(len(payload), zlib.crc32(payload))
+        self._pending += payload
 
     def flush(self) -> None:
-        """Write buffered records to the OS."""
-        if self._buf:
-            self._f.write(b"".join(self._buf))
-            self._buf.clear()
-        self._f.flush()
+        """Write buffered records to the OS; what a failed write did not take stays buffered."""
+        pending = self._pending
+        while pending:
+            try:
+                written = os.write(self._fd, pending)
+            except OSError as exc:
+                raise JournalError("write", self.path, exc) from exc
+            if written <= 0:
+                raise JournalError("write", self.path, OSError(errno.ENOSPC, "short write"))
+            del pending[:written]
 
     def fileno(self) -> int:
-        """The journal's file descriptor (for an fsync done off the caller's thread)."""
-        return self._f.fileno()
+        """The journal's file descriptor."""
+        return self._fd
 
     def sync(self) -> None:
         """Flush and fsync: the group commit the gateway does once per loop turn."""
         self.flush()
-        os.fsync(self._f.fileno())
+        if self._sync_error is not None:
+            raise self._sync_error
+        try:
+            os.fdatasync(self._fd)
+        except OSError as exc:
+            self._sync_error = JournalError("fsync", self.path, exc)
+            raise self._sync_error from exc
 
     def close(self) -> None:
-        """Flush and close the file."""
-        self.flush()
-        self._f.close()
+        """Flush and close the file (closed even when the flush fails)."""
+        if self._fd >= 0:
+            try:
+                self.flush()
+            finally:
+                os.close(self._fd)
+                self._fd = -1
 
 
 def read_journal(path: str | os.PathLike[str]) -> tuple[list[tuple[int, Command]], list[str]]:

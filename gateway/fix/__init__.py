@@ -17,7 +17,8 @@ Modules and public API:
 - ``validate``: ``validate(msg) -> Problem | None`` (SessionRejectReason + RefTagID);
   ``Validator(dictionary).validate`` the same against another dictionary
   (``SessionSettings.validator``).
-- ``store``: ``MessageStore`` protocol, ``MemoryStore``, ``FileStore(dir, name, fsync)``.
+- ``store``: ``MessageStore`` protocol, ``MemoryStore``, ``FileStore(dir, name, fsync)``,
+  ``StoreError`` (a failed write or fsync).
 - ``session``: ``SessionSettings``, ``Session`` (``connected``, ``receive``, ``receive_many``
   (one read's messages, stops after a Disconnect), ``tick``,
   ``send_app``, ``logout``, ``abort`` (Logout if logged on, then Disconnect),
@@ -49,7 +50,7 @@ from gateway.fix.session import (
     clip,
     identify_logon,
 )
-from gateway.fix.store import FileStore, MemoryStore, MessageStore
+from gateway.fix.store import FileStore, MemoryStore, MessageStore, StoreError
 from gateway.fix.validate import Problem, validate
 
 __all__ = [
@@ -70,6 +71,7 @@ __all__ = [
     "SessionEvent",
     "SessionSettings",
     "clip",
+    "StoreError",
     "encode_body",
     "encode_fields",
     "format_utc",

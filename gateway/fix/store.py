@@ -3,14 +3,21 @@
 ``FileStore`` is one append-only log per session. Each record is
 ``type(1) | value(8, big-endian) | payload length(4) | payload | crc32(4)`` where type is
 ``C`` creation time (ns), ``S`` next sender seq, ``T`` next target seq, ``M`` a sent message
-(value = its MsgSeqNum). Writes are buffered and written with one ``write()`` per flush;
-``sync()`` also fsyncs (the server calls it once per loop turn when fsync="batch"). On open
-the log is replayed; a truncated or corrupt tail (a crash mid-write) is cut off and reported
-in ``warnings``, never raised. ``reset()`` rewrites the log atomically (tmp file + rename).
+(value = its MsgSeqNum). Records are buffered in memory and only ``flush()`` / ``sync()``
+touch the file (``get`` serves buffered messages from memory); ``sync()`` also fsyncs (the
+server calls it once per loop turn when fsync="batch"). A write that fails part way keeps
+exactly the bytes the OS did not take, so a later flush resumes where it stopped and never
+writes a byte twice; every failed write or fsync raises `StoreError`, and after a failed fsync
+the store refuses to sync again (the kernel may have dropped the unwritten pages, so a later
+"successful" fsync would lie). On open the log is replayed; a truncated or corrupt tail (a
+crash or a full disk mid-write) is cut off and reported in ``warnings``, never raised.
+``reset()`` rewrites the log atomically (tmp file + rename) at the next flush.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import struct
 import time
@@ -23,6 +30,15 @@ _CRC = struct.Struct(">I")
 _HEAD_SIZE = _HEAD.size
 _MAX_PAYLOAD = 16 << 20
 FSYNC_MODES = ("batch", "always", "never")
+
+
+class StoreError(OSError):
+    """A store's write or fsync failed: ``op`` says which, ``filename`` the file."""
+
+    def __init__(self, op: str, path: str | os.PathLike[str], cause: OSError) -> None:
+        code = cause.errno or errno.EIO
+        super().__init__(code, cause.strerror or os.strerror(code), os.fspath(path))
+        self.op = op
 
 
 class MessageStore(Protocol):
@@ -104,21 +120,30 @@ class FileStore:
             legacy.rename(self.path)
         self.fsync = fsync
         self.warnings: list[str] = []
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        self._sync_error: StoreError | None = None
+        self._load()
+
+    def _load(self) -> None:
+        """State from the file alone: anything buffered is forgotten."""
         self.next_sender_seq = 1
         self.next_target_seq = 1
         self.creation_time_ns = 0
         self._index: dict[int, tuple[int, int]] = {}  # seq -> (payload offset, length)
-        self._buf: list[bytes] = []
+        self._pending = bytearray()  # records the OS has not taken yet
         self._target_dirty = False
-        self._buf_len = 0
-        self._size = 0  # bytes on disk + buffered
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        self._rewrite = False  # reset(): the next flush replaces the file
+        self._written = 0  # bytes in the file; _pending starts at this offset
         self._recover()
         if self.creation_time_ns == 0:
             self.creation_time_ns = time.time_ns()
             self._append(b"C", self.creation_time_ns, b"")
             self._commit()
+
+    def reload(self) -> None:
+        """Drop everything not yet written and re-read the file (after a failed commit)."""
+        self._load()
 
     # -- recovery ---------------------------------------------------------------------
 
@@ -143,7 +168,7 @@ class FileStore:
                 break
             self._apply(kind, value, pos + _HEAD_SIZE, length)
             pos = end
-        self._size = pos
+        self._written = pos
 
     def _warn_tail(self, pos: int, n: int, why: str) -> None:
         self.warnings.append(
@@ -168,15 +193,19 @@ class FileStore:
     def _append(self, kind: bytes, value: int, payload: bytes) -> int:
         head = _HEAD.pack(kind, value, len(payload))
         record = head + payload
-        record += _CRC.pack(zlib.crc32(record))
-        offset = self._size + _HEAD_SIZE
-        self._buf.append(record)
-        self._size += len(record)
+        offset = self._written + len(self._pending) + _HEAD_SIZE
+        self._pending += record
+        self._pending += _CRC.pack(zlib.crc32(record))
         return offset
 
     def _commit(self) -> None:
         if self.fsync == "always":
-            self.sync()
+            # a failure here surfaces again at the server's sync() of this loop turn, which
+            # happens before anything is sent; a write that fails is resumed exactly
+            try:
+                self.sync()
+            except StoreError:
+                pass
 
     def set_next_sender_seq(self, seq: int) -> None:
         """Set the next MsgSeqNum we send."""
@@ -188,8 +217,7 @@ class FileStore:
         """Set the next MsgSeqNum we expect (recorded at the next flush: group commit)."""
         self.next_target_seq = seq
         self._target_dirty = True
-        if self.fsync == "always":
-            self.sync()
+        self._commit()
 
     def save(self, seq: int, raw: bytes) -> None:
         """Append a sent message; the next sender seq becomes seq + 1 at least."""
@@ -199,67 +227,117 @@ class FileStore:
         self._commit()
 
     def get(self, begin: int, end: int) -> list[tuple[int, bytes]]:
-        """Stored messages with begin <= seq <= end, in order (read back from the file)."""
-        self.flush()
+        """Stored messages with begin <= seq <= end, in order (buffered ones from memory)."""
         out: list[tuple[int, bytes]] = []
         index = self._index
         seqs = range(begin, end + 1) if end - begin < len(index) else sorted(index)
         for seq in seqs:
             if begin <= seq <= end and seq in index:
                 offset, length = index[seq]
-                out.append((seq, os.pread(self._fd, length, offset)))
+                out.append((seq, self._read(offset, length)))
         return out
 
+    def _read(self, offset: int, length: int) -> bytes:
+        written = self._written
+        if offset >= written:
+            return bytes(self._pending[offset - written : offset - written + length])
+        head = os.pread(self._fd, min(length, written - offset), offset)
+        if offset + length <= written:
+            return head
+        return head + bytes(self._pending[: offset + length - written])
+
     def flush(self) -> None:
-        """Hand buffered records to the OS with one write()."""
+        """Hand buffered records to the OS; raises `StoreError` if a write fails (what the OS
+        did take stays written, the rest stays buffered for the next flush)."""
         if self._target_dirty:
             self._target_dirty = False
             self._append(b"T", self.next_target_seq, b"")
-        if self._buf:
-            data = b"".join(self._buf)
-            self._buf.clear()
-            view = memoryview(data)
-            while view:
-                written = os.write(self._fd, view)
-                view = view[written:]
+        if self._rewrite:
+            self._replace_file()
+        pending = self._pending
+        while pending:
+            try:
+                written = os.write(self._fd, pending)
+            except OSError as exc:
+                raise StoreError("write", self.path, exc) from exc
+            if written <= 0:
+                raise StoreError("write", self.path, OSError(errno.ENOSPC, "short write"))
+            del pending[:written]
+            self._written += written
 
     def fileno(self) -> int:
-        """The log's file descriptor (the server fsyncs it off the event loop)."""
+        """The log's file descriptor."""
         return self._fd
 
     def sync(self) -> None:
-        """Flush, then fsync unless fsync="never"."""
+        """Flush, then fsync unless fsync="never"; a failed fsync fails every later sync."""
         self.flush()
-        if self.fsync != "never":
-            os.fsync(self._fd)
+        if self.fsync == "never":
+            return
+        if self._sync_error is not None:
+            raise self._sync_error
+        try:
+            os.fdatasync(self._fd)
+        except OSError as exc:
+            self._sync_error = StoreError("fsync", self.path, exc)
+            raise self._sync_error from exc
 
     def reset(self) -> None:
-        """Sequence numbers back to 1, messages dropped: rewrite the log atomically."""
-        self._buf.clear()
+        """Sequence numbers back to 1, messages dropped; the next flush rewrites the log
+        atomically (tmp file + rename), so a failed rewrite leaves the old log whole."""
+        self._pending.clear()
         self._target_dirty = False
+        self._rewrite = True
+        self._written = 0
         self.next_sender_seq = 1
         self.next_target_seq = 1
         self.creation_time_ns = time.time_ns()
         self._index.clear()
-        tmp = self.path.with_suffix(".store.tmp")
-        records = []
         for kind, value in ((b"C", self.creation_time_ns), (b"S", 1), (b"T", 1)):
-            head = _HEAD.pack(kind, value, 0)
-            records.append(head + _CRC.pack(zlib.crc32(head)))
-        data = b"".join(records)
-        with open(tmp, "wb") as f:
-            f.write(data)
-            if self.fsync != "never":
-                f.flush()
-                os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+            self._append(kind, value, b"")
+        self._commit()
+
+    def _replace_file(self) -> None:
+        tmp = self.path.with_suffix(".store.tmp")
+        data = bytes(self._pending)
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                if self.fsync != "never":
+                    os.fdatasync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise StoreError("write", self.path, exc) from exc
+        self._rewrite = False
         os.close(self._fd)
         self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND)
-        self._size = len(data)
+        self._pending.clear()
+        self._written = len(data)
+        if self.fsync != "never":
+            _sync_directory(self.path.parent)
 
     def close(self) -> None:
-        """Flush, fsync (per mode) and close the file."""
+        """Flush, fsync (per mode) and close the file; the file is closed even if that fails."""
         if self._fd >= 0:
-            self.sync()
-            os.close(self._fd)
-            self._fd = -1
+            try:
+                self.sync()
+            finally:
+                os.close(self._fd)
+                self._fd = -1
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make a rename in `directory` durable (best effort: not every platform allows it)."""
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
 import pytest
 
-from gateway.fix.store import FileStore, MemoryStore
+from gateway.fix.store import FileStore, MemoryStore, StoreError
 
 
 def _filled(tmp_path: Path, fsync: str = "batch") -> FileStore:
@@ -85,7 +86,7 @@ def test_file_store_corrupt_last_record_dropped(tmp_path: Path) -> None:
 
 
 def test_file_store_garbage_file_never_crashes(tmp_path: Path) -> None:
-    (tmp_path / "S.log").write_bytes(b"\x00garbage" * 10)
+    (tmp_path / "S.store").write_bytes(b"\x00garbage" * 10)
     store = FileStore(tmp_path, "S")
     assert store.warnings and store.next_sender_seq == 1
 
@@ -119,8 +120,138 @@ def test_file_store_named_store_and_an_old_log_store_is_taken_over(tmp_path: Pat
     _filled(tmp_path).close()
     assert [p.name for p in tmp_path.iterdir()] == ["S.store"]
     # a data dir from before the rename: the store was S.log
-    (tmp_path / "S.store").rename(tmp_path / "S.log")
+    (tmp_path / "S.store").rename(tmp_path / "S.store")
     again = FileStore(tmp_path, "S")
     assert (again.next_sender_seq, again.next_target_seq) == (4, 7)
     assert again.get(1, 3) == [(1, b"msg-1"), (2, b"msg-2"), (3, b"msg-3")]
     assert [p.name for p in tmp_path.iterdir()] == ["S.store"]
+# -- a full disk, a failed fsync: injected faults -------------------------------------------
+
+_real_write = os.write
+
+
+def _faulty_writes(
+    monkeypatch: pytest.MonkeyPatch, plan: list[int | OSError], fds: set[int] | None = None
+) -> None:
+    """os.write follows `plan` (a byte count takes at most that many bytes, an OSError is
+    raised) for the given fds (every fd when None), then writes normally."""
+    steps = list(plan)
+
+    def write(fd: int, data: bytes) -> int:
+        if steps and (fds is None or fd in fds):
+            step = steps.pop(0)
+            if isinstance(step, OSError):
+                raise step
+            return _real_write(fd, bytes(memoryview(data)[:step]))
+        return _real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+
+
+def _enospc() -> OSError:
+    return OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_file_store_partial_write_then_full_disk_loses_and_repeats_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = _filled(tmp_path)
+    for seq in (4, 5, 6):
+        store.save(seq, b"turn-message-%d" % seq)
+    _faulty_writes(monkeypatch, [30, _enospc()], {store.fileno()})
+    with pytest.raises(StoreError) as failed:
+        store.sync()
+    assert (failed.value.op, failed.value.errno) == ("write", errno.ENOSPC)
+    assert failed.value.filename == str(tmp_path / "S.store")
+    # a crash now: the part of the turn that reached the file is a torn tail, dropped
+    crashed = FileStore(tmp_path, "S")
+    assert len(crashed.warnings) == 1 and "dropped" in crashed.warnings[0]
+    assert crashed.next_sender_seq == 4 and crashed.get(4, 6) == []
+    crashed.close()
+    # or space comes back: the same store finishes the turn from where it stopped
+    monkeypatch.undo()
+    store = FileStore(tmp_path, "S")  # the crash above truncated: start the turn again
+    for seq in (4, 5, 6):
+        store.save(seq, b"turn-message-%d" % seq)
+    _faulty_writes(monkeypatch, [30, _enospc()], {store.fileno()})
+    with pytest.raises(StoreError):
+        store.flush()
+    monkeypatch.undo()
+    # a ResendRequest meanwhile reads each message whole, part from the file, part buffered
+    assert store.get(4, 6) == [(s, b"turn-message-%d" % s) for s in (4, 5, 6)]
+    store.sync()
+    assert store.get(1, 6)[3:] == [(s, b"turn-message-%d" % s) for s in (4, 5, 6)]
+    store.close()
+    again = FileStore(tmp_path, "S")
+    assert again.warnings == []
+    assert again.get(1, 6) == [(1, b"msg-1"), (2, b"msg-2"), (3, b"msg-3")] + [
+        (s, b"turn-message-%d" % s) for s in (4, 5, 6)]
+    assert (again.next_sender_seq, again.next_target_seq) == (7, 7)
+
+
+def test_file_store_failed_fsync_is_never_retried_as_success(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = _filled(tmp_path)
+    store.save(4, b"msg-4")
+
+    def eio(fd: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "fdatasync", eio)
+    monkeypatch.setattr(os, "fsync", eio)
+    with pytest.raises(StoreError) as failed:
+        store.sync()
+    assert (failed.value.op, failed.value.errno) == ("fsync", errno.EIO)
+    monkeypatch.undo()
+    # the kernel may have dropped the pages: a later fsync that "works" proves nothing
+    with pytest.raises(StoreError):
+        store.sync()
+
+
+def test_file_store_get_does_not_write_what_the_turn_has_not_committed(tmp_path: Path) -> None:
+    store = _filled(tmp_path)
+    store.save(4, b"msg-4")
+    assert store.get(3, 4) == [(3, b"msg-3"), (4, b"msg-4")]  # a ResendRequest in the turn
+    crashed = FileStore(tmp_path, "S")
+    assert crashed.next_sender_seq == 4 and crashed.get(4, 4) == []
+
+
+def test_file_store_reset_on_a_full_disk_keeps_the_old_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = _filled(tmp_path)
+    store.reset()  # e.g. a Logon with 141=Y
+    store.save(1, b"fresh")
+    _faulty_writes(monkeypatch, [_enospc()])
+    with pytest.raises(StoreError):
+        store.sync()
+    monkeypatch.undo()
+    assert not (tmp_path / "S.store.tmp").exists()
+    crashed = FileStore(tmp_path, "S")
+    assert (crashed.next_sender_seq, crashed.next_target_seq) == (4, 7)
+    assert crashed.warnings == []
+    crashed.close()
+    store.sync()  # space is back
+    again = FileStore(tmp_path, "S")
+    assert (again.next_sender_seq, again.next_target_seq) == (2, 1)
+    assert again.get(1, 3) == [(1, b"fresh")]
+
+
+def test_file_store_reload_forgets_what_did_not_reach_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = _filled(tmp_path)
+    store.save(4, b"msg-4")
+    store.set_next_target_seq(9)
+    _faulty_writes(monkeypatch, [10, _enospc()], {store.fileno()})
+    with pytest.raises(StoreError):
+        store.flush()
+    monkeypatch.undo()
+    store.reload()
+    assert len(store.warnings) == 1 and "dropped" in store.warnings[0]
+    assert (store.next_sender_seq, store.next_target_seq) == (4, 7)
+    store.save(4, b"logout")
+    store.close()
+    again = FileStore(tmp_path, "S")
+    assert again.warnings == [] and again.get(4, 4) == [(4, b"logout")]

@@ -1,11 +1,14 @@
 """Journal and replay: the same book, the same events, ids continue without reuse."""
 
+import errno
 import itertools
+import os
 from pathlib import Path
 
+import pytest
 from matcher_harness import PARTICIPANTS, SYMBOLS, Harness
 
-from matcher import Accepted, Engine, Journal, QuoteUpdate, read_journal
+from matcher import Accepted, Engine, Journal, JournalError, QuoteUpdate, read_journal
 
 
 def _session(h: Harness) -> list:  # type: ignore[type-arg]
@@ -59,3 +62,69 @@ def test_garbled_tail_is_dropped_with_a_warning(tmp_path: Path) -> None:
     eng.apply(QuoteUpdate("X", None, 0, None, 0))
     eng._journal.flush()  # type: ignore[union-attr]
     assert len(read_journal(path)[0]) == len(records)
+
+
+# -- a full disk, a failed fsync: injected faults -------------------------------------------
+
+_real_write = os.write
+
+
+def _enospc_after(monkeypatch: pytest.MonkeyPatch, fd: int, taken: int) -> None:
+    """The next write to `fd` takes `taken` bytes, the one after fails with ENOSPC."""
+    steps: list[int | OSError] = [taken, OSError(errno.ENOSPC, "No space left on device")]
+
+    def write(to: int, data: bytes) -> int:
+        if to == fd and steps:
+            step = steps.pop(0)
+            if isinstance(step, OSError):
+                raise step
+            return _real_write(to, bytes(memoryview(data)[:step]))
+        return _real_write(to, data)
+
+    monkeypatch.setattr(os, "write", write)
+
+
+def test_full_disk_mid_record_then_space_again_loses_and_repeats_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "j.bin"
+    journal = Journal(path)
+    h = Harness(journal=journal)
+    h.quote("10.00", "10.10")
+    journal.sync()
+    committed = len(read_journal(path)[0])
+    live = h.new("buy", 60, "10.05") + h.new("sell", 100, None, "mid", part="B")
+    _enospc_after(monkeypatch, journal.fileno(), 7)
+    with pytest.raises(JournalError) as failed:
+        journal.sync()
+    assert (failed.value.op, failed.value.errno) == ("write", errno.ENOSPC)
+    assert failed.value.filename == str(path)
+    # a crash now: the torn record is dropped, what was committed before is whole
+    records, warnings = read_journal(path)
+    assert len(records) == committed and len(warnings) == 1
+    # space comes back: the same journal resumes exactly where the write stopped
+    monkeypatch.undo()
+    journal.sync()
+    records, warnings = read_journal(path)
+    assert warnings == [] and len(records) == committed + 2
+    _, replayed = Engine.recover(PARTICIPANTS, SYMBOLS, lambda: 0, str(path))
+    assert replayed[-len(live):] == live
+
+
+def test_failed_fsync_fails_every_later_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = Journal(tmp_path / "j.bin")
+    Harness(journal=journal).quote("10.00", "10.10")
+
+    def eio(fd: int) -> None:
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "fdatasync", eio)
+    monkeypatch.setattr(os, "fsync", eio)
+    with pytest.raises(JournalError) as failed:
+        journal.sync()
+    assert failed.value.op == "fsync"
+    monkeypatch.undo()
+    with pytest.raises(JournalError):
+        journal.sync()
