@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import json
+import os
 import shutil
 import urllib.error
 import urllib.request
@@ -15,7 +16,6 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from gateway import server
 from gateway.admin import AdminServer
 from gateway.app import build_application
 from gateway.config import loads_config
@@ -174,7 +174,8 @@ async def test_health_fails_after_a_journal_fsync_error(
             raise OSError(errno.EIO, "Input/output error")
 
         # the disk fails under the journal: the group commit's fdatasync reports an error
-        monkeypatch.setattr(server.os, "fdatasync", failing_fdatasync)
+        monkeypatch.setattr(os, "fdatasync", failing_fdatasync)
+        monkeypatch.setattr(os, "fsync", failing_fdatasync)
         gw.flush()
         monkeypatch.undo()
         status, health = await http_get(port, "/health")

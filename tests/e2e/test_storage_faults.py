@@ -142,7 +142,7 @@ async def test_journal_fsync_failure_sends_no_ack_and_stops(
 async def test_full_disk_on_a_store_sends_no_ack_and_a_restart_delivers_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = tmp_path / "data" / "sessions" / "ATS-ACME1.log"
+    store = tmp_path / "data" / "sessions" / "ATS-ACME1.store"
     with structlog.testing.capture_logs() as logs:
         async with running(tmp_path) as gw:
             md, _ = await connect(_port(gw), "MD1")
