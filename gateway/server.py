@@ -35,6 +35,7 @@ from gateway.fix import (
     clip,
     identify_logon,
 )
+from gateway.fix._build import BUILD
 from gateway.msglog import MessageLog
 from gateway.storage import EXIT_STORAGE_FAILED, NO_SPACE, describe, release_reserve
 
@@ -173,10 +174,13 @@ class Connection(asyncio.Protocol):
                 return
         rt.msgs_in += len(messages)
         if rt.msglog is not None:
-            for raw in messages:
-                rt.msglog.incoming(raw, now)
+            rt.msglog.incoming_many(messages, now)
         # the whole read in one call; it stops after a message that ends the connection
-        gw.handle_actions(rt, rt.session.receive_many(messages, now), now)
+        gw._read_now = now
+        try:
+            gw.handle_actions(rt, rt.session.receive_many(messages, now), now)
+        finally:
+            gw._read_now = None
         gw.schedule_flush()
 
     def _give_up(self, reason: str, now: int) -> None:
@@ -275,6 +279,9 @@ class Gateway:
         self._by_pair: dict[tuple[str, str], SessionRuntime] = {}
         self._dirty: set[SessionRuntime] = set()
         self._flush_scheduled = False
+        # the clock reading of the read being handled: its replies share it (one SendingTime
+        # and message-log stamp formatted per read, not per message)
+        self._read_now: int | None = None
         self._server: asyncio.AbstractServer | None = None
         self._ticker: asyncio.Task[None] | None = None
         # read by the operator surface (gateway/admin.py)
@@ -325,6 +332,7 @@ class Gateway:
             port=bound,
             sessions={rt.key: rt.config.role for rt in self.runtimes.values()},
             data_dir=str(self.data_dir),
+            build=BUILD,  # "compiled" hot path (gateway/fix/_speedups.c) or "pure" Python
         )
         return bound
 
@@ -380,7 +388,7 @@ class Gateway:
                 self.schedule_flush()
                 return
         rt = self.runtimes[key]
-        now = self.clock()
+        now = self._read_now if self._read_now is not None else self.clock()
         data = rt.session.send_app(msg_type, body, now, header_extra)
         self._dirty.add(rt)
         if data is not None:
