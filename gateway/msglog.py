@@ -45,7 +45,9 @@ class MessageLog:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        self._buf: list[bytes] = []
+        self._buf: list[bytes] = []  # the pieces of the lines not yet written
+        self._out_ns = -1
+        self._out_head = b""
 
     def incoming(self, raw: bytes, now_ns: int) -> None:
         self._buf.append(b"%s IN  %s\n" % (_stamp(now_ns), raw))
@@ -56,7 +58,10 @@ class MessageLog:
         self._buf += [b"%s IN  %s\n" % (stamp, raw) for raw in raws]
 
     def outgoing(self, raw: bytes, now_ns: int) -> None:
-        self._buf.append(b"%s OUT %s\n" % (_stamp(now_ns), raw))
+        if now_ns != self._out_ns:  # the replies to one read share one clock reading
+            self._out_ns = now_ns
+            self._out_head = _stamp(now_ns) + b" OUT "
+        self._buf += (self._out_head, raw, b"\n")
 
     def flush(self) -> bool:
         """Write the buffered lines; False (and the log is off) when the write failed."""

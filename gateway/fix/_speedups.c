@@ -372,6 +372,54 @@ record(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* Validation plans */
+
+/* values_ok(present, enums, formats) -> bool; twin of validate._values_ok_py: every
+ * (tag, allowed) of enums has its value in allowed, every (tag, check) of formats passes. */
+static PyObject *
+values_ok(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyDict_CheckExact(args[0]) || !PyTuple_CheckExact(args[1]) ||
+        !PyTuple_CheckExact(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "values_ok(dict, tuple, tuple)");
+        return NULL;
+    }
+    PyObject *present = args[0];
+    for (int which = 1; which <= 2; which++) {
+        PyObject *items = args[which];
+        Py_ssize_t n = PyTuple_GET_SIZE(items);
+        for (Py_ssize_t k = 0; k < n; k++) {
+            PyObject *pair = PyTuple_GET_ITEM(items, k);
+            if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) {
+                PyErr_SetString(PyExc_TypeError, "values_ok: (tag, x) pairs");
+                return NULL;
+            }
+            PyObject *value = PyDict_GetItemWithError(present, PyTuple_GET_ITEM(pair, 0));
+            if (value == NULL) {
+                if (!PyErr_Occurred())
+                    PyErr_SetObject(PyExc_KeyError, PyTuple_GET_ITEM(pair, 0));
+                return NULL;
+            }
+            int ok;
+            if (which == 1) {
+                ok = PySequence_Contains(PyTuple_GET_ITEM(pair, 1), value);
+            } else {
+                PyObject *r = PyObject_CallOneArg(PyTuple_GET_ITEM(pair, 1), value);
+                if (r == NULL)
+                    return NULL;
+                ok = PyObject_IsTrue(r);
+                Py_DECREF(r);
+            }
+            if (ok < 0)
+                return NULL;
+            if (!ok)
+                Py_RETURN_FALSE;
+        }
+    }
+    Py_RETURN_TRUE;
+}
+
+/* ---------------------------------------------------------------------------------------- */
 
 static PyMethodDef methods[] = {
     {"byte_sum", byte_sum, METH_O, "Sum of the bytes (CheckSum before % 256)."},
@@ -382,6 +430,8 @@ static PyMethodDef methods[] = {
      "frame(body, begin) -> bytes with BodyLength and CheckSum."},
     {"build", (PyCFunction)(void (*)(void))build, METH_FASTCALL,
      "build(begin, msg_type, seq, mid, ts, tail, extra, body) -> framed message."},
+    {"values_ok", (PyCFunction)(void (*)(void))values_ok, METH_FASTCALL,
+     "values_ok(present, enums, formats) -> whether every value passes its plan check."},
     {"record", (PyCFunction)(void (*)(void))record, METH_FASTCALL,
      "record(kind, value, payload) -> a store record with its CRC-32."},
     {NULL, NULL, 0, NULL},

@@ -230,10 +230,13 @@ class FileStore:
 
     def save(self, seq: int, raw: bytes) -> None:
         """Append a sent message; the next sender seq becomes seq + 1 at least."""
-        self._index[seq] = (self._append(b"M", seq, raw), len(raw))
+        pending = self._pending  # _append, inlined: this runs for every message sent
+        self._index[seq] = (self._written + len(pending) + _HEAD_SIZE, len(raw))
+        pending += _record(b"M", seq, raw)
         if seq >= self.next_sender_seq:
             self.next_sender_seq = seq + 1
-        self._commit()
+        if self.fsync == "always":
+            self._commit()
 
     def get(self, begin: int, end: int) -> list[tuple[int, bytes]]:
         """Stored messages with begin <= seq <= end, in order (buffered ones from memory)."""

@@ -8,6 +8,7 @@ suite twice: once as built, once with ATS_PURE=1.
 
 from __future__ import annotations
 
+import importlib
 import importlib.machinery
 import os
 import subprocess
@@ -24,6 +25,8 @@ from test_fastpaths import EDITS, LONG, STREAM, _mutate
 from gateway.fix import _build, codec, store
 from gateway.fix.dictionary import MESSAGES
 
+# (the package's ``validate`` is the function; the module is reached by its name)
+validate_module = importlib.import_module("gateway.fix.validate")
 FIX_DIR = Path(codec.__file__).parent
 BUILT = [
     p for p in FIX_DIR.iterdir()
@@ -45,6 +48,7 @@ def test_compiled_modules_are_the_ones_imported_when_built() -> None:
     if PURE or not BUILT:
         assert _build.BUILD == "pure"
         assert codec.build is codec._build_py and store._record is store._record_py
+        assert validate_module._values_ok is validate_module._values_ok_py
         return
     sp = _speedups()
     assert _build.BUILD == "compiled"
@@ -53,6 +57,7 @@ def test_compiled_modules_are_the_ones_imported_when_built() -> None:
     assert codec._parse_fast is sp.parse
     assert codec._frame is sp.frame
     assert store._record is sp.record
+    assert validate_module._values_ok is sp.values_ok
 
 
 def test_ats_pure_selects_the_python_twins() -> None:
@@ -181,3 +186,26 @@ def test_compiled_parse_equals_pure_for_every_single_byte_edit() -> None:
                 if fast is not None:
                     assert fast == _parsed(codec._parse_fast_py, bad), bad
     assert _parsed(sp.parse, raw) == _parsed(codec._parse_fast_py, raw) is not None
+
+
+CHECKS = [validate_module._FLOAT, validate_module._int, validate_module._char,
+          codec.utc_timestamp_ok]
+SMALL_VALUE = st.sampled_from(["1", "2", "A", "-3", "1.5", "20231114-22:13:20.000", "Y", "x1",
+                               "", "99999999999"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.integers(1, 60), SMALL_VALUE, min_size=1, max_size=12), st.data())
+def test_compiled_plan_value_checks_equal_pure(
+    present: dict[int, str], data: st.DataObject
+) -> None:
+    sp = _speedups()
+    tags = sorted(present)
+    enums = tuple(
+        (t, frozenset(data.draw(st.lists(SMALL_VALUE, max_size=4))))
+        for t in data.draw(st.lists(st.sampled_from(tags), max_size=4, unique=True)))
+    formats = tuple(
+        (t, data.draw(st.sampled_from(CHECKS)))
+        for t in data.draw(st.lists(st.sampled_from(tags), max_size=4, unique=True)))
+    assert sp.values_ok(present, enums, formats) is validate_module._values_ok_py(
+        present, enums, formats)
