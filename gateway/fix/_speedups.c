@@ -16,7 +16,7 @@
 
 static PyObject *tag_text[MAX_CACHED_TAG];   /* "1".."999" as str */
 static PyObject *tag_int[MAX_CACHED_TAG];    /* 1..999 as int */
-static uint32_t crc_table[256];
+static uint32_t crc_table[8][256];
 
 /* ---------------------------------------------------------------------------------------- */
 
@@ -313,16 +313,32 @@ init_crc_table(void)
         uint32_t c = i;
         for (int j = 0; j < 8; j++)
             c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        crc_table[i] = c;
+        crc_table[0][i] = c;
     }
+    for (int k = 1; k < 8; k++)
+        for (int i = 0; i < 256; i++)
+            crc_table[k][i] = (crc_table[k - 1][i] >> 8) ^ crc_table[0][crc_table[k - 1][i] & 0xFF];
 }
 
+/* CRC-32 (zlib's), eight bytes a step ("slicing by 8"); the same value as zlib.crc32 */
 static uint32_t
 crc32_update(uint32_t crc, const unsigned char *p, Py_ssize_t n)
 {
     crc = ~crc;
-    for (Py_ssize_t i = 0; i < n; i++)
-        crc = crc_table[(crc ^ p[i]) & 0xFF] ^ (crc >> 8);
+    while (n >= 8) {
+        uint32_t one = ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                        (uint32_t)p[3] << 24) ^ crc;
+        uint32_t two = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
+                       (uint32_t)p[7] << 24;
+        crc = crc_table[7][one & 0xFF] ^ crc_table[6][(one >> 8) & 0xFF] ^
+              crc_table[5][(one >> 16) & 0xFF] ^ crc_table[4][one >> 24] ^
+              crc_table[3][two & 0xFF] ^ crc_table[2][(two >> 8) & 0xFF] ^
+              crc_table[1][(two >> 16) & 0xFF] ^ crc_table[0][two >> 24];
+        p += 8;
+        n -= 8;
+    }
+    while (n-- > 0)
+        crc = crc_table[0][(crc ^ *p++) & 0xFF] ^ (crc >> 8);
     return ~crc;
 }
 
