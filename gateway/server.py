@@ -116,6 +116,8 @@ class SessionRuntime:
     msglog: MessageLog | None
     conn: Connection | None = None
     out: list[bytes] = field(default_factory=list)
+    out_last_seq: int = 0  # MsgSeqNum of the last message put in `out`
+    out_unordered: bool = False  # `out` needs sorting by MsgSeqNum before it is written
     close_after_flush: str | None = None
 
     @property
@@ -222,6 +224,27 @@ class Connection(asyncio.Protocol):
             self.gateway.detach(rt, "peer closed" if exc is None else str(exc))
 
 
+def _seq_of(data: bytes) -> int:
+    """MsgSeqNum of a message we built (34 follows 35 near the start)."""
+    start = data.find(b"\x0134=") + 4
+    return int(data[start : data.find(b"\x01", start)])
+
+
+def _take_output(rt: SessionRuntime, now: int) -> bytes:
+    """The turn's output of a session in MsgSeqNum order, logged; `out` is emptied."""
+    out = rt.out
+    if rt.out_unordered:
+        out.sort(key=_seq_of)  # stable: a resent range keeps its order
+        rt.out_unordered = False
+    rt.out_last_seq = 0
+    if rt.msglog is not None:
+        for data in out:
+            rt.msglog.outgoing(data, now)
+    data = b"".join(out)
+    out.clear()
+    return data
+
+
 def _ip_allowed(peer: str, allowed: tuple[str, ...]) -> bool:
     if not allowed:
         return True
@@ -326,9 +349,17 @@ class Gateway:
             self.app.on_logon(rt.key, now)
 
     def _queue(self, rt: SessionRuntime, data: bytes, now: int) -> None:
+        if not data:  # held by the session behind a resend: stored, sent when it is reached
+            return
+        # A session numbers its own replies (a Heartbeat) while it reads a batch, before the
+        # application numbers what the batch's earlier messages caused: note when a message
+        # comes out below one already queued, so the turn's output is sorted before it goes.
+        seq = _seq_of(data)
+        if seq < rt.out_last_seq:
+            rt.out_unordered = True
+        else:
+            rt.out_last_seq = seq
         rt.out.append(data)
-        if rt.msglog is not None:
-            rt.msglog.outgoing(data, now)
         self._dirty.add(rt)
 
     def send(self, key: str, msg_type: str, body: bytes, header_extra: bytes = b"") -> None:
@@ -372,8 +403,7 @@ class Gateway:
         for rt in dirty:
             rt.store.flush()
             if rt.out or rt.close_after_flush is not None:
-                batch.append((rt, rt.conn, b"".join(rt.out), rt.close_after_flush))
-                rt.out.clear()
+                batch.append((rt, rt.conn, _take_output(rt, self.clock()), rt.close_after_flush))
                 rt.close_after_flush = None
             if rt.msglog is not None:
                 rt.msglog.flush()
@@ -411,6 +441,7 @@ class Gateway:
         was_logged_on = rt.session.logged_on
         rt.conn = None
         rt.out.clear()
+        rt.out_last_seq, rt.out_unordered = 0, False
         rt.session.disconnected(now)
         log.info("disconnect", session=rt.key, reason=reason)
         if was_logged_on:
