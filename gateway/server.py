@@ -167,6 +167,10 @@ class Connection(asyncio.Protocol):
                 rt.msglog.incoming(raw, now)
         # the whole read in one call; it stops after a message that ends the connection
         gw.handle_actions(rt, rt.session.receive_many(messages, now), now)
+        # The expected inbound MsgSeqNum moved: it is made durable with this turn's commit (with
+        # the journal of what the messages did), also when nothing is sent back, so a restart
+        # asks the counterparty only for what was never applied.
+        gw._dirty.add(rt)
         gw.schedule_flush()
 
     def _attach(self, raw: bytes, now: int) -> SessionRuntime | None:
