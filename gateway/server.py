@@ -135,6 +135,7 @@ class Connection(asyncio.Protocol):
         self.peer = ""
         self.runtime: SessionRuntime | None = None
         self.closed = False
+        self.writing_paused = False
         self.opened_ns = gateway.clock()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -206,8 +207,11 @@ class Connection(asyncio.Protocol):
             self.transport.close()
 
     def pause_writing(self) -> None:
-        # A slow reader: stop taking its input until its output drains.
-        log.info(
+        # A slow reader: stop taking its input until its output drains. During a resend this
+        # is the flow control that paces the chunks: not worth a log line each time.
+        self.writing_paused = True
+        resending = self.gateway.resending(self.runtime)
+        (log.debug if resending else log.info)(
             "slow_consumer_paused",
             session=self.runtime.key if self.runtime else None,
             peer=self.peer,
@@ -216,9 +220,15 @@ class Connection(asyncio.Protocol):
             self.transport.pause_reading()
 
     def resume_writing(self) -> None:
-        log.info("slow_consumer_resumed", session=self.runtime.key if self.runtime else None)
+        self.writing_paused = False
+        resending = self.gateway.resending(self.runtime)
+        (log.debug if resending else log.info)(
+            "slow_consumer_resumed", session=self.runtime.key if self.runtime else None
+        )
         if self.transport is not None and not self.closed:
             self.transport.resume_reading()
+        if resending:
+            self.gateway.schedule_resend()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -280,6 +290,8 @@ class Gateway:
         self._by_pair: dict[tuple[str, str], SessionRuntime] = {}
         self._dirty: set[SessionRuntime] = set()
         self._flush_scheduled = False
+        self._resending: set[SessionRuntime] = set()
+        self._resend_scheduled = False
         self._server: asyncio.AbstractServer | None = None
         self._ticker: asyncio.Task[None] | None = None
         for cfg in config.sessions:
@@ -346,6 +358,9 @@ class Gateway:
             elif isinstance(action, Disconnect):
                 rt.close_after_flush = action.reason
                 self._dirty.add(rt)
+        if rt.session.resend_pending and rt not in self._resending:
+            self._resending.add(rt)
+            self.schedule_resend()
 
     def _session_event(self, rt: SessionRuntime, ev: SessionEvent, now: int) -> None:
         log.info(ev.kind, session=rt.key, **ev.detail)
@@ -365,6 +380,44 @@ class Gateway:
             rt.out_last_seq = seq
         rt.out.append(data)
         self._dirty.add(rt)
+
+    # -- resends in chunks ---------------------------------------------------------------------
+
+    def resending(self, rt: SessionRuntime | None) -> bool:
+        """A resend of this session is being pumped out."""
+        return rt is not None and rt in self._resending
+
+    def schedule_resend(self) -> None:
+        if not self._resend_scheduled:
+            self._resend_scheduled = True
+            asyncio.get_running_loop().call_soon(self._pump_resends)
+
+    def _pump_resends(self) -> None:
+        """One chunk of each resend under way whose connection can take more, then yield.
+
+        A chunk is queued like any output and written by the turn's flush; the next chunk is
+        made in a later loop turn, after other connections were served, and only while the
+        connection is not paused by its transport's flow control (resume_writing comes back
+        here). So a long resend never holds up other sessions nor piles up in memory.
+        """
+        self._resend_scheduled = False
+        now = self.clock()
+        more = False
+        for rt in list(self._resending):
+            conn = rt.conn
+            if conn is None or conn.closed or not rt.session.resend_pending:
+                self._resending.discard(rt)
+                continue
+            if conn.writing_paused:
+                continue
+            self.handle_actions(rt, rt.session.resend_chunk(now), now)
+            if rt.session.resend_pending:
+                more = True
+            else:
+                self._resending.discard(rt)
+        self.schedule_flush()
+        if more:
+            self.schedule_resend()
 
     def send(self, key: str, msg_type: str, body: bytes, header_extra: bytes = b"") -> None:
         """Send an application message on a session; stored even when it is not connected."""
@@ -446,6 +499,7 @@ class Gateway:
         rt.conn = None
         rt.out.clear()
         rt.out_last_seq, rt.out_unordered = 0, False
+        self._resending.discard(rt)
         rt.session.disconnected(now)
         log.info("disconnect", session=rt.key, reason=reason)
         if was_logged_on:
