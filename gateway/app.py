@@ -252,8 +252,8 @@ class OrderApplication(Application):
                 CancelRejected(
                     ts=self.clock(),
                     session=key,
-                    cl_ord_id=msg.get(11) or "",
-                    orig_cl_ord_id=msg.get(41) or "",
+                    cl_ord_id=orders.echo(msg.get(11)),
+                    orig_cl_ord_id=orders.echo(msg.get(41)),
                     order_id=info.order_id if info else 0,
                     is_replace=is_replace,
                     reason=CxlRejReason(command.reason),
@@ -337,15 +337,15 @@ class OrderApplication(Application):
         exec_id = b"R%d-%d" % (now, self._reject_seq)
         body = reports.gateway_reject_body(
             exec_id,
-            msg.get(11) or "",
-            msg.get(55) or "",
-            msg.get(54) or "",
-            msg.get(38) or "",
+            orders.echo(msg.get(11)),
+            orders.echo(msg.get(55)),
+            orders.echo(msg.get(54)),
+            orders.echo(msg.get(38)),
             err.reason,
             err.text,
         )
         self._deliver(key, cfg.participant, body, now, exec_id)
-        log.info("order_rejected", session=key, cl_ord_id=msg.get(11), reason=err.text)
+        log.info("order_rejected", session=key, cl_ord_id=orders.echo(msg.get(11)), reason=err.text)
 
     def _business_reject(self, key: str, msg: Message, text: str, reason: bytes = b"0") -> None:
         body = b"".join(
