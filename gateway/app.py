@@ -34,7 +34,9 @@ from matcher import (
     Event,
     OrderEvent,
     Participant,
+    QuoteUpdate,
     Replace,
+    SecurityStatus,
     SymbolConfig,
     parse_price,
 )
@@ -186,8 +188,19 @@ class OrderApplication(Application):
                 self._business_reject(key, msg, command.text)
             elif command.symbol not in self._symbols:
                 self._business_reject(key, msg, f"unknown symbol {command.symbol!r}", reason=b"2")
+            elif msg.poss_dup and self._stale(command):
+                log.info("stale_market_data_ignored", session=key, msg_type=mtype,
+                         symbol=command.symbol, seq=msg.seq_num, orig_sending_time=msg.get(122))
             else:
                 self._apply(command)
+
+    def _stale(self, command: QuoteUpdate | SecurityStatus) -> bool:
+        """A PossDup copy sent no later than the last market data of its kind the venue
+        applied to the symbol (compared by the source's send time, then MsgSeqNum)."""
+        last = self.engine.market_data_source(command.symbol, type(command))
+        if last is None or command.source_time is None:
+            return False
+        return (command.source_time, command.source_seq or 0) <= last
 
     def before_send(self) -> object:
         """Hand the journal's buffered commands to the OS (the server fsyncs it); the token is

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from gateway.config import SessionConfig
-from gateway.fix import Message
+from gateway.fix import Message, parse_utc
 from matcher import (
     Cancel,
     Capacity,
@@ -330,8 +330,21 @@ def market_data(msg: Message) -> QuoteUpdate | OrderError:
     except _Bad as bad:
         return bad.error
     return QuoteUpdate(
-        symbol=msg.get(55) or "", bid=bid, bid_size=bid_size, ask=ask, ask_size=ask_size
+        symbol=msg.get(55) or "",
+        bid=bid,
+        bid_size=bid_size,
+        ask=ask,
+        ask_size=ask_size,
+        source_time=source_time(msg),
+        source_seq=msg.seq_num,
     )
+
+
+def source_time(msg: Message) -> int | None:
+    """When the source first sent a market-data message: OrigSendingTime (122) on a PossDup
+    copy, else SendingTime (52); in ns."""
+    text = msg.get(122) if msg.poss_dup else None
+    return parse_utc(text or msg.get(52) or "")
 
 
 def security_status(msg: Message) -> SecurityStatus | OrderError:
@@ -361,4 +374,6 @@ def security_status(msg: Message) -> SecurityStatus | OrderError:
         halted=halted,
         luld_state=None if luld_text is None else int(luld_text),
         ssr=None if ssr_text is None else _YES_NO[ssr_text],
+        source_time=source_time(msg),
+        source_seq=msg.seq_num,
     )

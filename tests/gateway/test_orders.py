@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.config import SessionConfig
-from gateway.fix import Message, frame, parse
+from gateway.fix import Message, frame, parse, parse_utc
 from gateway.orders import OrderError, cancel, market_data, new_order, replace, security_status
 from matcher import (
     Cancel,
@@ -193,19 +193,30 @@ def test_market_data_snapshot_and_status() -> None:
             (271, "200"),
         )
     )
-    assert w == QuoteUpdate("AAPL", parse_price("10.00"), 300, parse_price("10.02"), 200)
+    sent = parse_utc("20260101-00:00:00")  # the SendingTime (52) and MsgSeqNum (34) of msg()
+    assert w == QuoteUpdate("AAPL", parse_price("10.00"), 300, parse_price("10.02"), 200,
+                            source_time=sent, source_seq=2)
     one_sided = market_data(
         msg("W", (55, "AAPL"), (268, "1"), (269, "1"), (270, "10.02"), (271, "200"))
     )
-    assert one_sided == QuoteUpdate("AAPL", None, 0, parse_price("10.02"), 200)
+    assert one_sided == QuoteUpdate("AAPL", None, 0, parse_price("10.02"), 200, sent, 2)
     bad = market_data(msg("W", (55, "AAPL"), (268, "1"), (269, "2"), (270, "1"), (271, "1")))
     assert isinstance(bad, OrderError) and "MDEntryType (269) '2'" in bad.text
     halt = security_status(msg("f", (55, "AAPL"), (326, "2")))
-    assert halt == SecurityStatus("AAPL", halted=True, luld_state=None, ssr=None)
+    assert halt == SecurityStatus("AAPL", halted=True, luld_state=None, ssr=None,
+                                  source_time=sent, source_seq=2)
     luld = security_status(msg("f", (55, "AAPL"), (326, "17"), (7101, "1"), (7102, "Y")))
-    assert luld == SecurityStatus("AAPL", halted=False, luld_state=1, ssr=True)
+    assert luld == SecurityStatus("AAPL", halted=False, luld_state=1, ssr=True,
+                                  source_time=sent, source_seq=2)
     odd = security_status(msg("f", (55, "AAPL"), (326, "5")))
     assert isinstance(odd, OrderError) and "SecurityTradingStatus (326) '5'" in odd.text
+
+
+def test_a_possdup_copy_of_market_data_carries_its_original_send_time() -> None:
+    copy = market_data(msg("W", (43, "Y"), (122, "20251231-23:59:59.500"), (55, "AAPL"),
+                           (268, "1"), (269, "0"), (270, "10.00"), (271, "100")))
+    assert isinstance(copy, QuoteUpdate)
+    assert (copy.source_time, copy.source_seq) == (parse_utc("20251231-23:59:59.500"), 2)
 
 
 # -- bounds (README "Limits") ----------------------------------------------------------------
