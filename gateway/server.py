@@ -166,8 +166,12 @@ class Connection(asyncio.Protocol):
         if rt.msglog is not None:
             for raw in messages:
                 rt.msglog.incoming(raw, now)
-        # the whole read in one call; it stops after a message that ends the connection
-        gw.handle_actions(rt, rt.session.receive_many(messages, now), now)
+        # The whole read in as few calls as the order of replies allows (see receive_batch);
+        # it stops after a message that ends the connection.
+        start, session = 0, rt.session
+        while start < len(messages):
+            actions, start = session.receive_batch(messages, start, now)
+            gw.handle_actions(rt, actions, now)
         # The expected inbound MsgSeqNum moved: it is made durable with this turn's commit (with
         # the journal of what the messages did), also when nothing is sent back, so a restart
         # asks the counterparty only for what was never applied.

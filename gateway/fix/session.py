@@ -375,6 +375,46 @@ class Session:
                     return acts
         return acts
 
+    def receive_batch(self, raws: list[bytes], start: int, now_ns: int) -> tuple[list[Action], int]:
+        """``receive_many`` from ``raws[start]`` on, stopping where the order of replies needs it.
+
+        Returns the actions and the index of the first message not processed (``len(raws)``
+        when all were, or after a Disconnect). It stops before a message that takes the full
+        path (one the session may answer itself, such as a TestRequest) once the batch has
+        delivered application messages: the caller first hands those to the application,
+        whose replies take the next MsgSeqNums, then calls again with the rest. So a reply
+        is numbered, and goes out, after everything the messages before it caused.
+        """
+        acts: list[Action] = []
+        delivered = False
+        i, n = start, len(raws)
+        while i < n:
+            try:
+                msg = parse(raws[i])
+            except ParseError as e:
+                acts.append(SessionEvent("garbled", {"reason": str(e)}))
+                i += 1
+                continue
+            if self._accept_in_sequence_app(msg, now_ns):
+                deliver = _new_action(Deliver)
+                _set_deliver_msg(deliver, msg)
+                acts.append(deliver)
+                delivered = True
+                i += 1
+                continue
+            if delivered:
+                return acts, i
+            more = self._on_logon(msg, now_ns) if not self._logon_received else (
+                self._process(msg, now_ns))
+            acts += more
+            i += 1
+            for a in more:
+                if type(a) is Disconnect:
+                    return acts, n
+                if type(a) is Deliver:
+                    delivered = True
+        return acts, n
+
     def _accept_in_sequence_app(self, msg: Message, now_ns: int) -> bool:
         """Fast lane: the expected application message, valid, with nothing pending.
 
