@@ -662,9 +662,11 @@ class Session:
         if begin >= 1 and begin <= end:
             # A cursor, not the whole range at once: the first chunk goes out now, the caller
             # pulls the rest (resend_chunk) as the connection drains. A resend already under
-            # way is replaced; what was held for it still goes out after the new range.
+            # way is replaced; what it had not sent yet of the held messages still goes out
+            # after the new range (everything below its cursor went out already).
             held = self._resend_out
-            live_from = held.live_from if held is not None else self.store.next_sender_seq
+            live_from = (max(held.live_from, held.next) if held is not None
+                         else self.store.next_sender_seq)
             self._resend_out = _Resend(begin, end, live_from)
             acts.extend(self.resend_chunk(now_ns))
         expected = self.store.next_target_seq

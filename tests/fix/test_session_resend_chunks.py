@@ -82,3 +82,38 @@ def test_logout_is_not_held_behind_a_resend() -> None:
     s.receive(build("2", s.next_target_seq, (7, 1), (16, 0)), T0 + SEC)
     [logout] = sends(s.logout("shutting down", T0 + 2 * SEC))
     assert logout.msg_type == "5" and not s.resend_pending
+
+
+def test_a_second_resend_request_replaces_the_first_and_sends_nothing_twice_live() -> None:
+    s = _history()
+    s.receive(build("2", s.next_target_seq, (7, 1), (16, 0)), T0 + SEC)
+    live = s.send_app("8", b"17=LIVE\x01", T0 + 2 * SEC)
+    assert live is None and s.resend_pending
+    while s.resend_pending:  # the first resend runs to its end: LIVE goes out once
+        got = sends(s.resend_chunk(T0 + 2 * SEC))
+    assert got[-1].get(17) == "LIVE"
+    s.receive(build("2", s.next_target_seq, (7, 10), (16, 20)), T0 + 3 * SEC)
+    assert not s.resend_pending  # a short one is answered at once
+    s.receive(build("2", s.next_target_seq, (7, 1), (16, 3000)), T0 + 3 * SEC)
+    assert s.send_app("8", b"17=HELD\x01", T0 + 4 * SEC) is None
+    rest = sends(s.receive(build("2", s.next_target_seq, (7, 2990), (16, 2995)), T0 + 4 * SEC))
+    while s.resend_pending:
+        rest += sends(s.resend_chunk(T0 + 5 * SEC))
+    assert [m.get(17) for m in rest if m.get(43) is None] == ["HELD"]
+
+
+def test_a_resend_request_during_the_held_part_does_not_repeat_it() -> None:
+    s = _history()
+    s.receive(build("2", s.next_target_seq, (7, 1), (16, 0)), T0 + SEC)
+    for i in range(10):
+        assert s.send_app("8", b"17=H%d\x01" % i, T0 + 2 * SEC) is None
+    originals: list[str] = []
+    while not originals:  # small chunks until the held messages start going out
+        originals = [m.get(17) or "" for m in sends(s.resend_chunk(T0 + 2 * SEC, 7))
+                     if m.get(43) is None]
+    assert s.resend_pending and originals == [f"H{i}" for i in range(len(originals))]
+    rest = sends(s.receive(build("2", s.next_target_seq, (7, 2), (16, 3)), T0 + 3 * SEC))
+    while s.resend_pending:
+        rest += sends(s.resend_chunk(T0 + 3 * SEC))
+    assert [(m.get(34), m.get(43)) for m in rest[:2]] == [("2", "Y"), ("3", "Y")]
+    assert originals + [m.get(17) for m in rest[2:]] == [f"H{i}" for i in range(10)]
