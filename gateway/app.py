@@ -39,7 +39,9 @@ from matcher import (
     Participant,
     Rejected,
     RejectReason,
+    QuoteUpdate,
     Replace,
+    SecurityStatus,
     SymbolConfig,
     parse_price,
 )
@@ -225,8 +227,19 @@ class OrderApplication(Application):
                 self._business_reject(key, msg, command.text)
             elif command.symbol not in self._symbols:
                 self._business_reject(key, msg, f"unknown symbol {command.symbol!r}", reason=b"2")
+            elif msg.poss_dup and self._stale(command):
+                log.info("stale_market_data_ignored", session=key, msg_type=mtype,
+                         symbol=command.symbol, seq=msg.seq_num, orig_sending_time=msg.get(122))
             else:
                 self._apply(command)
+
+    def _stale(self, command: QuoteUpdate | SecurityStatus) -> bool:
+        """A PossDup copy sent no later than the last market data of its kind the venue
+        applied to the symbol (compared by the source's send time, then MsgSeqNum)."""
+        last = self.engine.market_data_source(command.symbol, type(command))
+        if last is None or command.source_time is None:
+            return False
+        return (command.source_time, command.source_seq or 0) <= last
 
     def before_send(self) -> object:
         """Hand the journal's buffered commands to the OS (`sync` fsyncs them); the token is
@@ -304,8 +317,8 @@ class OrderApplication(Application):
                 CancelRejected(
                     ts=self.clock(),
                     session=key,
-                    cl_ord_id=msg.get(11) or "",
-                    orig_cl_ord_id=msg.get(41) or "",
+                    cl_ord_id=orders.echo(msg.get(11)),
+                    orig_cl_ord_id=orders.echo(msg.get(41)),
                     order_id=info.order_id if info else 0,
                     is_replace=is_replace,
                     reason=CxlRejReason(command.reason),
@@ -399,15 +412,15 @@ class OrderApplication(Application):
         exec_id = b"R%d-%d" % (now, self._reject_seq)
         body = reports.gateway_reject_body(
             exec_id,
-            msg.get(11) or "",
-            msg.get(55) or "",
-            msg.get(54) or "",
-            msg.get(38) or "",
+            orders.echo(msg.get(11)),
+            orders.echo(msg.get(55)),
+            orders.echo(msg.get(54)),
+            orders.echo(msg.get(38)),
             err.reason,
             err.text,
         )
         self._deliver(key, cfg.participant, body, now, exec_id)
-        self._rejected(key, msg.get(11) or "", msg.get(55) or "", err.reason, err.text)
+        self._rejected(key, orders.echo(msg.get(11)), orders.echo(msg.get(55)), err.reason, err.text)
 
     def _rejected(self, key: str, cl_ord_id: str, symbol: str, code: int, text: str) -> None:
         """Count and log an order reject, decided by the gateway or by the matcher."""

@@ -154,6 +154,8 @@ class Engine:
         # resize, tens of ms at a million ids) small
         self._clids: dict[str, dict[str, Order]] = {}
         self._open: dict[str, dict[int, Order]] = {}
+        # (symbol, QuoteUpdate or SecurityStatus) -> (source_time, source_seq) last applied
+        self._md_source: dict[tuple[str, type], tuple[int, int]] = {}
         self.warnings: list[str] = []
         self._dispatch: dict[type, Callable[[int, Command], list[Event]]] = {
             NewOrder: self._new,  # type: ignore[dict-item]
@@ -207,6 +209,13 @@ class Engine:
     def journal(self) -> Journal | None:
         """The journal commands are appended to (the gateway syncs it once per loop turn)."""
         return self._journal
+
+    def market_data_source(
+        self, symbol: str, kind: type[QuoteUpdate] | type[SecurityStatus]
+    ) -> tuple[int, int] | None:
+        """(source_time, source_seq) of the last `kind` command applied to the symbol that
+        carried them (journal replay included): what the caller compares a late copy with."""
+        return self._md_source.get((symbol, kind))
 
     def order(self, session: str, cl_ord_id: str) -> OrderInfo | None:
         """Snapshot of the order known by this ClOrdID (any id of its replace chain)."""
@@ -474,6 +483,8 @@ class Engine:
         st = self._syms.get(q.symbol)
         if st is None:
             return []
+        if q.source_time is not None:
+            self._md_source[(q.symbol, QuoteUpdate)] = (q.source_time, q.source_seq or 0)
         bid, ask = q.bid, q.ask
         st.nbb, st.nbo = bid, ask
         # quotes are in Rule 612 increments; anything else is treated as no valid NBBO
@@ -496,6 +507,8 @@ class Engine:
         st = self._syms.get(s.symbol)
         if st is None:
             return []
+        if s.source_time is not None:
+            self._md_source[(s.symbol, SecurityStatus)] = (s.source_time, s.source_seq or 0)
         if s.halted is not None:
             st.halted = s.halted
         if s.luld_state is not None:

@@ -224,13 +224,19 @@ class CancelAll:
 
 @dataclass(frozen=True, slots=True)
 class QuoteUpdate:
-    """A new NBBO for one symbol; a None side means that side of the NBBO is missing."""
+    """A new NBBO for one symbol; a None side means that side of the NBBO is missing.
+
+    ``source_time`` / ``source_seq``: when and as which message the source sent it (opaque to
+    the matcher, kept per symbol for ``Engine.market_data_source``); journals written before
+    these fields existed replay with None."""
 
     symbol: str
     bid: Price | None
     bid_size: int
     ask: Price | None
     ask_size: int
+    source_time: int | None = None
+    source_seq: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +247,8 @@ class SecurityStatus:
     halted: bool | None = None
     luld_state: int | None = None
     ssr: bool | None = None
+    source_time: int | None = None  # as on QuoteUpdate
+    source_seq: int | None = None
 
 
 Command = NewOrder | Cancel | Replace | CancelAll | QuoteUpdate | SecurityStatus
