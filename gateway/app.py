@@ -37,9 +37,9 @@ from matcher import (
     Filled,
     OrderEvent,
     Participant,
+    QuoteUpdate,
     Rejected,
     RejectReason,
-    QuoteUpdate,
     Replace,
     SecurityStatus,
     SymbolConfig,
@@ -420,7 +420,8 @@ class OrderApplication(Application):
             err.text,
         )
         self._deliver(key, cfg.participant, body, now, exec_id)
-        self._rejected(key, orders.echo(msg.get(11)), orders.echo(msg.get(55)), err.reason, err.text)
+        echo = orders.echo
+        self._rejected(key, echo(msg.get(11)), echo(msg.get(55)), err.reason, err.text)
 
     def _rejected(self, key: str, cl_ord_id: str, symbol: str, code: int, text: str) -> None:
         """Count and log an order reject, decided by the gateway or by the matcher."""
