@@ -28,10 +28,13 @@ from matcher import (
     Cancel,
     CancelAll,
     CancelRejected,
+    CloseRefused,
+    ClosingPrice,
     Command,
     CxlRejReason,
     Engine,
     Event,
+    MocSettings,
     OrderEvent,
     Participant,
     Replace,
@@ -113,6 +116,7 @@ class OrderApplication(Application):
             matcher_symbols(cfg),
             clock,
             str(journal_dir / "matcher.journal"),
+            MocSettings(cfg.gateway.timezone, cfg.gateway.moc_cutoff),
         )
         for warning in self.engine.warnings:
             log.warning("journal_recovered", detail=warning)
@@ -186,6 +190,8 @@ class OrderApplication(Application):
                 self._business_reject(key, msg, command.text)
             elif command.symbol not in self._symbols:
                 self._business_reject(key, msg, f"unknown symbol {command.symbol!r}", reason=b"2")
+            elif isinstance(command, ClosingPrice):
+                self._closing_price(key, msg, command)
             else:
                 self._apply(command)
 
@@ -267,19 +273,28 @@ class OrderApplication(Application):
             return
         self._apply(command)
 
+    def _closing_price(self, key: str, msg: Message, command: ClosingPrice) -> None:
+        """The MOC cross; a closing price the engine refused gets a BusinessMessageReject."""
+        for ev in self.engine.apply(command):
+            if isinstance(ev, CloseRefused):
+                self._business_reject(key, msg, ev.text)
+            else:
+                self._send_event(ev)
+
     def _apply(self, command: Command) -> None:
         for ev in self.engine.apply(command):
             self._send_event(ev)
 
     def _send_event(self, ev: Event) -> None:
-        if isinstance(ev, CancelRejected):
+        if isinstance(ev, OrderEvent):
+            self._route(ev)
+            if ev.exec_id > self._last_exec_id:
+                self._last_exec_id = ev.exec_id
+        elif isinstance(ev, CancelRejected):
             info = self.engine.order(ev.session, ev.orig_cl_ord_id) if ev.order_id else None
             body = reports.cancel_reject_body(ev, info.order_qty if info else None)
             self.sender.send(ev.session, "9", body)
-            return
-        self._route(ev)
-        if ev.exec_id > self._last_exec_id:
-            self._last_exec_id = ev.exec_id
+        # a CloseRefused comes only from a ClosingPrice: _closing_price answers it
 
     def _route(self, ev: OrderEvent, skip_stored: dict[str, set[bytes]] | None = None) -> None:
         """A matcher event's report to its session and the drop copies covering it."""

@@ -24,6 +24,7 @@ from typing import Any
 from matcher.types import (
     Cancel,
     CancelAll,
+    ClosingPrice,
     Command,
     NewOrder,
     QuoteUpdate,
@@ -33,7 +34,9 @@ from matcher.types import (
 
 MAGIC = b"ATSJRNL1"
 _HDR = struct.Struct("<II")
-_CLASSES: tuple[type, ...] = (NewOrder, Cancel, Replace, CancelAll, QuoteUpdate, SecurityStatus)
+# a record's tag is its class's index here: append new commands at the end, never reorder
+_CLASSES: tuple[type, ...] = (NewOrder, Cancel, Replace, CancelAll, QuoteUpdate, SecurityStatus,
+                              ClosingPrice)
 
 
 def _enum_of(hint: Any) -> type[Enum] | None:
