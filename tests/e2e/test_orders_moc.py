@@ -26,7 +26,7 @@ from tests.e2e.orders_helpers import (
 )
 
 MOC = "5"
-LEAD = 10  # seconds from the config's writing to the cutoff: start, orders, a kill -9 restart
+LEAD = 15  # seconds from the config's writing to the cutoff: start, orders, a kill -9 restart
 
 
 def moc_venue(cutoff: str, *, timezone: str = "UTC") -> str:
