@@ -30,11 +30,14 @@ from matcher import (
     Cancel,
     CancelAll,
     CancelRejected,
+    CloseRefused,
+    ClosingPrice,
     Command,
     CxlRejReason,
     Engine,
     Event,
     Filled,
+    MocSettings,
     OrderEvent,
     Participant,
     QuoteUpdate,
@@ -131,6 +134,7 @@ class OrderApplication(Application):
             matcher_symbols(cfg),
             clock,
             str(journal_dir / "matcher.journal"),
+            MocSettings(cfg.gateway.timezone, cfg.gateway.moc_cutoff),
         )
         for warning in self.engine.warnings:
             log.warning("journal_recovered", detail=warning)
@@ -227,6 +231,8 @@ class OrderApplication(Application):
                 self._business_reject(key, msg, command.text)
             elif command.symbol not in self._symbols:
                 self._business_reject(key, msg, f"unknown symbol {command.symbol!r}", reason=b"2")
+            elif isinstance(command, ClosingPrice):
+                self._closing_price(key, msg, command)
             elif msg.poss_dup and self._stale(command):
                 log.info("stale_market_data_ignored", session=key, msg_type=mtype,
                          symbol=command.symbol, seq=msg.seq_num, orig_sending_time=msg.get(122))
@@ -332,17 +338,27 @@ class OrderApplication(Application):
             return
         self._apply(command)
 
+    def _closing_price(self, key: str, msg: Message, command: ClosingPrice) -> None:
+        """The MOC cross; a closing price the engine refused gets a BusinessMessageReject."""
+        for ev in self.engine.apply(command):
+            if isinstance(ev, CloseRefused):
+                self._business_reject(key, msg, ev.text)
+            else:
+                self._send_event(ev)
+
     def _apply(self, command: Command) -> None:
         self._commands += 1
         for ev in self.engine.apply(command):
             self._send_event(ev)
 
     def _send_event(self, ev: Event) -> None:
-        if isinstance(ev, CancelRejected):
-            self._cancel_rejected(ev)
-            info = self.engine.order(ev.session, ev.orig_cl_ord_id) if ev.order_id else None
-            body = reports.cancel_reject_body(ev, info.order_qty if info else None)
-            self.sender.send(ev.session, "9", body)
+        if not isinstance(ev, OrderEvent):
+            if isinstance(ev, CancelRejected):
+                self._cancel_rejected(ev)
+                info = self.engine.order(ev.session, ev.orig_cl_ord_id) if ev.order_id else None
+                body = reports.cancel_reject_body(ev, info.order_qty if info else None)
+                self.sender.send(ev.session, "9", body)
+            # a CloseRefused comes only from a ClosingPrice: _closing_price answers it
             return
         if isinstance(ev, Filled):
             self.fills[ev.session] = self.fills.get(ev.session, 0) + 1

@@ -17,6 +17,7 @@ from gateway.fix import Message, parse_utc
 from matcher import (
     Cancel,
     Capacity,
+    ClosingPrice,
     MinQtyInstruction,
     NewOrder,
     OrderClass,
@@ -216,7 +217,7 @@ def new_order(msg: Message, key: str, cfg: SessionConfig) -> NewOrder | OrderErr
             ord_type=ord_type,
             limit=limit,
             peg=peg,
-            tif=_choice(msg, 59, "TimeInForce", _TIFS) or TimeInForce.DAY,
+            tif=_tif(msg, ord_type),
             min_qty=_qty(msg, 110, "MinQty", False),
             min_qty_instruction=_choice(msg, 7012, "MinQtyInstruction", _MIN_QTY_INSTRUCTIONS)
             or MinQtyInstruction.AON,
@@ -236,6 +237,19 @@ def new_order(msg: Message, key: str, cfg: SessionConfig) -> NewOrder | OrderErr
         )
     except _Bad as bad:
         return bad.error
+
+
+def _tif(msg: Message, ord_type: OrdType) -> TimeInForce:
+    """TimeInForce (59): 0 day (default), 3 IOC; 7 At the Close is a day MOC order (40=5)."""
+    if msg.get(59) == "7":
+        if ord_type is not OrdType.MARKET_ON_CLOSE:
+            raise _Bad("TimeInForce (59) 7 (At the Close) is only for market-on-close orders "
+                       "(40=5)")
+        return TimeInForce.DAY
+    tif = _choice(msg, 59, "TimeInForce", _TIFS)
+    if tif is None:
+        return TimeInForce.DAY
+    return tif
 
 
 def _side(msg: Message) -> Side:
@@ -293,15 +307,21 @@ def replace(msg: Message, key: str) -> Replace | OrderError:
         return bad.error
 
 
-def market_data(msg: Message) -> QuoteUpdate | OrderError:
-    """MarketDataSnapshotFullRefresh (W) into the symbol's NBBO; a side not sent is missing."""
+def market_data(msg: Message) -> QuoteUpdate | ClosingPrice | OrderError:
+    """MarketDataSnapshotFullRefresh (W) into the symbol's NBBO; a side not sent is missing.
+
+    A W whose one entry is 269=5 is the symbol's official closing price (the MOC cross).
+    """
     bid = ask = None
     bid_size = ask_size = 0
     too_long = check_lengths(msg)
     if too_long is not None:
         return too_long
     try:
-        for entry in msg.group(268):
+        entries = msg.group(268)
+        if any(e.get(269) == "5" for e in entries):
+            return _closing_price(msg, entries)
+        for entry in entries:
             kind = entry.get(269)
             px = entry.get(270)
             price = None
@@ -326,7 +346,8 @@ def market_data(msg: Message) -> QuoteUpdate | OrderError:
             elif kind == "1":
                 ask, ask_size = price, int(size_text)
             else:
-                raise _Bad(f"MDEntryType (269) {kind!r} is not supported; use 0 bid or 1 offer")
+                raise _Bad(f"MDEntryType (269) {kind!r} is not supported; use 0 bid, 1 offer "
+                           "or 5 closing price")
     except _Bad as bad:
         return bad.error
     return QuoteUpdate(
@@ -345,6 +366,20 @@ def source_time(msg: Message) -> int | None:
     copy, else SendingTime (52); in ns."""
     text = msg.get(122) if msg.poss_dup else None
     return parse_utc(text or msg.get(52) or "")
+def _closing_price(msg: Message, entries: list[dict[int, str]]) -> ClosingPrice:
+    if len(entries) != 1:
+        raise _Bad("a closing price (269=5) comes alone: one entry in its own W, not with "
+                   "the NBBO")
+    px = entries[0].get(270)
+    if px is None:
+        raise _Bad("MDEntryPx (270) is required on a closing price (269=5)")
+    try:
+        price = parse_price(px)
+    except ValueError:
+        raise _Bad(f"MDEntryPx (270) {_show(px)!r} is not a valid price") from None
+    if price > MAX_PRICE:
+        raise _Bad(f"MDEntryPx (270) {_show(px)} is above the limit of {MAX_PRICE_TEXT}")
+    return ClosingPrice(symbol=msg.get(55) or "", price=price)
 
 
 def security_status(msg: Message) -> SecurityStatus | OrderError:

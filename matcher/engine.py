@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from matcher.book import KIND_MID, NO_LIMIT, Entry, Order, Settings, SideBook
+from matcher.moc import MocSession
 from matcher.prices import CENT, DOLLAR, SUB_PENNY, Price
 from matcher.types import (
     Accepted,
@@ -17,12 +18,14 @@ from matcher.types import (
     CancelReason,
     CancelRejected,
     Capacity,
+    ClosingPrice,
     Command,
     CxlRejReason,
     Event,
     Filled,
     Liquidity,
     MinQtyInstruction,
+    MocSettings,
     NewOrder,
     OrderClass,
     OrderInfo,
@@ -58,6 +61,7 @@ _LIMIT, _PEGGED, _MARKET = OrdType.LIMIT, OrdType.PEGGED, OrdType.MARKET
 _NO_PEG = Peg.NONE
 _FIRM = OrderClass.FIRM
 _PRINCIPAL = Capacity.PRINCIPAL
+_MOC = OrdType.MARKET_ON_CLOSE
 
 
 class SymbolState:
@@ -140,6 +144,7 @@ class Engine:
         symbols: Mapping[str, SymbolConfig],
         clock: Callable[[], int],
         journal: Journal | None = None,
+        moc: MocSettings | None = None,
     ) -> None:
         self._parts = dict(participants)
         self._settings: dict[tuple[str, bool, str, bool, bool], Settings] = {}
@@ -165,6 +170,9 @@ class Engine:
             QuoteUpdate: self._quote,  # type: ignore[dict-item]
             SecurityStatus: self._status,  # type: ignore[dict-item]
         }
+        # the MOC session (matcher.moc) keeps its orders apart from the books
+        self._moc = MocSession(self, moc or MocSettings())
+        self._dispatch[ClosingPrice] = self._moc.cross  # type: ignore[assignment]
 
     # ------------------------------------------------------------ entry points
 
@@ -189,6 +197,7 @@ class Engine:
         symbols: Mapping[str, SymbolConfig],
         clock: Callable[[], int],
         journal_path: str,
+        moc: MocSettings | None = None,
     ) -> tuple[Engine, list[Event]]:
         """Rebuild the engine from its journal and keep appending to it.
 
@@ -199,7 +208,7 @@ class Engine:
 
         records, warnings = read_journal(journal_path)
         journal = Journal(journal_path)
-        engine = cls(participants, symbols, clock, journal)
+        engine = cls(participants, symbols, clock, journal, moc)
         engine.warnings = warnings
         return engine, engine.replay(records)
 
@@ -229,7 +238,7 @@ class Engine:
     def assigned_limit_price(self, session: str, cl_ord_id: str) -> Price | None:
         """Current ALP of an open order (None without an NBBO reference or when done)."""
         o = self._clids.get(session, _NO_IDS).get(cl_ord_id)
-        if o is None or not o.open:
+        if o is None or not o.open or o.ord_type is _MOC:
             return None
         st = self._syms[o.symbol]
         if st.nbb is None or st.nbo is None or not st.quote_ok:
@@ -318,6 +327,8 @@ class Engine:
         if incl is None:
             incl = c.default_inclusion_level
         if st is None or st.problem is not None or not _plain(c, incl):
+            if c.ord_type is _MOC:  # the MOC session's (matcher.moc), off the FRS path
+                return self._moc.new(ts, c, part, st, incl)
             problem = self._new_problem(c, part, st, incl)
             if problem is not None:
                 return self._reject(ts, c, *problem)
@@ -409,6 +420,8 @@ class Engine:
             return self._cxl_reject(ts, c, o, CxlRejReason.OTHER,
                                     f"side {c.side.name} does not match the order's "
                                     f"{o.side.name}")
+        if o.ord_type is _MOC:
+            return self._moc.cancel(ts, c, o)
         st = self._syms[o.symbol]
         (st.buys if o.is_buy else st.sells).remove(o)
         self._clids[c.session][c.cl_ord_id] = o
@@ -418,8 +431,12 @@ class Engine:
     def _cancel_all(self, ts: int, c: CancelAll) -> list[Event]:
         ev: list[Event] = []
         for o in list(self._open.get(c.session, {}).values()):
-            st = self._syms[o.symbol]
-            (st.buys if o.is_buy else st.sells).remove(o)
+            if o.ord_type is _MOC:
+                if not self._moc.revocable(ts, o):
+                    continue  # after the cutoff MOC orders are irrevocable
+            else:
+                st = self._syms[o.symbol]
+                (st.buys if o.is_buy else st.sells).remove(o)
             ev.append(self._cancelled(ts, o, None, CancelReason.SESSION, c.reason))
         return ev
 
@@ -428,6 +445,8 @@ class Engine:
         if rej is not None:
             return rej
         assert o is not None
+        if o.ord_type is _MOC or r.ord_type is _MOC:
+            return self._moc.replace(ts, r, o)
         if (r.side is _BUY) != o.is_buy:
             return self._cxl_reject(ts, r, o, CxlRejReason.OTHER,
                                     "a replace cannot change between buy and sell")

@@ -27,6 +27,7 @@ from typing import Any
 from matcher.types import (
     Cancel,
     CancelAll,
+    ClosingPrice,
     Command,
     NewOrder,
     QuoteUpdate,
@@ -36,7 +37,9 @@ from matcher.types import (
 
 MAGIC = b"ATSJRNL1"
 _HDR = struct.Struct("<II")
-_CLASSES: tuple[type, ...] = (NewOrder, Cancel, Replace, CancelAll, QuoteUpdate, SecurityStatus)
+# a record's tag is its class's index here: append new commands at the end, never reorder
+_CLASSES: tuple[type, ...] = (NewOrder, Cancel, Replace, CancelAll, QuoteUpdate, SecurityStatus,
+                              ClosingPrice)
 
 
 class JournalError(OSError):

@@ -102,6 +102,7 @@ class CancelReason(Enum):
     IOC = "IOC"
     MIN_QTY = "MinQty leaves"
     SESSION = "session"  # CancelAll, e.g. cancel_on_disconnect
+    MOC_CROSS = "MOC cross complete"  # the leaves of MOC orders after their closing cross
 
 
 # ---------------------------------------------------------------- configuration
@@ -251,7 +252,16 @@ class SecurityStatus:
     source_seq: int | None = None
 
 
-Command = NewOrder | Cancel | Replace | CancelAll | QuoteUpdate | SecurityStatus
+@dataclass(frozen=True, slots=True)
+class ClosingPrice:
+    """The official closing price of a symbol (W with 269=5): runs its MOC closing cross."""
+
+    symbol: str
+    price: Price
+
+
+Command = (NewOrder | Cancel | Replace | CancelAll | QuoteUpdate | SecurityStatus
+           | ClosingPrice)
 
 
 # ---------------------------------------------------------------- events
@@ -340,7 +350,16 @@ class CancelRejected:
     leaves_qty: int = 0
 
 
-Event = Accepted | Rejected | Filled | Cancelled | Replaced | CancelRejected
+@dataclass(slots=True)
+class CloseRefused:
+    """A ClosingPrice the engine did not take (before the MOC cutoff, or not a valid price)."""
+
+    ts: int
+    symbol: str
+    text: str
+
+
+Event = Accepted | Rejected | Filled | Cancelled | Replaced | CancelRejected | CloseRefused
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,3 +381,14 @@ class OrderInfo:
     leaves_qty: int
     avg_px: Price
     open: bool
+
+
+# ---------------------------------------------------------------- MOC session (SPEC 5.2)
+
+
+@dataclass(frozen=True, slots=True)
+class MocSettings:
+    """The venue's MOC clock: ``cutoff`` (HH:MM:SS) is a time of day in the IANA ``timezone``."""
+
+    timezone: str = "America/New_York"
+    cutoff: str = "15:50:00"

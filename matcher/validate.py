@@ -38,18 +38,12 @@ def check_symbol(symbol: str, cfg: SymbolConfig | None) -> Problem | None:
 
 
 def check_class_and_session(o: NewOrder, part: Participant) -> Problem | None:
-    """Conditional and MOC orders: later phases, rejected with a clear reason for now."""
+    """Conditional orders: a later phase, rejected with a clear reason for now (MOC orders
+    are checked by matcher.moc)."""
     if o.order_class is OrderClass.CONDITIONAL:
         return RejectReason.OTHER, "conditional orders (7001=C) are not supported yet"
     if o.conditional_ref is not None:
         return RejectReason.OTHER, "firm-up orders (7002) are not supported yet"
-    if o.ord_type is OrdType.MARKET_ON_CLOSE:
-        if o.side in SHORT_SIDES:
-            return RejectReason.BROKER_OPTION, "MOC orders may not be short sales"
-        if not part.moc_opt_in:
-            return RejectReason.BROKER_OPTION, (
-                f"participant {part.id} has not opted in to the MOC session")
-        return RejectReason.OTHER, "MOC orders are not supported yet"
     return None
 
 

@@ -112,8 +112,10 @@ MESSAGE_FIELDS: dict[str, tuple[str, ...]] = {
 
 # Values the gateway may send that FIX 4.2's enums lack (99 = Other, as FIX 4.3 defines it;
 # CxlRejReason 6 = duplicate ClOrdID, as FIX 4.4 defines it), so a validating client does not
-# reject the ExecutionReport / OrderCancelReject carrying them.
+# reject the ExecutionReport / OrderCancelReject carrying them; and TimeInForce 7 = At the
+# Close (FIX 4.3+), which MOC orders may carry.
 EXTRA_VALUES: dict[int, tuple[tuple[str, str], ...]] = {
+    59: (("7", "AT_THE_CLOSE"),),
     102: (("6", "DUPLICATE_CLORDID_RECEIVED"), ("99", "OTHER")),
     103: (("99", "OTHER"),),
 }
@@ -128,8 +130,9 @@ REQUIRED_EXISTING: dict[int, tuple[str, ...]] = {
     54: ("1", "2", "5", "6"),
     59: ("0", "3"),
     114: ("N", "Y"),
+    103: ("0", "1", "3", "4", "6"),
     150: ("0", "1", "2", "4", "5", "8"),
-    269: ("0", "1"),
+    269: ("0", "1", "5"),
     326: ("2", "17"),
 }
 
@@ -196,7 +199,7 @@ def header_comment() -> str:
         *extra,
         "FIX 4.2 values the dialect uses, already in the base (checked by the generator):",
         *checked,
-        "MarketDataSnapshotFullRefresh (W) is unchanged.",
+        "MarketDataSnapshotFullRefresh (W) is unchanged (269=5 Closing Price runs the MOC cross).",
         "",
         "The base file is distributed under the QuickFIX licence:",
         "",

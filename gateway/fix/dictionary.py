@@ -96,7 +96,12 @@ DIALECT_IN_MESSAGES: dict[str, tuple[int, ...]] = {
 
 FIELDS: dict[int, tuple[str, str]] = {**spec.FIELDS, **DIALECT_FIELDS}
 FIELD_TYPES: dict[int, str] = {tag: typ for tag, (_, typ) in FIELDS.items()}
-ENUMS: dict[int, frozenset[str]] = {tag: frozenset(v) for tag, v in spec.ENUMS.items()}
+# Values FIX 4.2's enums lack that the dialect takes: TimeInForce 7 At the Close (FIX 4.3+),
+# on MOC orders. (MDEntryType 5 Closing Price, for the MOC cross, is FIX 4.2's own.)
+DIALECT_VALUES: dict[int, tuple[str, ...]] = {59: ("7",)}
+ENUMS: dict[int, frozenset[str]] = {
+    tag: frozenset(v) | frozenset(DIALECT_VALUES.get(tag, ())) for tag, v in spec.ENUMS.items()
+}
 MULTI_VALUE: frozenset[int] = frozenset(
     t for t, typ in FIELD_TYPES.items() if typ == "MULTIPLEVALUESTRING"
 )

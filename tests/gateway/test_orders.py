@@ -10,6 +10,7 @@ from gateway.orders import OrderError, cancel, market_data, new_order, replace, 
 from matcher import (
     Cancel,
     Capacity,
+    ClosingPrice,
     MinQtyInstruction,
     NewOrder,
     OrderClass,
@@ -290,3 +291,39 @@ def test_market_data_past_the_bounds_is_refused() -> None:
     assert isinstance(long_symbol, OrderError)
     assert long_symbol.text == "Symbol (55) is 65 characters long; the limit is 64"
     assert isinstance(quote("1000000.00", "1000000000"), QuoteUpdate)
+def test_moc_order_time_in_force() -> None:
+    """SPEC 5.2: a MOC order takes TimeInForce absent, 0 or 7 (At the Close); 7 is for MOC only."""
+    def order(*extra: tuple[int, str], ord_type: str = "5") -> NewOrder | OrderError:
+        return new_order(msg("D", (11, "M1"), (21, "1"), (55, "AAPL"), (54, "1"), (38, "100"),
+                             (40, ord_type), *extra, (60, "x")), KEY, SESSION)
+
+    for extra in ((), ((59, "0"),), ((59, "7"),)):
+        o = order(*extra)
+        assert isinstance(o, NewOrder), extra
+        assert (o.ord_type, o.tif) == (OrdType.MARKET_ON_CLOSE, TimeInForce.DAY)
+    assert order((59, "3")).tif is TimeInForce.IOC  # type: ignore[union-attr]  # matcher rejects
+    bad = order((59, "7"), (44, "10"), ord_type="2")
+    assert bad == OrderError("TimeInForce (59) 7 (At the Close) is only for market-on-close "
+                             "orders (40=5)")
+    gtc = order((59, "1"))
+    assert isinstance(gtc, OrderError) and "TimeInForce (59) value '1'" in gtc.text
+    priced = order((44, "10"))
+    assert isinstance(priced, OrderError) and "Price (44) is not allowed" in priced.text
+
+
+def test_closing_price_snapshot() -> None:
+    """SPEC 5.2: a W with an entry 269=5 is the symbol's official closing price."""
+    def w(*entries: tuple[int, str], count: str = "1") -> object:
+        return market_data(msg("W", (55, "AAPL"), (268, count), *entries))
+
+    assert w((269, "5"), (270, "187.43")) == ClosingPrice("AAPL", parse_price("187.43"))
+    assert w((269, "5"), (270, "187.43"), (271, "0")) == ClosingPrice("AAPL", 187_430_000)
+    for bad, text in (
+        (w((269, "5")), "MDEntryPx (270) is required on a closing price (269=5)"),
+        (w((269, "5"), (270, "x")), "MDEntryPx (270) 'x' is not a valid price"),
+        (w((269, "5"), (270, "1000000.01")),
+         "MDEntryPx (270) 1000000.01 is above the limit of 1000000.00"),
+        (w((269, "0"), (270, "1"), (271, "1"), (269, "5"), (270, "1"), count="2"),
+         "a closing price (269=5) comes alone: one entry in its own W, not with the NBBO"),
+    ):
+        assert bad == OrderError(text)
