@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from matcher.book import KIND_MID, NO_LIMIT, Entry, Order, Settings, SideBook
+from matcher.conditional import NEVER, Conditionals
 from matcher.prices import CENT, DOLLAR, SUB_PENNY, Price
 from matcher.types import (
     Accepted,
@@ -20,6 +21,7 @@ from matcher.types import (
     CxlRejReason,
     Event,
     Filled,
+    FirmUpTimer,
     Liquidity,
     MinQtyInstruction,
     NewOrder,
@@ -56,6 +58,7 @@ _BUY, _SELL, _SHORT = Side.BUY, Side.SELL, Side.SELL_SHORT
 _LIMIT, _PEGGED, _MARKET = OrdType.LIMIT, OrdType.PEGGED, OrdType.MARKET
 _NO_PEG = Peg.NONE
 _FIRM = OrderClass.FIRM
+_COND = OrderClass.CONDITIONAL
 _PRINCIPAL = Capacity.PRINCIPAL
 
 
@@ -137,6 +140,9 @@ class Engine:
         self._clids: dict[str, dict[str, Order]] = {}
         self._open: dict[str, dict[int, Order]] = {}
         self.warnings: list[str] = []
+        # conditional orders (SPEC 5.1); _due is their earliest firm-up deadline
+        self._due = NEVER
+        self._co = Conditionals(self)
         self._dispatch: dict[type, Callable[[int, Command], list[Event]]] = {
             NewOrder: self._new,  # type: ignore[dict-item]
             Cancel: self._cancel,  # type: ignore[dict-item]
@@ -144,6 +150,7 @@ class Engine:
             CancelAll: self._cancel_all,  # type: ignore[dict-item]
             QuoteUpdate: self._quote,  # type: ignore[dict-item]
             SecurityStatus: self._status,  # type: ignore[dict-item]
+            FirmUpTimer: self._co.timer,  # type: ignore[dict-item]
         }
 
     # ------------------------------------------------------------ entry points
@@ -153,12 +160,16 @@ class Engine:
         ts = self._clock()
         if self._journal is not None:
             self._journal.append(ts, command)
+        if ts >= self._due:  # a firm-up deadline passed: expire before the command acts
+            return self._co.expire(ts) + self._dispatch[type(command)](ts, command)
         return self._dispatch[type(command)](ts, command)
 
     def replay(self, records: Iterable[tuple[int, Command]]) -> list[Event]:
         """Re-apply journaled (receipt ns, command) records without journaling them again."""
         out: list[Event] = []
         for ts, cmd in records:
+            if ts >= self._due:
+                out.extend(self._co.expire(ts))
             out.extend(self._dispatch[type(cmd)](ts, cmd))
         return out
 
@@ -194,6 +205,12 @@ class Engine:
         """Snapshot of the order known by this ClOrdID (any id of its replace chain)."""
         o = self._clids.get(session, _NO_IDS).get(cl_ord_id)
         return None if o is None else self._info(o)
+
+    def next_firm_up_deadline(self) -> int | None:
+        """The earliest deadline (ns) of a pending firm-up invitation, None without one.
+
+        Apply a ``FirmUpTimer`` at (or after) it so the invitation expires on time."""
+        return self._co.next_deadline()
 
     def open_orders(self, session: str) -> list[OrderInfo]:
         """Open orders of a session, oldest first."""
@@ -275,6 +292,8 @@ class Engine:
         if incl is None:
             incl = c.default_inclusion_level
         if st is None or st.problem is not None or not _plain(c, incl):
+            if c.order_class is not _FIRM or c.conditional_ref is not None:
+                return self._co.new_order(ts, c, part, st, incl)  # a CO or a firm-up
             problem = self._new_problem(c, part, st, incl)
             if problem is not None:
                 return self._reject(ts, c, *problem)
@@ -309,6 +328,8 @@ class Engine:
                 self._match(st, o, ts, ev, False)
             if o.open:
                 (st.buys if o.is_buy else st.sells).insert(o)
+        if c.conditional_interaction and o.level is not None:  # an Eligible FRS Order rests
+            self._co.frs_new(st, o, ts, ev)
         return ev
 
     def _new_problem(self, c: NewOrder, part: Participant, st: SymbolState | None,
@@ -366,6 +387,8 @@ class Engine:
             return self._cxl_reject(ts, c, o, CxlRejReason.OTHER,
                                     f"side {c.side.name} does not match the order's "
                                     f"{o.side.name}")
+        if type(o) is not Order:
+            return self._co.cancel(ts, c, o)
         st = self._syms[o.symbol]
         (st.buys if o.is_buy else st.sells).remove(o)
         self._clids[c.session][c.cl_ord_id] = o
@@ -374,10 +397,16 @@ class Engine:
 
     def _cancel_all(self, ts: int, c: CancelAll) -> list[Event]:
         ev: list[Event] = []
+        special: list[Order] = []
         for o in list(self._open.get(c.session, {}).values()):
+            if type(o) is not Order:  # COs and firm-ups
+                special.append(o)
+                continue
             st = self._syms[o.symbol]
             (st.buys if o.is_buy else st.sells).remove(o)
             ev.append(self._cancelled(ts, o, None, CancelReason.SESSION, c.reason))
+        if special:
+            self._co.cancel_all(ts, special, c.reason, ev)
         return ev
 
     def _replace(self, ts: int, r: Replace) -> list[Event]:
@@ -385,6 +414,18 @@ class Engine:
         if rej is not None:
             return rej
         assert o is not None
+        if type(o) is not Order:
+            return self._co.replace(ts, r, o)
+        if r.order_class is _COND:
+            return self._cxl_reject(ts, r, o, CxlRejReason.OTHER,
+                                    "a replace cannot change the order class (7001): the order "
+                                    "is firm")
+        ev = self._replace_firm(ts, r, o)
+        if o.order_id in self._co.elig:
+            self._co.frs_replaced(self._syms[o.symbol], o, ts, ev)
+        return ev
+
+    def _replace_firm(self, ts: int, r: Replace, o: Order) -> list[Event]:
         if (r.side is _BUY) != o.is_buy:
             return self._cxl_reject(ts, r, o, CxlRejReason.OTHER,
                                     "a replace cannot change between buy and sell")
@@ -456,6 +497,8 @@ class Engine:
         ev: list[Event] = []
         if st.can_match:
             self._reeval(st, ts, ev)
+            if self._co.books:
+                self._co.market(st, ts, ev)
         return ev
 
     def _status(self, ts: int, s: SecurityStatus) -> list[Event]:
@@ -472,6 +515,8 @@ class Engine:
         ev: list[Event] = []
         if st.can_match:
             self._reeval(st, ts, ev)
+            if self._co.books:
+                self._co.market(st, ts, ev)
         return ev
 
     # ------------------------------------------------------------ matching

@@ -25,6 +25,7 @@ from matcher.types import (
     Cancel,
     CancelAll,
     Command,
+    FirmUpTimer,
     NewOrder,
     QuoteUpdate,
     Replace,
@@ -33,7 +34,8 @@ from matcher.types import (
 
 MAGIC = b"ATSJRNL1"
 _HDR = struct.Struct("<II")
-_CLASSES: tuple[type, ...] = (NewOrder, Cancel, Replace, CancelAll, QuoteUpdate, SecurityStatus)
+_CLASSES: tuple[type, ...] = (NewOrder, Cancel, Replace, CancelAll, QuoteUpdate, SecurityStatus,
+                              FirmUpTimer)
 
 
 def _enum_of(hint: Any) -> type[Enum] | None:
