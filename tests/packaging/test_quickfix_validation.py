@@ -52,6 +52,9 @@ VALID = {
     # 99 (Other) is the dialect's addition to CxlRejReason and OrdRejReason.
     "9": [(37, "NONE"), (11, "C4"), (41, "C9"), (39, "8"), (434, "1"), (102, "99"),
           (58, "unknown order")],
+    # FirmUpRequest (SPEC 5.1), what a QuickFIX initiator on this dictionary receives
+    "UF": [(11, "C7"), (37, "12"), (17, "41"), (55, "AAPL"), (54, "1"), (38, "200"),
+           (126, "20261120-14:30:01.123"), (60, "20261120-14:30:00.123")],
 }
 
 
@@ -75,3 +78,9 @@ def test_out_of_range_dialect_values_are_refused(
 def test_dialect_tag_on_a_message_without_it_is_refused(dictionary: Any) -> None:
     with pytest.raises(quickfix.TagNotDefinedForMessage):
         _validate(dictionary, "f", [*VALID["f"], (7001, "F")])
+
+
+def test_firm_up_request_without_its_deadline_is_refused(dictionary: Any) -> None:
+    body = [(t, v) for t, v in VALID["UF"] if t != 126]
+    with pytest.raises(quickfix.RequiredTagMissing):
+        _validate(dictionary, "UF", body)
