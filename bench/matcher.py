@@ -6,7 +6,11 @@ mid peg), 20 % orders that cross (market, mid peg, IOC limit through the NBBO), 
 for the engine (optionally with its journal) and for the baseline. Speed is only measured here,
 never asserted in tests.
 
-    python bench/matcher.py [--count N] [--journal] [--gc [on|off|freeze]]
+    python bench/matcher.py [--count N] [--journal] [--gc [on|off|freeze]] [--co-mix]
+
+``--co-mix`` also runs the mix with 10 % of the new resting orders sent as conditional orders
+and another 10 % as Eligible FRS Orders (7013=Y), with a 50 ms firm-up window and nobody firming
+up (the pairing, invitation and expiry cost), printed beside the FRS-only mix.
 
 ``--gc freeze`` leaves the collector on and calls ``gc.freeze()`` every 10k commands, the
 way a long-running gateway can keep full collections from walking the whole (long-lived)
@@ -32,8 +36,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from matcher import (  # noqa: E402
     Cancel,
     Engine,
+    FirmUpTimer,
     Journal,
     NewOrder,
+    OrderClass,
     OrdType,
     Participant,
     Peg,
@@ -58,9 +64,12 @@ def make_world() -> tuple[dict[str, Participant], dict[str, SymbolConfig]]:
     return parts, syms
 
 
-def commands(count: int, seed: int = 7) -> Iterator[Any]:
-    """A deterministic realistic command stream."""
+def commands(count: int, seed: int = 7, co_share: float = 0.0) -> Iterator[Any]:
+    """A deterministic realistic command stream; with ``co_share`` the same stream, except that
+    that share of the new orders are COs and as many are Eligible FRS Orders (picked among the
+    resting limit orders, a third of the new orders, by a random stream of their own)."""
     rnd = random.Random(seed)
+    co_rnd = random.Random(seed + 1)
     syms = [f"S{i:03d}" for i in range(N_SYMBOLS)]
     bid = {s: (20 + rnd.randrange(200)) * 100 * TICK for s in syms}
     live: list[tuple[str, str, str, Side, int]] = []  # session, clid, symbol, side, limit
@@ -85,6 +94,14 @@ def commands(count: int, seed: int = 7) -> Iterator[Any]:
             if k < 0.5:
                 cmd = NewOrder(sess, p, cl, s, side, 100 * rnd.randrange(1, 10), OrdType.LIMIT,
                                limit=lim)
+                if co_share:
+                    c = co_rnd.random()
+                    if c < co_share * 3:
+                        cmd = NewOrder(sess, p, cl, s, side, cmd.qty, OrdType.LIMIT, limit=lim,
+                                       order_class=OrderClass.CONDITIONAL)
+                    elif c < co_share * 6:
+                        cmd = NewOrder(sess, p, cl, s, side, cmd.qty, OrdType.LIMIT, limit=lim,
+                                       conditional_interaction=True)
             elif k < 0.75:
                 cmd = NewOrder(sess, p, cl, s, side, 100 * rnd.randrange(1, 10), OrdType.PEGGED,
                                peg=Peg.PRIMARY)
@@ -193,7 +210,7 @@ class NaiveBook:
 
 
 def run(name: str, apply: Callable[[Any], Any], count: int, chunk: int = 100_000,
-        after: Callable[[], None] | None = None) -> float:
+        after: Callable[[], None] | None = None, co_share: float = 0.0) -> float:
     """Apply the stream in pre-built chunks; print wall and CPU rates and latency percentiles.
 
     The CPU rate (process time) is printed beside the wall rate because the machine is shared:
@@ -203,7 +220,7 @@ def run(name: str, apply: Callable[[Any], Any], count: int, chunk: int = 100_000
     total = 0.0
     cpu = 0.0
     done = 0
-    gen = commands(count)
+    gen = commands(count, co_share=co_share)
     clock = time.perf_counter_ns
     while done < count + N_SYMBOLS:
         batch = [c for _, c in zip(range(chunk), gen, strict=False)]
@@ -235,6 +252,8 @@ def main() -> None:
     ap.add_argument("--journal", action="store_true", help="also run with the journal on")
     ap.add_argument("--gc", nargs="?", const="on", default="off", choices=("off", "on", "freeze"),
                     help="garbage collector: off (default), on, or on with periodic gc.freeze()")
+    ap.add_argument("--co-mix", action="store_true",
+                    help="also run a mix with 10%% conditional orders (and 10%% eligible)")
     args = ap.parse_args()
     if args.gc == "off":
         gc.disable()
@@ -250,6 +269,13 @@ def main() -> None:
     rate = run("matcher (full rules)", eng.apply, args.count, chunk, after)
     print(f"  resting at end: {sum(len(st.buys) + len(st.sells) for st in eng._syms.values())}")
     print(f"  ratio matcher / baseline: {rate / base:.2f}")
+    if args.co_mix:
+        gc.collect()
+        us = iter(range(0, 1 << 62, 1000)).__next__  # 1 us a command: windows do expire
+        eng = Engine(parts, syms, us)
+        eng.apply(FirmUpTimer(50))
+        co_rate = run("matcher, 10% COs", eng.apply, args.count, chunk, after, co_share=0.1)
+        print(f"  ratio CO mix / FRS-only: {co_rate / rate:.2f}")
     if args.journal:
         gc.collect()
         with tempfile.TemporaryDirectory() as d:
