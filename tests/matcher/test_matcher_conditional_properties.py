@@ -90,8 +90,10 @@ def _run(data: Any, engine: Engine, clock: Clock, steps: int) -> list[Event]:
             cmd = FirmUpTimer(data.draw(st.sampled_from([300, 1000])))
         elif what == "firm" and invited:
             inv = data.draw(st.sampled_from(sorted(invited.values(), key=lambda i: i.exec_id)))
-            cmd = NewOrder(inv.session, inv.participant, f"f{n}", inv.symbol, inv.side,
-                           data.draw(st.integers(1, inv.qty + 60)),
+            info = engine.order(inv.session, inv.cl_ord_id)
+            leaves = info.leaves_qty if info is not None else inv.qty
+            qty = data.draw(st.sampled_from([leaves, leaves + 50, inv.qty, max(1, inv.qty // 2)]))
+            cmd = NewOrder(inv.session, inv.participant, f"f{n}", inv.symbol, inv.side, qty,
                            OrdType.PEGGED, None, Peg.MIDPOINT, TimeInForce.IOC,
                            locate_broker="LOC", conditional_ref=inv.cl_ord_id)
         else:
