@@ -210,6 +210,8 @@ class Engine:
         """The earliest deadline (ns) of a pending firm-up invitation, None without one.
 
         Apply a ``FirmUpTimer`` at (or after) it so the invitation expires on time."""
+        if self._due == NEVER:  # the common case, asked after every command: no invitation
+            return None
         return self._co.next_deadline()
 
     def open_orders(self, session: str) -> list[OrderInfo]:
