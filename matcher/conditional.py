@@ -1,4 +1,4 @@
-"""Conditional Orders (7001=C) and their Firm-up Orders (SPEC 5.1, Form ATS-N Part III Item 9).
+"""Conditional Orders (7001=C) and their Firm-up Orders (SPEC 5.1; Form ATS-N Part III Items 9, 11).
 
 A CO is trading interest, never executed itself. It rests in this module's own side books, apart
 from the FRS book, and seeks a contra in Order Class | Price | Broker | Time priority: other COs
