@@ -6,7 +6,15 @@ mid peg), 20 % orders that cross (market, mid peg, IOC limit through the NBBO), 
 for the engine (optionally with its journal) and for the baseline. Speed is only measured here,
 never asserted in tests.
 
-    python bench/matcher.py [--count N] [--journal] [--gc [on|off|freeze]]
+    python bench/matcher.py [--count N] [--journal] [--moc] [--gc [on|off|freeze]] [--co-mix]
+
+``--moc`` adds a run of the same mix with one MOC order per 20 commands interleaved (the FRS
+path must not get slower: MOC orders are routed away before the regular-session checks), then
+the nightly closing cross of every symbol, timed on its own.
+
+``--co-mix`` also runs the mix with 10 % of the new resting orders sent as conditional orders
+and another 10 % as Eligible FRS Orders (7013=Y), with a 50 ms firm-up window and nobody firming
+up (the pairing, invitation and expiry cost), printed beside the FRS-only mix.
 
 ``--gc freeze`` leaves the collector on and calls ``gc.freeze()`` every 10k commands, the
 way a long-running gateway can keep full collections from walking the whole (long-lived)
@@ -31,9 +39,14 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from matcher import (  # noqa: E402
     Cancel,
+    ClosingPrice,
     Engine,
+    Filled,
+    FirmUpTimer,
     Journal,
+    MocSettings,
     NewOrder,
+    OrderClass,
     OrdType,
     Participant,
     Peg,
@@ -52,22 +65,35 @@ PARTS = [f"P{i}" for i in range(20)]
 
 def make_world() -> tuple[dict[str, Participant], dict[str, SymbolConfig]]:
     parts = {p: Participant(p, broker_dealer=i % 2 == 0, broker_group=f"G{i % 5}",
-                            taker_level=1 + i % 5) for i, p in enumerate(PARTS)}
+                            taker_level=1 + i % 5, moc_opt_in=True)
+             for i, p in enumerate(PARTS)}
     syms = {f"S{i:03d}": SymbolConfig(f"S{i:03d}", max_spread=parse_price("0.50"))
             for i in range(N_SYMBOLS)}
     return parts, syms
 
 
-def commands(count: int, seed: int = 7) -> Iterator[Any]:
-    """A deterministic realistic command stream."""
+def commands(count: int, seed: int = 7, moc_every: int = 0,
+             co_share: float = 0.0) -> Iterator[Any]:
+    """A deterministic realistic command stream; with ``moc_every`` also a MOC order (of its
+    own random stream, so the regular-session commands stay the same) every that many; with
+    ``co_share`` the same stream, except that that share of the new orders are COs and as many
+    are Eligible FRS Orders (picked among the resting limit orders, a third of the new orders,
+    by a random stream of their own)."""
+    moc_rnd = random.Random(seed + 1)
     rnd = random.Random(seed)
+    co_rnd = random.Random(seed + 1)
     syms = [f"S{i:03d}" for i in range(N_SYMBOLS)]
     bid = {s: (20 + rnd.randrange(200)) * 100 * TICK for s in syms}
     live: list[tuple[str, str, str, Side, int]] = []  # session, clid, symbol, side, limit
     n = 0
     for s in syms:
         yield QuoteUpdate(s, bid[s], 100, bid[s] + 2 * TICK, 100)
-    for _ in range(count):
+    for i in range(count):
+        if moc_every and i % moc_every == 0:
+            p = moc_rnd.choice(PARTS)
+            yield NewOrder(p + "-1", p, f"m{i}", moc_rnd.choice(syms),
+                           Side.BUY if moc_rnd.random() < 0.5 else Side.SELL,
+                           100 * moc_rnd.randrange(1, 10), OrdType.MARKET_ON_CLOSE)
         r = rnd.random()
         s = rnd.choice(syms)
         b = bid[s]
@@ -85,6 +111,14 @@ def commands(count: int, seed: int = 7) -> Iterator[Any]:
             if k < 0.5:
                 cmd = NewOrder(sess, p, cl, s, side, 100 * rnd.randrange(1, 10), OrdType.LIMIT,
                                limit=lim)
+                if co_share:
+                    c = co_rnd.random()
+                    if c < co_share * 3:
+                        cmd = NewOrder(sess, p, cl, s, side, cmd.qty, OrdType.LIMIT, limit=lim,
+                                       order_class=OrderClass.CONDITIONAL)
+                    elif c < co_share * 6:
+                        cmd = NewOrder(sess, p, cl, s, side, cmd.qty, OrdType.LIMIT, limit=lim,
+                                       conditional_interaction=True)
             elif k < 0.75:
                 cmd = NewOrder(sess, p, cl, s, side, 100 * rnd.randrange(1, 10), OrdType.PEGGED,
                                peg=Peg.PRIMARY)
@@ -193,7 +227,8 @@ class NaiveBook:
 
 
 def run(name: str, apply: Callable[[Any], Any], count: int, chunk: int = 100_000,
-        after: Callable[[], None] | None = None) -> float:
+        after: Callable[[], None] | None = None,
+        stream: Callable[[int], Iterator[Any]] = commands) -> float:
     """Apply the stream in pre-built chunks; print wall and CPU rates and latency percentiles.
 
     The CPU rate (process time) is printed beside the wall rate because the machine is shared:
@@ -203,9 +238,9 @@ def run(name: str, apply: Callable[[Any], Any], count: int, chunk: int = 100_000
     total = 0.0
     cpu = 0.0
     done = 0
-    gen = commands(count)
+    gen = stream(count)
     clock = time.perf_counter_ns
-    while done < count + N_SYMBOLS:
+    while True:
         batch = [c for _, c in zip(range(chunk), gen, strict=False)]
         if not batch:
             break
@@ -233,8 +268,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--count", type=int, default=1_000_000)
     ap.add_argument("--journal", action="store_true", help="also run with the journal on")
+    ap.add_argument("--moc", action="store_true",
+                    help="also run the mix with MOC orders and time the nightly closing cross")
     ap.add_argument("--gc", nargs="?", const="on", default="off", choices=("off", "on", "freeze"),
                     help="garbage collector: off (default), on, or on with periodic gc.freeze()")
+    ap.add_argument("--co-mix", action="store_true",
+                    help="also run a mix with 10%% conditional orders (and 10%% eligible)")
     args = ap.parse_args()
     if args.gc == "off":
         gc.disable()
@@ -250,6 +289,17 @@ def main() -> None:
     rate = run("matcher (full rules)", eng.apply, args.count, chunk, after)
     print(f"  resting at end: {sum(len(st.buys) + len(st.sells) for st in eng._syms.values())}")
     print(f"  ratio matcher / baseline: {rate / base:.2f}")
+    if args.moc:
+        gc.collect()
+        moc_bench(parts, syms, args.count, chunk, after)
+    if args.co_mix:
+        gc.collect()
+        us = iter(range(0, 1 << 62, 1000)).__next__  # 1 us a command: windows do expire
+        eng = Engine(parts, syms, us)
+        eng.apply(FirmUpTimer(50))
+        co_rate = run("matcher, 10% COs", eng.apply, args.count, chunk, after,
+                      stream=lambda n: commands(n, co_share=0.1))
+        print(f"  ratio CO mix / FRS-only: {co_rate / rate:.2f}")
     if args.journal:
         gc.collect()
         with tempfile.TemporaryDirectory() as d:
@@ -259,6 +309,30 @@ def main() -> None:
                         after=j.flush)
             print(f"  ratio journal / baseline: {jrate / base:.2f}  "
                   f"({os.path.getsize(j.path) / 1e6:.1f} MB written)")
+
+
+def moc_bench(parts: dict[str, Participant], syms: dict[str, SymbolConfig], count: int,
+              chunk: int, after: Callable[[], None] | None) -> None:
+    """The mix with MOC orders (all before a 00:00:01 UTC cutoff: the clock starts at the
+    epoch and moves 1 ns a command), then every symbol's closing price after the cutoff."""
+    now = [0]
+
+    def clock() -> int:
+        now[0] += 1
+        return now[0]
+
+    eng = Engine(parts, syms, clock, moc=MocSettings("UTC", "00:00:01"))
+    run("matcher + MOC orders", eng.apply, count, chunk, after,
+        stream=lambda n: commands(n, moc_every=20))
+    resting = sum(len(m) for m in eng._moc._orders.values())
+    now[0] = 2_000_000_000  # past the cutoff: the nightly cross
+    t0 = time.perf_counter()
+    events = [e for s in syms for e in eng.apply(ClosingPrice(s, 100 * TICK))]
+    took = time.perf_counter() - t0
+    matched = sum(isinstance(e, Filled) for e in events) // 2
+    print(f"  nightly MOC cross: {len(syms)} symbols, {resting} MOC orders, {matched} matches, "
+          f"{len(events)} events in {took * 1e3:.1f} ms ({took / max(resting, 1) * 1e6:.2f} us "
+          f"per MOC order)")
 
 
 if __name__ == "__main__":

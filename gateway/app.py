@@ -10,6 +10,7 @@ kept from a session store is sent then.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import time
@@ -30,16 +31,23 @@ from matcher import (
     Cancel,
     CancelAll,
     CancelRejected,
+    CloseRefused,
+    ClosingPrice,
     Command,
     CxlRejReason,
     Engine,
     Event,
     Filled,
+    FirmUpInvited,
+    FirmUpTimer,
+    MocSettings,
     OrderEvent,
     Participant,
+    QuoteUpdate,
     Rejected,
     RejectReason,
     Replace,
+    SecurityStatus,
     SymbolConfig,
     parse_price,
 )
@@ -129,6 +137,7 @@ class OrderApplication(Application):
             matcher_symbols(cfg),
             clock,
             str(journal_dir / "matcher.journal"),
+            MocSettings(cfg.gateway.timezone, cfg.gateway.moc_cutoff),
         )
         for warning in self.engine.warnings:
             log.warning("journal_recovered", detail=warning)
@@ -139,7 +148,11 @@ class OrderApplication(Application):
         self._last_exec_id = self._delivered
         self._reject_seq = 0
         self._targets: dict[tuple[str, str], list[tuple[str, str, bytes]]] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_due: int | None = None
         self._redeliver(replayed)
+        # states the firm-up window, and expires what passed its deadline while we were down
+        self._apply(FirmUpTimer(cfg.gateway.firm_up_window_ms))
         self._cancel_on_restart()
 
     # -- recovery ------------------------------------------------------------------------------
@@ -153,7 +166,8 @@ class OrderApplication(Application):
     def _check_journal_covers(self, replayed: list[Event]) -> None:
         """The stores hold reports up to the delivered mark: a journal that ends before it
         lost commands that were acknowledged, and going on would reuse their ExecIDs."""
-        last = max((e.exec_id for e in replayed if isinstance(e, OrderEvent)), default=0)
+        last = max((e.exec_id for e in replayed if isinstance(e, (OrderEvent, FirmUpInvited))),
+                   default=0)
         if last < self._delivered:
             raise StorageUnavailable(
                 f"{self.engine.journal.path if self.engine.journal else 'the journal'} ends at "
@@ -164,14 +178,18 @@ class OrderApplication(Application):
 
     def _redeliver(self, replayed: list[Event]) -> None:
         """Send the reports a crash kept out of the session stores (ExecID above the mark)."""
-        pending = [e for e in replayed if isinstance(e, OrderEvent) and e.exec_id > self._delivered]
+        pending = [e for e in replayed if isinstance(e, (OrderEvent, FirmUpInvited))
+                   and e.exec_id > self._delivered]
         if pending:
             stored: dict[str, set[bytes]] = {}
             for ev in pending:
-                self._route(ev, skip_stored=stored)
+                if isinstance(ev, FirmUpInvited):
+                    self._invite(ev, skip_stored=stored)
+                else:
+                    self._route(ev, skip_stored=stored)
             log.info("recovered_reports", checked=len(pending))
         for event in replayed:
-            if isinstance(event, OrderEvent):
+            if isinstance(event, (OrderEvent, FirmUpInvited)):
                 self._last_exec_id = max(self._last_exec_id, event.exec_id)
 
     def _stored_exec_ids(self, key: str, cache: dict[str, set[bytes]]) -> set[bytes]:
@@ -225,8 +243,21 @@ class OrderApplication(Application):
                 self._business_reject(key, msg, command.text)
             elif command.symbol not in self._symbols:
                 self._business_reject(key, msg, f"unknown symbol {command.symbol!r}", reason=b"2")
+            elif isinstance(command, ClosingPrice):
+                self._closing_price(key, msg, command)
+            elif msg.poss_dup and self._stale(command):
+                log.info("stale_market_data_ignored", session=key, msg_type=mtype,
+                         symbol=command.symbol, seq=msg.seq_num, orig_sending_time=msg.get(122))
             else:
                 self._apply(command)
+
+    def _stale(self, command: QuoteUpdate | SecurityStatus) -> bool:
+        """A PossDup copy sent no later than the last market data of its kind the venue
+        applied to the symbol (compared by the source's send time, then MsgSeqNum)."""
+        last = self.engine.market_data_source(command.symbol, type(command))
+        if last is None or command.source_time is None:
+            return False
+        return (command.source_time, command.source_seq or 0) <= last
 
     def before_send(self) -> object:
         """Hand the journal's buffered commands to the OS (`sync` fsyncs them); the token is
@@ -274,6 +305,8 @@ class OrderApplication(Application):
         token = self.before_send()
         self.sync()
         self.after_commit(token)
+        if self._timer is not None:
+            self._timer.cancel()
         os.close(self._watermark_fd)
         if self.engine.journal is not None:
             self.engine.journal.close()
@@ -304,8 +337,8 @@ class OrderApplication(Application):
                 CancelRejected(
                     ts=self.clock(),
                     session=key,
-                    cl_ord_id=msg.get(11) or "",
-                    orig_cl_ord_id=msg.get(41) or "",
+                    cl_ord_id=orders.echo(msg.get(11)),
+                    orig_cl_ord_id=orders.echo(msg.get(41)),
                     order_id=info.order_id if info else 0,
                     is_replace=is_replace,
                     reason=CxlRejReason(command.reason),
@@ -319,17 +352,53 @@ class OrderApplication(Application):
             return
         self._apply(command)
 
+    def _closing_price(self, key: str, msg: Message, command: ClosingPrice) -> None:
+        """The MOC cross; a closing price the engine refused gets a BusinessMessageReject."""
+        for ev in self.engine.apply(command):
+            if isinstance(ev, CloseRefused):
+                self._business_reject(key, msg, ev.text)
+            else:
+                self._send_event(ev)
+
     def _apply(self, command: Command) -> None:
         self._commands += 1
         for ev in self.engine.apply(command):
             self._send_event(ev)
+        self._arm_firm_up_timer()
+
+    # -- firm-up deadlines ---------------------------------------------------------------------
+
+    def _arm_firm_up_timer(self) -> None:
+        """Have a FirmUpTimer applied at the earliest pending firm-up deadline (the matcher
+        learns time only from its commands, so this is what expires an idle invitation)."""
+        due = self.engine.next_firm_up_deadline()
+        if due is None or (self._timer_due is not None and self._timer_due <= due):
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not serving (a tool or a test): the caller applies timers
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_due = due
+        self._timer = loop.call_later(max(0.0, (due - self.clock()) / 1e9), self._firm_up_due)
+
+    def _firm_up_due(self) -> None:
+        due, self._timer, self._timer_due = self._timer_due, None, None
+        self._apply(FirmUpTimer(self.cfg.gateway.firm_up_window_ms, due or 0))
 
     def _send_event(self, ev: Event) -> None:
-        if isinstance(ev, CancelRejected):
-            self._cancel_rejected(ev)
-            info = self.engine.order(ev.session, ev.orig_cl_ord_id) if ev.order_id else None
-            body = reports.cancel_reject_body(ev, info.order_qty if info else None)
-            self.sender.send(ev.session, "9", body)
+        if not isinstance(ev, OrderEvent):
+            if isinstance(ev, CancelRejected):
+                self._cancel_rejected(ev)
+                info = self.engine.order(ev.session, ev.orig_cl_ord_id) if ev.order_id else None
+                body = reports.cancel_reject_body(ev, info.order_qty if info else None)
+                self.sender.send(ev.session, "9", body)
+            elif isinstance(ev, FirmUpInvited):
+                self._invite(ev)
+                if ev.exec_id > self._last_exec_id:
+                    self._last_exec_id = ev.exec_id
+            # a CloseRefused comes only from a ClosingPrice: _closing_price answers it
             return
         if isinstance(ev, Filled):
             self.fills[ev.session] = self.fills.get(ev.session, 0) + 1
@@ -353,6 +422,19 @@ class OrderApplication(Application):
             str(ev.exec_id).encode(),
             skip_stored,
         )
+
+    def _invite(self, ev: FirmUpInvited, skip_stored: dict[str, set[bytes]] | None = None) -> None:
+        """A FirmUpRequest (UF) goes to the CO's own session only: it is no ExecutionReport, so
+        drop copies do not get it."""
+        cfg = self.sessions.get(ev.session)
+        if cfg is None:
+            return
+        if skip_stored is not None and str(ev.exec_id).encode() in self._stored_exec_ids(
+            ev.session, skip_stored
+        ):
+            return
+        body = reports.firm_up_request_body(ev, cfg.timestamp_precision)
+        self.sender.send(ev.session, "UF", body)
 
     def _deliver(
         self,
@@ -400,15 +482,16 @@ class OrderApplication(Application):
         exec_id = b"R%d-%d" % (now, self._reject_seq)
         body = reports.gateway_reject_body(
             exec_id,
-            msg.get(11) or "",
-            msg.get(55) or "",
-            msg.get(54) or "",
-            msg.get(38) or "",
+            orders.echo(msg.get(11)),
+            orders.echo(msg.get(55)),
+            orders.echo(msg.get(54)),
+            orders.echo(msg.get(38)),
             err.reason,
             err.text,
         )
         self._deliver(key, cfg.participant, body, now, exec_id)
-        self._rejected(key, msg.get(11) or "", msg.get(55) or "", err.reason, err.text)
+        echo = orders.echo
+        self._rejected(key, echo(msg.get(11)), echo(msg.get(55)), err.reason, err.text)
 
     def _rejected(self, key: str, cl_ord_id: str, symbol: str, code: int, text: str) -> None:
         """Count and log an order reject, decided by the gateway or by the matcher."""

@@ -17,11 +17,15 @@ from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from matcher.moc import parse_cutoff
 
 ROLES = ("order_entry", "drop_copy", "market_data")
 FSYNC_MODES = ("batch", "always", "never")
 SMP_SCOPES = ("participant", "affiliates")
 PRECISIONS = ("ms", "ns")
+MAX_FIRM_UP_WINDOW_MS = 3_600_000  # an hour: a firm-up window is meant to be short
 _COMP_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
 
@@ -54,6 +58,9 @@ class GatewayConfig:
     sender_comp_id: str = "ATS"
     fsync: str = "batch"
     message_log: bool = True
+    timezone: str = "America/New_York"
+    moc_cutoff: str = "15:50:00"
+    firm_up_window_ms: int = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +106,7 @@ class SessionConfig:
     password: str = ""
     allowed_ips: tuple[str, ...] = ()
     message_log: bool = True
+    conditional_interaction: bool = False
 
     @property
     def key(self) -> str:
@@ -221,9 +229,13 @@ def _gateway(r: _Reader, base: Path) -> GatewayConfig:
         sender_comp_id=r.string("sender_comp_id", "ATS"),
         fsync=r.string("fsync", "batch", FSYNC_MODES),
         message_log=r.boolean("message_log", True),
+        timezone=r.string("timezone", "America/New_York"),
+        moc_cutoff=r.string("moc_cutoff", "15:50:00"),
+        firm_up_window_ms=r.integer("firm_up_window_ms", 1000, 1, MAX_FIRM_UP_WINDOW_MS),
     )
     if _comp_id_problem(cfg.sender_comp_id):
         r.error("sender_comp_id", str(_comp_id_problem(cfg.sender_comp_id)))
+    _check_moc_clock(r, cfg)
     r.finish()
     return cfg
 
@@ -236,6 +248,18 @@ def _admin(r: _Reader) -> AdminConfig:
     )
     r.finish()
     return cfg
+
+
+def _check_moc_clock(r: _Reader, cfg: GatewayConfig) -> None:
+    """`timezone` must be an IANA zone and `moc_cutoff` a time of day HH:MM:SS."""
+    try:
+        ZoneInfo(cfg.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        r.error("timezone", f"{cfg.timezone!r} is not an IANA time zone (e.g. America/New_York)")
+    try:
+        parse_cutoff(cfg.moc_cutoff)
+    except ValueError:
+        r.error("moc_cutoff", f"{cfg.moc_cutoff!r} is not a time of day HH:MM:SS (e.g. 15:50:00)")
 
 
 def _participant(r: _Reader) -> ParticipantConfig:
@@ -287,6 +311,7 @@ def _session(r: _Reader, default_sender: str) -> SessionConfig:
         password=r.string("password", ""),
         allowed_ips=r.strings("allowed_ips"),
         message_log=r.boolean("message_log", True),
+        conditional_interaction=r.boolean("conditional_interaction", False),
     )
     if _comp_id_problem(s.sender_comp_id):
         r.error("sender_comp_id", str(_comp_id_problem(s.sender_comp_id)))

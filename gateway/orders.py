@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from gateway.config import SessionConfig
-from gateway.fix import Message
+from gateway.fix import Message, parse_utc
 from matcher import (
     Cancel,
     Capacity,
+    ClosingPrice,
     MinQtyInstruction,
     NewOrder,
     OrderClass,
@@ -29,6 +30,14 @@ from matcher import (
     TimeInForce,
     parse_price,
 )
+
+#: bounds on what an order or a quote may carry (README "Limits"); past them: reject
+MAX_QTY = 1_000_000_000  # shares: OrderQty (38), MinQty (110), MDEntrySize (271)
+MAX_PRICE_TEXT = "1000000.00"  # dollars: Price (44), MDEntryPx (270)
+MAX_PRICE = parse_price(MAX_PRICE_TEXT)
+MAX_ID_LENGTH = 64  # characters: ClOrdID (11), OrigClOrdID (41), Symbol (55), 5700, 7002
+_BOUNDED_TEXT = ((11, "ClOrdID"), (41, "OrigClOrdID"), (55, "Symbol"), (5700, "LocateBroker"),
+                 (7002, "ConditionalOrderRef"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +91,9 @@ def _qty(msg: Message, tag: int, name: str, required: bool) -> int | None:
         if required:
             raise _Bad(f"{name} ({tag}) is required")
         return None
+    if len(value) > 32:  # far past the limit (and int() refuses thousands of digits)
+        raise _Bad(f"{name} ({tag}) {_show(value)} is above the limit of {MAX_QTY} shares",
+                   3 if tag == 38 else 99)
     try:
         qty = int(value)
     except ValueError:
@@ -95,7 +107,15 @@ def _qty(msg: Message, tag: int, name: str, required: bool) -> int | None:
             f"{name} ({tag}) must be a positive whole number of shares, got {value!r}",
             3 if tag == 38 else 99,
         )
+    if qty > MAX_QTY:
+        raise _Bad(f"{name} ({tag}) {value} is above the limit of {MAX_QTY} shares",
+                   3 if tag == 38 else 99)
     return qty
+
+
+def _show(value: str) -> str:
+    """A value quoted in a Text, shortened when long."""
+    return value if len(value) <= 32 else value[:32] + "..."
 
 
 def _price(msg: Message, tag: int = 44) -> int | None:
@@ -110,7 +130,25 @@ def _price(msg: Message, tag: int = 44) -> int | None:
         raise _Bad(f"Price ({tag}) {value!r} is not a valid price: {exc}") from None
     if price <= 0:
         raise _Bad(f"Price ({tag}) must be positive, got {value!r}")
+    if price > MAX_PRICE:
+        raise _Bad(f"Price ({tag}) {_show(value)} is above the limit of {MAX_PRICE_TEXT}")
     return price
+
+
+def check_lengths(msg: Message) -> OrderError | None:
+    """An identifier longer than MAX_ID_LENGTH (it would be echoed in every report)."""
+    for tag, name in _BOUNDED_TEXT:
+        value = msg.get(tag)
+        if value is not None and len(value) > MAX_ID_LENGTH:
+            return OrderError(
+                f"{name} ({tag}) is {len(value)} characters long; the limit is {MAX_ID_LENGTH}"
+            )
+    return None
+
+
+def echo(value: str | None) -> str:
+    """A value of the message as a reject echoes it: cut to MAX_ID_LENGTH characters."""
+    return (value or "")[:MAX_ID_LENGTH]
 
 
 def _exec_inst(msg: Message) -> tuple[Peg, bool]:
@@ -161,6 +199,9 @@ def _inclusion(msg: Message) -> int | None:
 
 def new_order(msg: Message, key: str, cfg: SessionConfig) -> NewOrder | OrderError:
     """NewOrderSingle (D) into NewOrder, the session's defaults attached."""
+    too_long = check_lengths(msg)
+    if too_long is not None:
+        return too_long
     try:
         ord_type, limit, peg, post_only = _order_terms(msg)
         side = _side(msg)
@@ -176,7 +217,7 @@ def new_order(msg: Message, key: str, cfg: SessionConfig) -> NewOrder | OrderErr
             ord_type=ord_type,
             limit=limit,
             peg=peg,
-            tif=_choice(msg, 59, "TimeInForce", _TIFS) or TimeInForce.DAY,
+            tif=_tif(msg, ord_type),
             min_qty=_qty(msg, 110, "MinQty", False),
             min_qty_instruction=_choice(msg, 7012, "MinQtyInstruction", _MIN_QTY_INSTRUCTIONS)
             or MinQtyInstruction.AON,
@@ -186,7 +227,7 @@ def new_order(msg: Message, key: str, cfg: SessionConfig) -> NewOrder | OrderErr
             locate_broker=msg.get(5700) or None,
             order_class=_choice(msg, 7001, "OrderClass", _ORDER_CLASSES) or OrderClass.FIRM,
             conditional_ref=msg.get(7002),
-            conditional_interaction=bool(_choice(msg, 7013, "ConditionalInteraction", _YES_NO)),
+            conditional_interaction=_eligible(msg, cfg),
             dncp=_choice(msg, 7010, "DoNotCrossPrincipal", _YES_NO),
             inclusion_level=_inclusion(msg),
             session_dncp=cfg.dncp,
@@ -198,6 +239,23 @@ def new_order(msg: Message, key: str, cfg: SessionConfig) -> NewOrder | OrderErr
         return bad.error
 
 
+def _tif(msg: Message, ord_type: OrdType) -> TimeInForce:
+    """TimeInForce (59): 0 day (default), 3 IOC; 7 At the Close is a day MOC order (40=5)."""
+    if msg.get(59) == "7":
+        if ord_type is not OrdType.MARKET_ON_CLOSE:
+            raise _Bad("TimeInForce (59) 7 (At the Close) is only for market-on-close orders "
+                       "(40=5)")
+        return TimeInForce.DAY
+    tif = _choice(msg, 59, "TimeInForce", _TIFS)
+    if tif is None:
+        return TimeInForce.DAY
+    return tif
+def _eligible(msg: Message, cfg: SessionConfig) -> bool:
+    """An Eligible FRS Order: 7013 when sent, else the session's conditional_interaction."""
+    value = _choice(msg, 7013, "ConditionalInteraction", _YES_NO)
+    return cfg.conditional_interaction if value is None else value
+
+
 def _side(msg: Message) -> Side:
     side = _choice(msg, 54, "Side", _SIDES)
     if side is None:
@@ -207,6 +265,9 @@ def _side(msg: Message) -> Side:
 
 def cancel(msg: Message, key: str) -> Cancel | OrderError:
     """OrderCancelRequest (F) into Cancel."""
+    too_long = check_lengths(msg)
+    if too_long is not None:
+        return too_long
     try:
         return Cancel(
             session=key,
@@ -221,6 +282,9 @@ def cancel(msg: Message, key: str) -> Cancel | OrderError:
 
 def replace(msg: Message, key: str) -> Replace | OrderError:
     """OrderCancelReplaceRequest (G) into Replace: the complete new state of the order."""
+    too_long = check_lengths(msg)
+    if too_long is not None:
+        return too_long
     try:
         ord_type, limit, peg, post_only = _order_terms(msg)
         qty = _qty(msg, 38, "OrderQty", True)
@@ -242,17 +306,27 @@ def replace(msg: Message, key: str) -> Replace | OrderError:
             locate_reqd=_choice(msg, 114, "LocateReqd", _YES_NO),
             locate_broker=msg.get(5700) or None,
             symbol=msg.get(55),
+            order_class=_choice(msg, 7001, "OrderClass", _ORDER_CLASSES),
         )
     except _Bad as bad:
         return bad.error
 
 
-def market_data(msg: Message) -> QuoteUpdate | OrderError:
-    """MarketDataSnapshotFullRefresh (W) into the symbol's NBBO; a side not sent is missing."""
+def market_data(msg: Message) -> QuoteUpdate | ClosingPrice | OrderError:
+    """MarketDataSnapshotFullRefresh (W) into the symbol's NBBO; a side not sent is missing.
+
+    A W whose one entry is 269=5 is the symbol's official closing price (the MOC cross).
+    """
     bid = ask = None
     bid_size = ask_size = 0
+    too_long = check_lengths(msg)
+    if too_long is not None:
+        return too_long
     try:
-        for entry in msg.group(268):
+        entries = msg.group(268)
+        if any(e.get(269) == "5" for e in entries):
+            return _closing_price(msg, entries)
+        for entry in entries:
             kind = entry.get(269)
             px = entry.get(270)
             price = None
@@ -261,24 +335,63 @@ def market_data(msg: Message) -> QuoteUpdate | OrderError:
                     price = parse_price(px)
                 except ValueError:
                     raise _Bad(f"MDEntryPx (270) {px!r} is not a valid price") from None
+                if price > MAX_PRICE:
+                    raise _Bad(
+                        f"MDEntryPx (270) {_show(px)} is above the limit of {MAX_PRICE_TEXT}"
+                    )
             size_text = entry.get(271) or "0"
             if not size_text.isdigit():
                 raise _Bad(f"MDEntrySize (271) {size_text!r} is not a whole number")
+            if len(size_text) > 10 or int(size_text) > MAX_QTY:
+                raise _Bad(
+                    f"MDEntrySize (271) {_show(size_text)} is above the limit of {MAX_QTY}"
+                )
             if kind == "0":
                 bid, bid_size = price, int(size_text)
             elif kind == "1":
                 ask, ask_size = price, int(size_text)
             else:
-                raise _Bad(f"MDEntryType (269) {kind!r} is not supported; use 0 bid or 1 offer")
+                raise _Bad(f"MDEntryType (269) {kind!r} is not supported; use 0 bid, 1 offer "
+                           "or 5 closing price")
     except _Bad as bad:
         return bad.error
     return QuoteUpdate(
-        symbol=msg.get(55) or "", bid=bid, bid_size=bid_size, ask=ask, ask_size=ask_size
+        symbol=msg.get(55) or "",
+        bid=bid,
+        bid_size=bid_size,
+        ask=ask,
+        ask_size=ask_size,
+        source_time=source_time(msg),
+        source_seq=msg.seq_num,
     )
+
+
+def source_time(msg: Message) -> int | None:
+    """When the source first sent a market-data message: OrigSendingTime (122) on a PossDup
+    copy, else SendingTime (52); in ns."""
+    text = msg.get(122) if msg.poss_dup else None
+    return parse_utc(text or msg.get(52) or "")
+def _closing_price(msg: Message, entries: list[dict[int, str]]) -> ClosingPrice:
+    if len(entries) != 1:
+        raise _Bad("a closing price (269=5) comes alone: one entry in its own W, not with "
+                   "the NBBO")
+    px = entries[0].get(270)
+    if px is None:
+        raise _Bad("MDEntryPx (270) is required on a closing price (269=5)")
+    try:
+        price = parse_price(px)
+    except ValueError:
+        raise _Bad(f"MDEntryPx (270) {_show(px)!r} is not a valid price") from None
+    if price > MAX_PRICE:
+        raise _Bad(f"MDEntryPx (270) {_show(px)} is above the limit of {MAX_PRICE_TEXT}")
+    return ClosingPrice(symbol=msg.get(55) or "", price=price)
 
 
 def security_status(msg: Message) -> SecurityStatus | OrderError:
     """SecurityStatus (f): halt / resume (326), LULD state (7101), short sale restriction (7102)."""
+    too_long = check_lengths(msg)
+    if too_long is not None:
+        return too_long
     status = msg.get(326)
     halted: bool | None = None
     if status == "2":
@@ -301,4 +414,6 @@ def security_status(msg: Message) -> SecurityStatus | OrderError:
         halted=halted,
         luld_state=None if luld_text is None else int(luld_text),
         ssr=None if ssr_text is None else _YES_NO[ssr_text],
+        source_time=source_time(msg),
+        source_seq=msg.seq_num,
     )

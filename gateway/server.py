@@ -116,6 +116,8 @@ class SessionRuntime:
     msglog: MessageLog | None
     conn: Connection | None = None
     out: list[bytes] = field(default_factory=list)
+    out_last_seq: int = 0  # MsgSeqNum of the last message put in `out`
+    out_unordered: bool = False  # `out` needs sorting by MsgSeqNum before it is written
     close_after_flush: str | None = None
     # counters for the operator surface (gateway/admin.py reads them at scrape time)
     msgs_in: int = 0
@@ -138,6 +140,7 @@ class Connection(asyncio.Protocol):
         self.peer_port = 0
         self.runtime: SessionRuntime | None = None
         self.closed = False
+        self.writing_paused = False
         self.opened_ns = gateway.clock()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -175,12 +178,20 @@ class Connection(asyncio.Protocol):
         rt.msgs_in += len(messages)
         if rt.msglog is not None:
             rt.msglog.incoming_many(messages, now)
-        # the whole read in one call; it stops after a message that ends the connection
+        # The whole read in as few calls as the order of replies allows (see receive_batch);
+        # it stops after a message that ends the connection.
+        start, session = 0, rt.session
         gw._read_now = now
         try:
-            gw.handle_actions(rt, rt.session.receive_many(messages, now), now)
+            while start < len(messages):
+                actions, start = session.receive_batch(messages, start, now)
+                gw.handle_actions(rt, actions, now)
         finally:
             gw._read_now = None
+        # The expected inbound MsgSeqNum moved: it is made durable with this turn's commit (with
+        # the journal of what the messages did), also when nothing is sent back, so a restart
+        # asks the counterparty only for what was never applied.
+        gw._dirty.add(rt)
         gw.schedule_flush()
 
     def _give_up(self, reason: str, now: int) -> None:
@@ -226,8 +237,11 @@ class Connection(asyncio.Protocol):
             self.transport.close()
 
     def pause_writing(self) -> None:
-        # A slow reader: stop taking its input until its output drains.
-        log.info(
+        # A slow reader: stop taking its input until its output drains. During a resend this
+        # is the flow control that paces the chunks: not worth a log line each time.
+        self.writing_paused = True
+        resending = self.gateway.resending(self.runtime)
+        (log.debug if resending else log.info)(
             "slow_consumer_paused",
             session=self.runtime.key if self.runtime else None,
             peer=self.peer,
@@ -236,9 +250,15 @@ class Connection(asyncio.Protocol):
             self.transport.pause_reading()
 
     def resume_writing(self) -> None:
-        log.info("slow_consumer_resumed", session=self.runtime.key if self.runtime else None)
+        self.writing_paused = False
+        resending = self.gateway.resending(self.runtime)
+        (log.debug if resending else log.info)(
+            "slow_consumer_resumed", session=self.runtime.key if self.runtime else None
+        )
         if self.transport is not None and not self.closed:
             self.transport.resume_reading()
+        if resending:
+            self.gateway.schedule_resend()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -246,6 +266,28 @@ class Connection(asyncio.Protocol):
         rt = self.runtime
         if rt is not None and rt.conn is self:
             self.gateway.detach(rt, "peer closed" if exc is None else str(exc))
+
+
+def _seq_of(data: bytes) -> int:
+    """MsgSeqNum of a message we built (34 follows 35 near the start)."""
+    start = data.find(b"\x0134=") + 4
+    return int(data[start : data.find(b"\x01", start)])
+
+
+def _take_output(rt: SessionRuntime, now: int) -> bytes:
+    """The turn's output of a session in MsgSeqNum order, logged; `out` is emptied."""
+    out = rt.out
+    if rt.out_unordered:
+        out.sort(key=_seq_of)  # stable: a resent range keeps its order
+        rt.out_unordered = False
+    rt.out_last_seq = 0
+    rt.msgs_out += len(out)
+    if rt.msglog is not None:
+        for data in out:
+            rt.msglog.outgoing(data, now)
+    data = b"".join(out)
+    out.clear()
+    return data
 
 
 def _ip_allowed(peer: str, allowed: tuple[str, ...]) -> bool:
@@ -279,6 +321,8 @@ class Gateway:
         self._by_pair: dict[tuple[str, str], SessionRuntime] = {}
         self._dirty: set[SessionRuntime] = set()
         self._flush_scheduled = False
+        self._resending: set[SessionRuntime] = set()
+        self._resend_scheduled = False
         # the clock reading of the read being handled: its replies share it (one SendingTime
         # and message-log stamp formatted per read, not per message)
         self._read_now: int | None = None
@@ -361,6 +405,9 @@ class Gateway:
             elif isinstance(action, Disconnect):
                 rt.close_after_flush = action.reason
                 self._dirty.add(rt)
+        if rt.session.resend_pending and rt not in self._resending:
+            self._resending.add(rt)
+            self.schedule_resend()
 
     def _session_event(self, rt: SessionRuntime, ev: SessionEvent, now: int) -> None:
         log.info(ev.kind, session=rt.key, **ev.detail)
@@ -369,11 +416,56 @@ class Gateway:
             self.app.on_logon(rt.key, now)
 
     def _queue(self, rt: SessionRuntime, data: bytes, now: int) -> None:
+        if not data:  # held by the session behind a resend: stored, sent when it is reached
+            return
+        # A session numbers its own replies (a Heartbeat) while it reads a batch, before the
+        # application numbers what the batch's earlier messages caused: note when a message
+        # comes out below one already queued, so the turn's output is sorted before it goes.
+        seq = _seq_of(data)
+        if seq < rt.out_last_seq:
+            rt.out_unordered = True
+        else:
+            rt.out_last_seq = seq
         rt.out.append(data)
-        rt.msgs_out += 1
-        if rt.msglog is not None:
-            rt.msglog.outgoing(data, now)
         self._dirty.add(rt)
+
+    # -- resends in chunks ---------------------------------------------------------------------
+
+    def resending(self, rt: SessionRuntime | None) -> bool:
+        """A resend of this session is being pumped out."""
+        return rt is not None and rt in self._resending
+
+    def schedule_resend(self) -> None:
+        if not self._resend_scheduled:
+            self._resend_scheduled = True
+            asyncio.get_running_loop().call_soon(self._pump_resends)
+
+    def _pump_resends(self) -> None:
+        """One chunk of each resend under way whose connection can take more, then yield.
+
+        A chunk is queued like any output and written by the turn's flush; the next chunk is
+        made in a later loop turn, after other connections were served, and only while the
+        connection is not paused by its transport's flow control (resume_writing comes back
+        here). So a long resend never holds up other sessions nor piles up in memory.
+        """
+        self._resend_scheduled = False
+        now = self.clock()
+        more = False
+        for rt in list(self._resending):
+            conn = rt.conn
+            if conn is None or conn.closed or not rt.session.resend_pending:
+                self._resending.discard(rt)
+                continue
+            if conn.writing_paused:
+                continue
+            self.handle_actions(rt, rt.session.resend_chunk(now), now)
+            if rt.session.resend_pending:
+                more = True
+            else:
+                self._resending.discard(rt)
+        self.schedule_flush()
+        if more:
+            self.schedule_resend()
 
     def send(self, key: str, msg_type: str, body: bytes, header_extra: bytes = b"") -> None:
         """Send an application message on a session; stored even when it is not connected."""
@@ -427,8 +519,7 @@ class Gateway:
         batch: list[tuple[SessionRuntime, Connection | None, bytes, str | None]] = []
         for rt in dirty:
             if rt.out or rt.close_after_flush is not None:
-                batch.append((rt, rt.conn, b"".join(rt.out), rt.close_after_flush))
-                rt.out.clear()
+                batch.append((rt, rt.conn, _take_output(rt, self.clock()), rt.close_after_flush))
                 rt.close_after_flush = None
         input_durable = False
         try:
@@ -550,6 +641,8 @@ class Gateway:
         was_logged_on = rt.session.logged_on
         rt.conn = None
         rt.out.clear()
+        rt.out_last_seq, rt.out_unordered = 0, False
+        self._resending.discard(rt)
         rt.session.disconnected(now)
         log.info("disconnect", session=rt.key, reason=reason)
         if was_logged_on:

@@ -53,7 +53,25 @@ Rules (SPEC 4, Form ATS-N Part III Items 7, 11, 13, 14)
     for the taker's MinQty is retried once the taker's leaves are all-or-none), SMP, DNCP, post
     only (rests without taking), Reg SHO locate checks, Rule 201 floor NBB + 0.0001 keeping
     the original priority; DAY and IOC. A post only order never takes: if it would cross on
-    arrival it rests and waits for a later contra. Conditional orders and MOC are rejected.
+    arrival it rests and waits for a later contra.
+
+MOC session (SPEC 5.2, ``matcher.moc``)
+    ``Engine(..., moc=MocSettings(timezone, cutoff))``. MOC orders (OrdType 5) rest apart from
+    the books; new orders, cancels and replaces are taken strictly before the cutoff (a time of
+    day in the venue's zone, computed from each command's receipt time) and rejected from it on
+    (``MOC cutoff passed``), when cancel_on_disconnect no longer cancels them either.
+    ``ClosingPrice(symbol, price)`` runs the symbol's cross at that price, Broker | Size, SMP and
+    DNCP applied, then cancels every leaves (``CancelReason.MOC_CROSS``); one before the cutoff
+    gives ``CloseRefused`` (the gateway's BusinessMessageReject).
+
+Conditional orders (SPEC 5.1, ``matcher.conditional``)
+    A ``NewOrder`` with ``order_class=CONDITIONAL`` rests apart from the FRS book and never
+    executes; pairs (CO-CO first, then CO vs an order sent with ``conditional_interaction``)
+    give a ``FirmUpInvited`` event per CO, with ``deadline_ns``. A ``NewOrder`` with
+    ``conditional_ref`` is the firm-up (IOC, against the invited contra only). Every command
+    expires the invitations whose deadline is at or before its receipt time;
+    ``FirmUpTimer(window_ms)`` is the command to apply at ``engine.next_firm_up_deadline()`` when
+    nothing else arrives (it also sets the window for later invitations; default 1000 ms).
 
 Read access
     ``engine.order(session, cl_ord_id)``, ``engine.open_orders(session)`` -> ``OrderInfo``;
@@ -71,12 +89,17 @@ from matcher.types import (
     CancelReason,
     CancelRejected,
     Capacity,
+    CloseRefused,
+    ClosingPrice,
     Command,
     CxlRejReason,
     Event,
     Filled,
+    FirmUpInvited,
+    FirmUpTimer,
     Liquidity,
     MinQtyInstruction,
+    MocSettings,
     NewOrder,
     OrderClass,
     OrderEvent,
@@ -103,4 +126,8 @@ __all__ = [
     "Replaced", "SecurityStatus", "Side", "SymbolConfig", "TimeInForce", "format_price",
     "parse_price", "read_journal",
     "JournalError",
+    # the MOC session (SPEC 5.2)
+    "ClosingPrice", "CloseRefused", "MocSettings",
+    # conditional orders (SPEC 5.1)
+    "FirmUpInvited", "FirmUpTimer",
 ]

@@ -27,7 +27,9 @@ from typing import Any
 from matcher.types import (
     Cancel,
     CancelAll,
+    ClosingPrice,
     Command,
+    FirmUpTimer,
     NewOrder,
     QuoteUpdate,
     Replace,
@@ -36,7 +38,9 @@ from matcher.types import (
 
 MAGIC = b"ATSJRNL1"
 _HDR = struct.Struct("<II")
-_CLASSES: tuple[type, ...] = (NewOrder, Cancel, Replace, CancelAll, QuoteUpdate, SecurityStatus)
+# a record's tag is its class's index here: append new commands at the end, never reorder
+_CLASSES: tuple[type, ...] = (NewOrder, Cancel, Replace, CancelAll, QuoteUpdate, SecurityStatus,
+                              ClosingPrice, FirmUpTimer)
 
 
 class JournalError(OSError):

@@ -102,6 +102,7 @@ class CancelReason(Enum):
     IOC = "IOC"
     MIN_QTY = "MinQty leaves"
     SESSION = "session"  # CancelAll, e.g. cancel_on_disconnect
+    MOC_CROSS = "MOC cross complete"  # the leaves of MOC orders after their closing cross
 
 
 # ---------------------------------------------------------------- configuration
@@ -212,6 +213,7 @@ class Replace:
     locate_reqd: bool | None = None
     locate_broker: str | None = None
     symbol: str | None = None
+    order_class: OrderClass | None = None  # 7001 when repeated on the G: must not change
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,13 +226,19 @@ class CancelAll:
 
 @dataclass(frozen=True, slots=True)
 class QuoteUpdate:
-    """A new NBBO for one symbol; a None side means that side of the NBBO is missing."""
+    """A new NBBO for one symbol; a None side means that side of the NBBO is missing.
+
+    ``source_time`` / ``source_seq``: when and as which message the source sent it (opaque to
+    the matcher, kept per symbol for ``Engine.market_data_source``); journals written before
+    these fields existed replay with None."""
 
     symbol: str
     bid: Price | None
     bid_size: int
     ask: Price | None
     ask_size: int
+    source_time: int | None = None
+    source_seq: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,9 +249,34 @@ class SecurityStatus:
     halted: bool | None = None
     luld_state: int | None = None
     ssr: bool | None = None
+    source_time: int | None = None  # as on QuoteUpdate
+    source_seq: int | None = None
 
 
-Command = NewOrder | Cancel | Replace | CancelAll | QuoteUpdate | SecurityStatus
+@dataclass(frozen=True, slots=True)
+class ClosingPrice:
+    """The official closing price of a symbol (W with 269=5): runs its MOC closing cross."""
+
+    symbol: str
+    price: Price
+
+
+# conditional orders (SPEC 5.1): the deadline clock
+@dataclass(frozen=True, slots=True)
+class FirmUpTimer:
+    """The clock of firm-up deadlines, journaled like any command (so replay is exact).
+
+    Every command expires the invitations whose deadline is at or before its receipt time; this
+    one exists so that happens when nothing else arrives. It also states the firm-up window (ms)
+    for invitations made from now on. ``due_ns`` is the deadline it was scheduled for (0: start).
+    """
+
+    firm_up_window_ms: int
+    due_ns: int = 0
+
+
+Command = (NewOrder | Cancel | Replace | CancelAll | QuoteUpdate | SecurityStatus
+           | ClosingPrice | FirmUpTimer)
 
 
 # ---------------------------------------------------------------- events
@@ -332,7 +365,38 @@ class CancelRejected:
     leaves_qty: int = 0
 
 
-Event = Accepted | Rejected | Filled | Cancelled | Replaced | CancelRejected
+@dataclass(slots=True)
+class CloseRefused:
+    """A ClosingPrice the engine did not take (before the MOC cutoff, or not a valid price)."""
+
+    ts: int
+    symbol: str
+    text: str
+
+
+# conditional orders (SPEC 5.1)
+@dataclass(slots=True)
+class FirmUpInvited:
+    """A firm-up invitation to a conditional order (FirmUpRequest, MsgType UF).
+
+    ``exec_id`` comes from the ExecID sequence (unique, never reused); ``qty`` is the invited
+    quantity; ``deadline_ns`` the time by which the Firm-up Order must arrive.
+    """
+
+    ts: int
+    exec_id: int
+    order_id: int
+    session: str
+    cl_ord_id: str
+    participant: str
+    symbol: str
+    side: Side
+    qty: int
+    deadline_ns: int
+
+
+Event = (Accepted | Rejected | Filled | Cancelled | Replaced | CancelRejected | CloseRefused
+         | FirmUpInvited)
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,3 +418,14 @@ class OrderInfo:
     leaves_qty: int
     avg_px: Price
     open: bool
+
+
+# ---------------------------------------------------------------- MOC session (SPEC 5.2)
+
+
+@dataclass(frozen=True, slots=True)
+class MocSettings:
+    """The venue's MOC clock: ``cutoff`` (HH:MM:SS) is a time of day in the IANA ``timezone``."""
+
+    timezone: str = "America/New_York"
+    cutoff: str = "15:50:00"

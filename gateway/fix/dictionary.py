@@ -96,7 +96,12 @@ DIALECT_IN_MESSAGES: dict[str, tuple[int, ...]] = {
 
 FIELDS: dict[int, tuple[str, str]] = {**spec.FIELDS, **DIALECT_FIELDS}
 FIELD_TYPES: dict[int, str] = {tag: typ for tag, (_, typ) in FIELDS.items()}
-ENUMS: dict[int, frozenset[str]] = {tag: frozenset(v) for tag, v in spec.ENUMS.items()}
+# Values FIX 4.2's enums lack that the dialect takes: TimeInForce 7 At the Close (FIX 4.3+),
+# on MOC orders. (MDEntryType 5 Closing Price, for the MOC cross, is FIX 4.2's own.)
+DIALECT_VALUES: dict[int, tuple[str, ...]] = {59: ("7",)}
+ENUMS: dict[int, frozenset[str]] = {
+    tag: frozenset(v) | frozenset(DIALECT_VALUES.get(tag, ())) for tag, v in spec.ENUMS.items()
+}
 MULTI_VALUE: frozenset[int] = frozenset(
     t for t, typ in FIELD_TYPES.items() if typ == "MULTIPLEVALUESTRING"
 )
@@ -134,11 +139,22 @@ def _build_messages() -> dict[str, MessageDef]:
 
 MESSAGES: dict[str, MessageDef] = _build_messages()
 
+# The dialect's own application message (SPEC 5.1), sent to a conditional order's session.
+FIRM_UP_REQUEST = "UF"
+MESSAGES[FIRM_UP_REQUEST] = MessageDef(
+    msg_type=FIRM_UP_REQUEST,
+    name="FirmUpRequest",
+    category="app",
+    fields=frozenset({11, 37, 17, 55, 54, 38, 126, 60}),
+    required=frozenset({11, 37, 55, 54, 38, 126, 60}),
+    groups={},
+)
+
 # The inbound application types the gateway takes (per session role, chosen by the caller)
 # and the outbound ones it sends, for documentation and for SessionSettings.app_msg_types.
 ORDER_ENTRY_INBOUND: frozenset[str] = frozenset({"D", "F", "G"})
 MARKET_DATA_INBOUND: frozenset[str] = frozenset({"W", "f"})
-OUTBOUND_APP: frozenset[str] = frozenset({"8", "9", "j"})
+OUTBOUND_APP: frozenset[str] = frozenset({"8", "9", "j", FIRM_UP_REQUEST})
 
 
 def field_name(tag: int) -> str:

@@ -41,6 +41,10 @@ def clip(value: object, limit: int = LOG_VALUE_MAX) -> str:
     if len(text) <= limit:
         return text
     return f"{text[:limit]}...({len(text)} chars)"
+#: a resend is handed out in chunks of at most this many messages / about this many bytes
+RESEND_CHUNK_MESSAGES = 1000
+RESEND_CHUNK_BYTES = 256 * 1024
+_WINDOW = 64  # stored messages read at a time while making a chunk
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +107,22 @@ class SessionEvent:
 
 Action = Send | Deliver | Disconnect | SessionEvent
 
+#: what a send returns while the session holds its output behind a resend: nothing to write
+#: now (the message is stored and goes out when the resend reaches it)
+_HELD = Send(b"")
+
+
+@dataclass(slots=True)
+class _Resend:
+    """A ResendRequest being answered: a cursor over the store, handed out in chunks."""
+
+    next: int  # the next MsgSeqNum to send
+    end: int  # the last one sent again as a PossDup copy (or gap-filled)
+    live_from: int  # from here on: messages made during the resend, sent as they were stored
+    gap: int | None = None  # start of an open run of admin messages to gap-fill
+    chunks: int = 0
+    messages: int = 0
+
 # Deliver without the frozen dataclass's __init__ (object.__setattr__ per field): the same
 # object, made in two C calls on the hot path.
 _new_action = object.__new__
@@ -153,6 +173,7 @@ class Session:
         self._queue: dict[int, Message] = {}
         self._queued_bytes = 0
         self._resend_range: tuple[int, int] | None = None
+        self._resend_out: _Resend | None = None
         self._sent_reset = False
 
     # -- public state -------------------------------------------------------------------
@@ -166,6 +187,14 @@ class Session:
     def is_connected(self) -> bool:
         """A connection is attached (the server refuses a second one)."""
         return self._connected
+
+    @property
+    def resend_pending(self) -> bool:
+        """A resend is under way: the caller pulls the rest with ``resend_chunk``.
+
+        Until it is done every new message is stored and held, so that the counterparty
+        receives MsgSeqNums in order."""
+        return self._resend_out is not None
 
     @property
     def next_sender_seq(self) -> int:
@@ -252,7 +281,8 @@ class Session:
         seq = store.next_sender_seq
         raw = self._build(msg_type, seq, now_ns, body, header_extra)
         store.save(seq, raw)
-        if self._logon_received and self._logon_sent and self._connected:
+        if (self._logon_received and self._logon_sent and self._connected
+                and self._resend_out is None):
             self._last_sent_ns = now_ns
             return raw
         return None
@@ -262,11 +292,14 @@ class Session:
         raw = self._build(msg_type, seq, now_ns, body)
         self.store.save(seq, raw)
         self._last_sent_ns = now_ns
+        if self._resend_out is not None:
+            return _HELD
         return Send(raw)
 
     def _logout(self, text: str, now_ns: int) -> list[Action]:
         body = b"58=%s\x01" % text.encode("latin-1", "replace") if text else b""
         self._logout_sent_ns = now_ns
+        self._resend_out = None  # the session ends: the Logout is not held behind a resend
         return [
             self._send_admin("5", body, now_ns),
             SessionEvent("logout_sent", {"text": text}),
@@ -393,6 +426,46 @@ class Session:
                 if type(a) is Disconnect:
                     return acts
         return acts
+
+    def receive_batch(self, raws: list[bytes], start: int, now_ns: int) -> tuple[list[Action], int]:
+        """``receive_many`` from ``raws[start]`` on, stopping where the order of replies needs it.
+
+        Returns the actions and the index of the first message not processed (``len(raws)``
+        when all were, or after a Disconnect). It stops before a message that takes the full
+        path (one the session may answer itself, such as a TestRequest) once the batch has
+        delivered application messages: the caller first hands those to the application,
+        whose replies take the next MsgSeqNums, then calls again with the rest. So a reply
+        is numbered, and goes out, after everything the messages before it caused.
+        """
+        acts: list[Action] = []
+        delivered = False
+        i, n = start, len(raws)
+        while i < n:
+            try:
+                msg = parse(raws[i])
+            except ParseError as e:
+                acts.append(SessionEvent("garbled", {"reason": str(e)}))
+                i += 1
+                continue
+            if self._accept_in_sequence_app(msg, now_ns):
+                deliver = _new_action(Deliver)
+                _set_deliver_msg(deliver, msg)
+                acts.append(deliver)
+                delivered = True
+                i += 1
+                continue
+            if delivered:
+                return acts, i
+            more = self._on_logon(msg, now_ns) if not self._logon_received else (
+                self._process(msg, now_ns))
+            acts += more
+            i += 1
+            for a in more:
+                if type(a) is Disconnect:
+                    return acts, n
+                if type(a) is Deliver:
+                    delivered = True
+        return acts, n
 
     def _accept_in_sequence_app(self, msg: Message, now_ns: int) -> bool:
         """Fast lane: the expected application message, valid, with nothing pending.
@@ -672,7 +745,15 @@ class Session:
             end = last
         acts: list[Action] = [SessionEvent("resend", {"begin": begin, "end": end})]
         if begin >= 1 and begin <= end:
-            acts.extend(self._retransmit(begin, end, now_ns))
+            # A cursor, not the whole range at once: the first chunk goes out now, the caller
+            # pulls the rest (resend_chunk) as the connection drains. A resend already under
+            # way is replaced; what it had not sent yet of the held messages still goes out
+            # after the new range (everything below its cursor went out already).
+            held = self._resend_out
+            live_from = (max(held.live_from, held.next) if held is not None
+                         else self.store.next_sender_seq)
+            self._resend_out = _Resend(begin, end, live_from)
+            acts.extend(self.resend_chunk(now_ns))
         expected = self.store.next_target_seq
         if seq == expected:
             self.store.set_next_target_seq(seq + 1)
@@ -682,30 +763,83 @@ class Session:
             acts.extend(self._too_high(msg, seq, expected, now_ns))
         return acts
 
-    def _retransmit(self, begin: int, end: int, now_ns: int) -> list[Action]:
-        stored = dict(self.store.get(begin, end))
+    def resend_chunk(
+        self,
+        now_ns: int,
+        max_messages: int = RESEND_CHUNK_MESSAGES,
+        max_bytes: int = RESEND_CHUNK_BYTES,
+    ) -> list[Action]:
+        """The next part of the resend under way: at most ``max_messages`` messages, and
+        stopping once ``max_bytes`` are reached (empty when no resend is pending).
+
+        Stored application messages up to the requested end go out as PossDup copies, runs of
+        admin messages as one SequenceReset-GapFill (merged across chunks); then the messages
+        made while the resend was going on, as they were stored. The last chunk ends the
+        resend (``resend_pending`` turns False) and live sending resumes.
+        """
+        r = self._resend_out
+        if r is None:
+            return []
         acts: list[Action] = []
-        gap_start: int | None = None
-        for seq in range(begin, end + 1):
-            raw = stored.get(seq)
-            msg: Message | None = None
-            if raw is not None:
-                try:
-                    msg = parse(raw)
-                except ParseError:
-                    msg = None
-            if msg is None or msg.msg_type in ADMIN_MSG_TYPES:
-                if gap_start is None:
-                    gap_start = seq
+        size = 0
+        store = self.store
+        while len(acts) < max_messages and size < max_bytes:
+            if r.next <= r.end:
+                hi = min(r.end, r.next + min(max_messages - len(acts), _WINDOW) - 1)
+                stored = dict(store.get(r.next, hi))
+                seq = r.next
+                while seq <= hi and len(acts) < max_messages and size < max_bytes:
+                    out = self._resend_one(r, seq, stored.get(seq), now_ns)
+                    acts += out
+                    size += sum(len(a.data) for a in out)
+                    seq += 1
+                r.next = seq
                 continue
-            if gap_start is not None:
-                acts.append(self._gap_fill(gap_start, seq, now_ns))
-                gap_start = None
-            acts.append(Send(self._possdup_copy(msg, seq, now_ns)))
-        if gap_start is not None:
-            acts.append(self._gap_fill(gap_start, end + 1, now_ns))
+            if r.gap is not None:
+                gap_fill = self._gap_fill(r.gap, r.end + 1, now_ns)
+                r.gap = None
+                acts.append(gap_fill)
+                size += len(gap_fill.data)
+                continue
+            start = max(r.next, r.live_from)
+            last = store.next_sender_seq - 1
+            if start > last:
+                self._resend_out = None
+                break
+            hi = min(last, start + min(max_messages - len(acts), _WINDOW) - 1)
+            r.next = hi + 1
+            for seq, raw in store.get(start, hi):
+                if len(acts) >= max_messages or size >= max_bytes:
+                    r.next = seq
+                    break
+                acts.append(Send(raw))
+                size += len(raw)
+        r.chunks += 1
+        r.messages += len(acts)
+        if self._resend_out is None and r.chunks > 1:
+            acts.append(SessionEvent("resend_complete", {"chunks": r.chunks,
+                                                         "messages": r.messages}))
         self._last_sent_ns = now_ns
         return acts
+
+    def _resend_one(self, r: _Resend, seq: int, raw: bytes | None, now_ns: int) -> list[Send]:
+        """One MsgSeqNum of the requested range: a PossDup copy, or part of a gap fill."""
+        msg: Message | None = None
+        if raw is not None:
+            try:
+                msg = parse(raw)
+            except ParseError:
+                msg = None
+        if msg is None or msg.msg_type in ADMIN_MSG_TYPES:
+            if r.gap is None:
+                r.gap = seq
+            return []
+        out: list[Send] = []
+        if r.gap is not None:
+            out.append(self._gap_fill(r.gap, seq, now_ns))
+            r.gap = None
+        out.append(Send(self._possdup_copy(msg, seq, now_ns)))
+        return out
 
     def _gap_fill(self, seq: int, new_seq: int, now_ns: int) -> Send:
         orig = format_utc(now_ns, self._precision).encode()

@@ -46,6 +46,12 @@ CASES: dict[str, tuple[str, str, str, str | None, dict[str, Any], str | None, st
                          "BETA has not opted in to the MOC session"),
     "Inclusion Level 6": ("ACME1", "1", "100", "10.05", {"extra": ((7011, "6"),)}, None,
                           "Inclusion Level 6 is outside 1..5"),
+    "quantity above the limit": (
+        "ACME1", "1", "100000000000000000000", "10.05", {}, "3",
+        "OrderQty (38) 100000000000000000000 is above the limit of 1000000000 shares"),
+    "price above the limit": (
+        "ACME1", "1", "100", "100000000000000000000.00", {}, None,
+        "Price (44) 100000000000000000000.00 is above the limit of 1000000.00"),
 }
 
 
@@ -85,3 +91,15 @@ async def test_cancel_of_an_unknown_order_gets_cancel_reject(gateway) -> None:  
     rej = await acme.expect("9")
     assert (tag(rej, 11), tag(rej, 41), tag(rej, 434)) == ("C1", "NOPE", "1")
     assert tag(rej, 102) == "1" and "unknown order" in (tag(rej, 58) or "")
+
+
+async def test_a_huge_cl_ord_id_is_rejected_and_not_echoed_whole(gateway) -> None:  # type: ignore[no-untyped-def]
+    gp = gateway(REJECT_VENUE)
+    acme = await session(gp, "ACME1")
+    huge = "H" * 100_000
+    await acme.send_order(huge, "1", 100, "10.05")
+    report = await acme.expect("8")
+    assert (tag(report, 150), tag(report, 39)) == ("8", "8")
+    assert tag(report, 58) == "ClOrdID (11) is 100000 characters long; the limit is 64"
+    assert tag(report, 11) == "H" * 64
+    await acme.quiet()

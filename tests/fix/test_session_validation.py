@@ -246,3 +246,20 @@ def test_sending_time_bad_format_rejected_373_6_without_logout() -> None:
     [reject] = sends(acts)
     assert (reject.get(371), reject.get(373)) == ("52", "6")
     assert s.next_target_seq == 3
+
+
+def test_moc_values_pass_the_session_layer() -> None:
+    """SPEC 5.2 through FIX: a W with 269=5 (Closing Price) and a MOC order with 59=7 (At the
+    Close, a FIX 4.3 value our dialect adds) reach the application; 59=8 is no value at all."""
+    s = logged_on(app_msg_types=frozenset({"W", "D"}))
+    close = build("W", 2, (55, "AAPL"), (268, 1), (269, 5), (270, "187.43"))
+    [msg] = delivered(s.receive(close, T0))
+    assert msg.group(268) == [{269: "5", 270: "187.43"}]
+    moc = build("D", 3, (11, "M1"), (21, 1), (40, 5), (54, 1), (38, 100), (55, "AAPL"),
+                (59, 7), (60, NOW))
+    [msg] = delivered(s.receive(moc, T0))
+    assert (msg.get(40), msg.get(59)) == ("5", "7")
+    bad = build("D", 4, (11, "M2"), (21, 1), (40, 5), (54, 1), (38, 100), (55, "AAPL"),
+                (59, 8), (60, NOW))
+    reject = reject_of(s.receive(bad, T0))
+    assert (reject.get(371), reject.get(373)) == ("59", "5")

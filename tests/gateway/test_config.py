@@ -171,3 +171,26 @@ def test_admin_table_defaults_and_values() -> None:
     assert issues_of(GOOD + "\n[admin]\nport = 9999\n") == [
         "venue.toml: admin.port: 9999 is the FIX port (gateway.port)"
     ]
+
+
+def test_moc_clock_keys() -> None:
+    """[gateway] timezone (an IANA zone) and moc_cutoff (HH:MM:SS), SPEC section 6."""
+    cfg = loads_config(GOOD)
+    assert (cfg.gateway.timezone, cfg.gateway.moc_cutoff) == ("America/New_York", "15:50:00")
+    cfg = loads_config(GOOD.replace("[gateway]", '[gateway]\ntimezone = "Europe/London"\n'
+                                                 'moc_cutoff = "16:25:30"'))
+    assert (cfg.gateway.timezone, cfg.gateway.moc_cutoff) == ("Europe/London", "16:25:30")
+    bad = GOOD.replace("[gateway]", '[gateway]\ntimezone = "Mars/Olympus"\nmoc_cutoff = "3:50pm"')
+    assert issues_of(bad) == [
+        "venue.toml: gateway.timezone: 'Mars/Olympus' is not an IANA time zone "
+        "(e.g. America/New_York)",
+        "venue.toml: gateway.moc_cutoff: '3:50pm' is not a time of day HH:MM:SS (e.g. 15:50:00)",
+    ]
+    for value in ("24:00:00", "15:60:00", "15:50", "15:50:00.5", ""):
+        text = GOOD.replace("[gateway]", f'[gateway]\nmoc_cutoff = "{value}"')
+        assert [p.split(": ")[1] for p in issues_of(text)] == ["gateway.moc_cutoff"], value
+    for value in ("", "../etc/passwd", "America/Nowhere"):
+        text = GOOD.replace("[gateway]", f'[gateway]\ntimezone = "{value}"')
+        assert [p.split(": ")[1] for p in issues_of(text)] == ["gateway.timezone"], value
+    not_text = issues_of(GOOD.replace("[gateway]", "[gateway]\ntimezone = 5"))
+    assert not_text == ["venue.toml: gateway.timezone: must be a string, got 5"]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from gateway.config import SessionConfig
-from gateway.fix import Message, frame, parse
+from gateway.fix import Message, frame, parse, parse_utc
 from gateway.orders import OrderError, cancel, market_data, new_order, replace, security_status
 from matcher import (
     Cancel,
     Capacity,
+    ClosingPrice,
     MinQtyInstruction,
     NewOrder,
     OrderClass,
@@ -193,16 +194,136 @@ def test_market_data_snapshot_and_status() -> None:
             (271, "200"),
         )
     )
-    assert w == QuoteUpdate("AAPL", parse_price("10.00"), 300, parse_price("10.02"), 200)
+    sent = parse_utc("20260101-00:00:00")  # the SendingTime (52) and MsgSeqNum (34) of msg()
+    assert w == QuoteUpdate("AAPL", parse_price("10.00"), 300, parse_price("10.02"), 200,
+                            source_time=sent, source_seq=2)
     one_sided = market_data(
         msg("W", (55, "AAPL"), (268, "1"), (269, "1"), (270, "10.02"), (271, "200"))
     )
-    assert one_sided == QuoteUpdate("AAPL", None, 0, parse_price("10.02"), 200)
+    assert one_sided == QuoteUpdate("AAPL", None, 0, parse_price("10.02"), 200, sent, 2)
     bad = market_data(msg("W", (55, "AAPL"), (268, "1"), (269, "2"), (270, "1"), (271, "1")))
     assert isinstance(bad, OrderError) and "MDEntryType (269) '2'" in bad.text
     halt = security_status(msg("f", (55, "AAPL"), (326, "2")))
-    assert halt == SecurityStatus("AAPL", halted=True, luld_state=None, ssr=None)
+    assert halt == SecurityStatus("AAPL", halted=True, luld_state=None, ssr=None,
+                                  source_time=sent, source_seq=2)
     luld = security_status(msg("f", (55, "AAPL"), (326, "17"), (7101, "1"), (7102, "Y")))
-    assert luld == SecurityStatus("AAPL", halted=False, luld_state=1, ssr=True)
+    assert luld == SecurityStatus("AAPL", halted=False, luld_state=1, ssr=True,
+                                  source_time=sent, source_seq=2)
     odd = security_status(msg("f", (55, "AAPL"), (326, "5")))
     assert isinstance(odd, OrderError) and "SecurityTradingStatus (326) '5'" in odd.text
+
+
+def test_a_possdup_copy_of_market_data_carries_its_original_send_time() -> None:
+    copy = market_data(msg("W", (43, "Y"), (122, "20251231-23:59:59.500"), (55, "AAPL"),
+                           (268, "1"), (269, "0"), (270, "10.00"), (271, "100")))
+    assert isinstance(copy, QuoteUpdate)
+    assert (copy.source_time, copy.source_seq) == (parse_utc("20251231-23:59:59.500"), 2)
+
+
+# -- bounds (README "Limits") ----------------------------------------------------------------
+
+def _without(*tags: int) -> list[tuple[int, str]]:
+    return [f for f in BASE if f[0] not in tags]
+
+
+@pytest.mark.parametrize(
+    ("fields", "text"),
+    [
+        (((38, "100000000000000000000"), (40, "1")),
+         "OrderQty (38) 100000000000000000000 is above the limit of 1000000000 shares"),
+        (((38, "1000000001"), (40, "1")),
+         "OrderQty (38) 1000000001 is above the limit of 1000000000 shares"),
+        (((38, "1" * 5000 + ".0"), (40, "1")), "OrderQty (38) 1111111111111111"),
+        (((38, "100"), (40, "2"), (44, "100000000000000000000.00")),
+         "Price (44) 100000000000000000000.00 is above the limit of 1000000.00"),
+        (((38, "100"), (40, "2"), (44, "1000000.01")),
+         "Price (44) 1000000.01 is above the limit of 1000000.00"),
+        (((38, "100"), (40, "1"), (110, "1000000001")),
+         "MinQty (110) 1000000001 is above the limit of 1000000000 shares"),
+    ],
+)
+def test_quantities_and_prices_past_the_bounds_are_rejected(
+    fields: tuple[tuple[int, str], ...], text: str
+) -> None:
+    result = new_order(msg("D", *_without(38), *fields), KEY, SESSION)
+    assert isinstance(result, OrderError), result
+    assert result.text.startswith(text), result.text
+    assert len(result.text) < 200
+
+
+def test_the_bounds_themselves_are_accepted() -> None:
+    at_limit = new_order(msg("D", *_without(38), (38, "1000000000"), (40, "2"),
+                             (44, "1000000.00")), KEY, SESSION)
+    assert isinstance(at_limit, NewOrder)
+    assert (at_limit.qty, at_limit.limit) == (1_000_000_000, parse_price("1000000"))
+    long_id = new_order(msg("D", *_without(11), (11, "C" * 64), (40, "1")), KEY, SESSION)
+    assert isinstance(long_id, NewOrder) and long_id.cl_ord_id == "C" * 64
+
+
+@pytest.mark.parametrize(("tag", "name"), [(11, "ClOrdID"), (41, "OrigClOrdID"),
+                                           (5700, "LocateBroker"), (7002, "ConditionalOrderRef")])
+def test_identifiers_longer_than_64_characters_are_rejected(tag: int, name: str) -> None:
+    value = "I" * (1 << 20) if tag == 11 else "I" * 65
+    fields = [*_without(11), (11, value if tag == 11 else "C1"), (40, "1")]
+    if tag != 11:
+        fields.append((tag, value))
+    want = f"{name} ({tag}) is {len(value)} characters long; the limit is 64"
+    for translate in (lambda m: new_order(m, KEY, SESSION), lambda m: replace(m, KEY)):
+        result = translate(msg("D", *fields, *(((41, "C0"),) if tag != 41 else ())))
+        assert isinstance(result, OrderError) and result.text == want
+    cancelled = cancel(msg("F", (41, value if tag == 41 else "C0"),
+                           (11, value if tag == 11 else "C2"), (55, "AAPL"), (54, "1")), KEY)
+    if tag in (11, 41):
+        assert isinstance(cancelled, OrderError) and cancelled.text == want
+
+
+def test_market_data_past_the_bounds_is_refused() -> None:
+    def quote(px: str, size: str, sym: str = "AAPL") -> object:
+        return market_data(msg("W", (55, sym), (268, "1"), (269, "0"), (270, px), (271, size)))
+
+    too_high = quote("1000000.0001", "100")
+    assert isinstance(too_high, OrderError)
+    assert too_high.text == "MDEntryPx (270) 1000000.0001 is above the limit of 1000000.00"
+    too_big = quote("10.00", "1000000001")
+    assert isinstance(too_big, OrderError)
+    assert too_big.text == "MDEntrySize (271) 1000000001 is above the limit of 1000000000"
+    long_symbol = quote("10.00", "100", sym="S" * 65)
+    assert isinstance(long_symbol, OrderError)
+    assert long_symbol.text == "Symbol (55) is 65 characters long; the limit is 64"
+    assert isinstance(quote("1000000.00", "1000000000"), QuoteUpdate)
+def test_moc_order_time_in_force() -> None:
+    """SPEC 5.2: a MOC order takes TimeInForce absent, 0 or 7 (At the Close); 7 is for MOC only."""
+    def order(*extra: tuple[int, str], ord_type: str = "5") -> NewOrder | OrderError:
+        return new_order(msg("D", (11, "M1"), (21, "1"), (55, "AAPL"), (54, "1"), (38, "100"),
+                             (40, ord_type), *extra, (60, "x")), KEY, SESSION)
+
+    for extra in ((), ((59, "0"),), ((59, "7"),)):
+        o = order(*extra)
+        assert isinstance(o, NewOrder), extra
+        assert (o.ord_type, o.tif) == (OrdType.MARKET_ON_CLOSE, TimeInForce.DAY)
+    assert order((59, "3")).tif is TimeInForce.IOC  # type: ignore[union-attr]  # matcher rejects
+    bad = order((59, "7"), (44, "10"), ord_type="2")
+    assert bad == OrderError("TimeInForce (59) 7 (At the Close) is only for market-on-close "
+                             "orders (40=5)")
+    gtc = order((59, "1"))
+    assert isinstance(gtc, OrderError) and "TimeInForce (59) value '1'" in gtc.text
+    priced = order((44, "10"))
+    assert isinstance(priced, OrderError) and "Price (44) is not allowed" in priced.text
+
+
+def test_closing_price_snapshot() -> None:
+    """SPEC 5.2: a W with an entry 269=5 is the symbol's official closing price."""
+    def w(*entries: tuple[int, str], count: str = "1") -> object:
+        return market_data(msg("W", (55, "AAPL"), (268, count), *entries))
+
+    assert w((269, "5"), (270, "187.43")) == ClosingPrice("AAPL", parse_price("187.43"))
+    assert w((269, "5"), (270, "187.43"), (271, "0")) == ClosingPrice("AAPL", 187_430_000)
+    for bad, text in (
+        (w((269, "5")), "MDEntryPx (270) is required on a closing price (269=5)"),
+        (w((269, "5"), (270, "x")), "MDEntryPx (270) 'x' is not a valid price"),
+        (w((269, "5"), (270, "1000000.01")),
+         "MDEntryPx (270) 1000000.01 is above the limit of 1000000.00"),
+        (w((269, "0"), (270, "1"), (271, "1"), (269, "5"), (270, "1"), count="2"),
+         "a closing price (269=5) comes alone: one entry in its own W, not with the NBBO"),
+    ):
+        assert bad == OrderError(text)

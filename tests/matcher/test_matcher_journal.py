@@ -128,3 +128,34 @@ def test_failed_fsync_fails_every_later_sync(
     monkeypatch.undo()
     with pytest.raises(JournalError):
         journal.sync()
+def test_journals_from_before_the_market_data_source_fields_still_replay(tmp_path: Path) -> None:
+    """QuoteUpdate / SecurityStatus gained source_time and source_seq: a record written
+    without them (a shorter tuple) replays with None; new records keep them, and the engine
+    knows the last source of each symbol after a recovery."""
+    import pickle
+    import struct
+    import zlib
+
+    from matcher import SecurityStatus
+    from matcher.journal import MAGIC
+
+    def record(rec: tuple[object, ...]) -> bytes:
+        payload = pickle.dumps(rec, 5)
+        return struct.pack("<II", len(payload), zlib.crc32(payload)) + payload
+
+    path = tmp_path / "old.journal"
+    path.write_bytes(MAGIC + record((1, 4, "X", 10_000_000, 100, 10_100_000, 100))
+                     + record((2, 5, "X", True, None, None)))
+    records, warnings = read_journal(path)
+    assert warnings == []
+    assert [cmd for _, cmd in records] == [
+        QuoteUpdate("X", 10_000_000, 100, 10_100_000, 100), SecurityStatus("X", halted=True)]
+
+    journal = Journal(path)
+    journal.append(3, QuoteUpdate("X", 10_200_000, 100, 10_300_000, 100, 5_000, 7))
+    journal.append(4, SecurityStatus("X", halted=False, source_time=6_000, source_seq=8))
+    journal.close()
+    eng, _ = Engine.recover(PARTICIPANTS, SYMBOLS, itertools.count(10).__next__, str(path))
+    assert eng.market_data_source("X", QuoteUpdate) == (5_000, 7)
+    assert eng.market_data_source("X", SecurityStatus) == (6_000, 8)
+    assert eng.market_data_source("Y", QuoteUpdate) is None
