@@ -142,7 +142,9 @@ class FileStore:
         self.next_sender_seq = 1
         self.next_target_seq = 1
         self.creation_time_ns = 0
-        self._index: dict[int, tuple[int, int]] = {}  # seq -> (payload offset, length)
+        # seq -> payload offset << 32 | length: plain ints, so the index (one entry per message
+        # sent, kept for resends) holds nothing the garbage collector has to visit
+        self._index: dict[int, int] = {}
         self._pending = bytearray()  # records the OS has not taken yet
         self._target_dirty = False
         self._rewrite = False  # reset(): the next flush replaces the file
@@ -190,7 +192,7 @@ class FileStore:
 
     def _apply(self, kind: bytes, value: int, offset: int, length: int) -> None:
         if kind == b"M":
-            self._index[value] = (offset, length)
+            self._index[value] = offset << 32 | length
             if value >= self.next_sender_seq:
                 self.next_sender_seq = value + 1
         elif kind == b"S":
@@ -231,7 +233,7 @@ class FileStore:
     def save(self, seq: int, raw: bytes) -> None:
         """Append a sent message; the next sender seq becomes seq + 1 at least."""
         pending = self._pending  # _append, inlined: this runs for every message sent
-        self._index[seq] = (self._written + len(pending) + _HEAD_SIZE, len(raw))
+        self._index[seq] = (self._written + len(pending) + _HEAD_SIZE) << 32 | len(raw)
         pending += _record(b"M", seq, raw)
         if seq >= self.next_sender_seq:
             self.next_sender_seq = seq + 1
@@ -245,8 +247,8 @@ class FileStore:
         seqs = range(begin, end + 1) if end - begin < len(index) else sorted(index)
         for seq in seqs:
             if begin <= seq <= end and seq in index:
-                offset, length = index[seq]
-                out.append((seq, self._read(offset, length)))
+                entry = index[seq]
+                out.append((seq, self._read(entry >> 32, entry & 0xFFFFFFFF)))
         return out
 
     def _read(self, offset: int, length: int) -> bytes:
