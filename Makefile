@@ -47,6 +47,7 @@ bench: $(STAMP)-bench
 	$(BIN)/python bench/session.py
 	$(BIN)/python bench/matcher.py
 	$(BIN)/python bench/e2e.py
+	$(BIN)/python bench/instructions.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info gateway/fix/_speedups.*.so

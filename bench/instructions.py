@@ -81,8 +81,8 @@ def main() -> int:
         child(args.child, args.count, args.skip)
         return 0
     if shutil.which("valgrind") is None:
-        print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
-        return 1
+        print("instruction counts skipped: valgrind is not installed (apt-get install valgrind)")
+        return 0
     try:
         from gateway.fix._build import BUILD
     except ImportError:  # a tree from before the compiled hot path (for a "before" figure)

@@ -268,7 +268,7 @@ class Session:
         mt = self._type_bytes.get(msg_type)
         if mt is None:
             mt = self._type_bytes[msg_type] = msg_type.encode()
-        if now_ns != self._stamp_ns:  # the messages of one loop turn share one SendingTime
+        if now_ns != self._stamp_ns:  # the replies to one read share one SendingTime
             self._stamp = format_utc(now_ns, self._precision).encode()
             self._stamp_ns = now_ns
         return build(_BEGIN, mt, seq, self._mid, self._stamp, self._tail, extra, rest)
