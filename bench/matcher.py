@@ -6,11 +6,15 @@ mid peg), 20 % orders that cross (market, mid peg, IOC limit through the NBBO), 
 for the engine (optionally with its journal) and for the baseline. Speed is only measured here,
 never asserted in tests.
 
-    python bench/matcher.py [--count N] [--journal] [--moc] [--gc [on|off|freeze]]
+    python bench/matcher.py [--count N] [--journal] [--moc] [--gc [on|off|freeze]] [--co-mix]
 
 ``--moc`` adds a run of the same mix with one MOC order per 20 commands interleaved (the FRS
 path must not get slower: MOC orders are routed away before the regular-session checks), then
 the nightly closing cross of every symbol, timed on its own.
+
+``--co-mix`` also runs the mix with 10 % of the new resting orders sent as conditional orders
+and another 10 % as Eligible FRS Orders (7013=Y), with a 50 ms firm-up window and nobody firming
+up (the pairing, invitation and expiry cost), printed beside the FRS-only mix.
 
 ``--gc freeze`` leaves the collector on and calls ``gc.freeze()`` every 10k commands, the
 way a long-running gateway can keep full collections from walking the whole (long-lived)
@@ -38,9 +42,11 @@ from matcher import (  # noqa: E402
     ClosingPrice,
     Engine,
     Filled,
+    FirmUpTimer,
     Journal,
     MocSettings,
     NewOrder,
+    OrderClass,
     OrdType,
     Participant,
     Peg,
@@ -66,11 +72,16 @@ def make_world() -> tuple[dict[str, Participant], dict[str, SymbolConfig]]:
     return parts, syms
 
 
-def commands(count: int, seed: int = 7, moc_every: int = 0) -> Iterator[Any]:
+def commands(count: int, seed: int = 7, moc_every: int = 0,
+             co_share: float = 0.0) -> Iterator[Any]:
     """A deterministic realistic command stream; with ``moc_every`` also a MOC order (of its
-    own random stream, so the regular-session commands stay the same) every that many."""
+    own random stream, so the regular-session commands stay the same) every that many; with
+    ``co_share`` the same stream, except that that share of the new orders are COs and as many
+    are Eligible FRS Orders (picked among the resting limit orders, a third of the new orders,
+    by a random stream of their own)."""
     moc_rnd = random.Random(seed + 1)
     rnd = random.Random(seed)
+    co_rnd = random.Random(seed + 1)
     syms = [f"S{i:03d}" for i in range(N_SYMBOLS)]
     bid = {s: (20 + rnd.randrange(200)) * 100 * TICK for s in syms}
     live: list[tuple[str, str, str, Side, int]] = []  # session, clid, symbol, side, limit
@@ -100,6 +111,14 @@ def commands(count: int, seed: int = 7, moc_every: int = 0) -> Iterator[Any]:
             if k < 0.5:
                 cmd = NewOrder(sess, p, cl, s, side, 100 * rnd.randrange(1, 10), OrdType.LIMIT,
                                limit=lim)
+                if co_share:
+                    c = co_rnd.random()
+                    if c < co_share * 3:
+                        cmd = NewOrder(sess, p, cl, s, side, cmd.qty, OrdType.LIMIT, limit=lim,
+                                       order_class=OrderClass.CONDITIONAL)
+                    elif c < co_share * 6:
+                        cmd = NewOrder(sess, p, cl, s, side, cmd.qty, OrdType.LIMIT, limit=lim,
+                                       conditional_interaction=True)
             elif k < 0.75:
                 cmd = NewOrder(sess, p, cl, s, side, 100 * rnd.randrange(1, 10), OrdType.PEGGED,
                                peg=Peg.PRIMARY)
@@ -253,6 +272,8 @@ def main() -> None:
                     help="also run the mix with MOC orders and time the nightly closing cross")
     ap.add_argument("--gc", nargs="?", const="on", default="off", choices=("off", "on", "freeze"),
                     help="garbage collector: off (default), on, or on with periodic gc.freeze()")
+    ap.add_argument("--co-mix", action="store_true",
+                    help="also run a mix with 10%% conditional orders (and 10%% eligible)")
     args = ap.parse_args()
     if args.gc == "off":
         gc.disable()
@@ -271,6 +292,14 @@ def main() -> None:
     if args.moc:
         gc.collect()
         moc_bench(parts, syms, args.count, chunk, after)
+    if args.co_mix:
+        gc.collect()
+        us = iter(range(0, 1 << 62, 1000)).__next__  # 1 us a command: windows do expire
+        eng = Engine(parts, syms, us)
+        eng.apply(FirmUpTimer(50))
+        co_rate = run("matcher, 10% COs", eng.apply, args.count, chunk, after,
+                      stream=lambda n: commands(n, co_share=0.1))
+        print(f"  ratio CO mix / FRS-only: {co_rate / rate:.2f}")
     if args.journal:
         gc.collect()
         with tempfile.TemporaryDirectory() as d:

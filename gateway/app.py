@@ -10,6 +10,7 @@ kept from a session store is sent then.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import time
@@ -37,6 +38,8 @@ from matcher import (
     Engine,
     Event,
     Filled,
+    FirmUpInvited,
+    FirmUpTimer,
     MocSettings,
     OrderEvent,
     Participant,
@@ -145,7 +148,11 @@ class OrderApplication(Application):
         self._last_exec_id = self._delivered
         self._reject_seq = 0
         self._targets: dict[tuple[str, str], list[tuple[str, str, bytes]]] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_due: int | None = None
         self._redeliver(replayed)
+        # states the firm-up window, and expires what passed its deadline while we were down
+        self._apply(FirmUpTimer(cfg.gateway.firm_up_window_ms))
         self._cancel_on_restart()
 
     # -- recovery ------------------------------------------------------------------------------
@@ -159,7 +166,8 @@ class OrderApplication(Application):
     def _check_journal_covers(self, replayed: list[Event]) -> None:
         """The stores hold reports up to the delivered mark: a journal that ends before it
         lost commands that were acknowledged, and going on would reuse their ExecIDs."""
-        last = max((e.exec_id for e in replayed if isinstance(e, OrderEvent)), default=0)
+        last = max((e.exec_id for e in replayed if isinstance(e, (OrderEvent, FirmUpInvited))),
+                   default=0)
         if last < self._delivered:
             raise StorageUnavailable(
                 f"{self.engine.journal.path if self.engine.journal else 'the journal'} ends at "
@@ -170,14 +178,18 @@ class OrderApplication(Application):
 
     def _redeliver(self, replayed: list[Event]) -> None:
         """Send the reports a crash kept out of the session stores (ExecID above the mark)."""
-        pending = [e for e in replayed if isinstance(e, OrderEvent) and e.exec_id > self._delivered]
+        pending = [e for e in replayed if isinstance(e, (OrderEvent, FirmUpInvited))
+                   and e.exec_id > self._delivered]
         if pending:
             stored: dict[str, set[bytes]] = {}
             for ev in pending:
-                self._route(ev, skip_stored=stored)
+                if isinstance(ev, FirmUpInvited):
+                    self._invite(ev, skip_stored=stored)
+                else:
+                    self._route(ev, skip_stored=stored)
             log.info("recovered_reports", checked=len(pending))
         for event in replayed:
-            if isinstance(event, OrderEvent):
+            if isinstance(event, (OrderEvent, FirmUpInvited)):
                 self._last_exec_id = max(self._last_exec_id, event.exec_id)
 
     def _stored_exec_ids(self, key: str, cache: dict[str, set[bytes]]) -> set[bytes]:
@@ -293,6 +305,8 @@ class OrderApplication(Application):
         token = self.before_send()
         self.sync()
         self.after_commit(token)
+        if self._timer is not None:
+            self._timer.cancel()
         os.close(self._watermark_fd)
         if self.engine.journal is not None:
             self.engine.journal.close()
@@ -350,6 +364,28 @@ class OrderApplication(Application):
         self._commands += 1
         for ev in self.engine.apply(command):
             self._send_event(ev)
+        self._arm_firm_up_timer()
+
+    # -- firm-up deadlines ---------------------------------------------------------------------
+
+    def _arm_firm_up_timer(self) -> None:
+        """Have a FirmUpTimer applied at the earliest pending firm-up deadline (the matcher
+        learns time only from its commands, so this is what expires an idle invitation)."""
+        due = self.engine.next_firm_up_deadline()
+        if due is None or (self._timer_due is not None and self._timer_due <= due):
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not serving (a tool or a test): the caller applies timers
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_due = due
+        self._timer = loop.call_later(max(0.0, (due - self.clock()) / 1e9), self._firm_up_due)
+
+    def _firm_up_due(self) -> None:
+        due, self._timer, self._timer_due = self._timer_due, None, None
+        self._apply(FirmUpTimer(self.cfg.gateway.firm_up_window_ms, due or 0))
 
     def _send_event(self, ev: Event) -> None:
         if not isinstance(ev, OrderEvent):
@@ -358,6 +394,10 @@ class OrderApplication(Application):
                 info = self.engine.order(ev.session, ev.orig_cl_ord_id) if ev.order_id else None
                 body = reports.cancel_reject_body(ev, info.order_qty if info else None)
                 self.sender.send(ev.session, "9", body)
+            elif isinstance(ev, FirmUpInvited):
+                self._invite(ev)
+                if ev.exec_id > self._last_exec_id:
+                    self._last_exec_id = ev.exec_id
             # a CloseRefused comes only from a ClosingPrice: _closing_price answers it
             return
         if isinstance(ev, Filled):
@@ -382,6 +422,19 @@ class OrderApplication(Application):
             str(ev.exec_id).encode(),
             skip_stored,
         )
+
+    def _invite(self, ev: FirmUpInvited, skip_stored: dict[str, set[bytes]] | None = None) -> None:
+        """A FirmUpRequest (UF) goes to the CO's own session only: it is no ExecutionReport, so
+        drop copies do not get it."""
+        cfg = self.sessions.get(ev.session)
+        if cfg is None:
+            return
+        if skip_stored is not None and str(ev.exec_id).encode() in self._stored_exec_ids(
+            ev.session, skip_stored
+        ):
+            return
+        body = reports.firm_up_request_body(ev, cfg.timestamp_precision)
+        self.sender.send(ev.session, "UF", body)
 
     def _deliver(
         self,

@@ -25,6 +25,7 @@ ROLES = ("order_entry", "drop_copy", "market_data")
 FSYNC_MODES = ("batch", "always", "never")
 SMP_SCOPES = ("participant", "affiliates")
 PRECISIONS = ("ms", "ns")
+MAX_FIRM_UP_WINDOW_MS = 3_600_000  # an hour: a firm-up window is meant to be short
 _COMP_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
 
@@ -59,6 +60,7 @@ class GatewayConfig:
     message_log: bool = True
     timezone: str = "America/New_York"
     moc_cutoff: str = "15:50:00"
+    firm_up_window_ms: int = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +106,7 @@ class SessionConfig:
     password: str = ""
     allowed_ips: tuple[str, ...] = ()
     message_log: bool = True
+    conditional_interaction: bool = False
 
     @property
     def key(self) -> str:
@@ -228,6 +231,7 @@ def _gateway(r: _Reader, base: Path) -> GatewayConfig:
         message_log=r.boolean("message_log", True),
         timezone=r.string("timezone", "America/New_York"),
         moc_cutoff=r.string("moc_cutoff", "15:50:00"),
+        firm_up_window_ms=r.integer("firm_up_window_ms", 1000, 1, MAX_FIRM_UP_WINDOW_MS),
     )
     if _comp_id_problem(cfg.sender_comp_id):
         r.error("sender_comp_id", str(_comp_id_problem(cfg.sender_comp_id)))
@@ -307,6 +311,7 @@ def _session(r: _Reader, default_sender: str) -> SessionConfig:
         password=r.string("password", ""),
         allowed_ips=r.strings("allowed_ips"),
         message_log=r.boolean("message_log", True),
+        conditional_interaction=r.boolean("conditional_interaction", False),
     )
     if _comp_id_problem(s.sender_comp_id):
         r.error("sender_comp_id", str(_comp_id_problem(s.sender_comp_id)))

@@ -227,7 +227,7 @@ def new_order(msg: Message, key: str, cfg: SessionConfig) -> NewOrder | OrderErr
             locate_broker=msg.get(5700) or None,
             order_class=_choice(msg, 7001, "OrderClass", _ORDER_CLASSES) or OrderClass.FIRM,
             conditional_ref=msg.get(7002),
-            conditional_interaction=bool(_choice(msg, 7013, "ConditionalInteraction", _YES_NO)),
+            conditional_interaction=_eligible(msg, cfg),
             dncp=_choice(msg, 7010, "DoNotCrossPrincipal", _YES_NO),
             inclusion_level=_inclusion(msg),
             session_dncp=cfg.dncp,
@@ -250,6 +250,10 @@ def _tif(msg: Message, ord_type: OrdType) -> TimeInForce:
     if tif is None:
         return TimeInForce.DAY
     return tif
+def _eligible(msg: Message, cfg: SessionConfig) -> bool:
+    """An Eligible FRS Order: 7013 when sent, else the session's conditional_interaction."""
+    value = _choice(msg, 7013, "ConditionalInteraction", _YES_NO)
+    return cfg.conditional_interaction if value is None else value
 
 
 def _side(msg: Message) -> Side:
@@ -302,6 +306,7 @@ def replace(msg: Message, key: str) -> Replace | OrderError:
             locate_reqd=_choice(msg, 114, "LocateReqd", _YES_NO),
             locate_broker=msg.get(5700) or None,
             symbol=msg.get(55),
+            order_class=_choice(msg, 7001, "OrderClass", _ORDER_CLASSES),
         )
     except _Bad as bad:
         return bad.error

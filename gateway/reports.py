@@ -1,4 +1,4 @@
-"""Matcher events into ExecutionReport (8) and OrderCancelReject (9) bodies.
+"""Matcher events into ExecutionReport (8), OrderCancelReject (9) and FirmUpRequest (UF) bodies.
 
 A body is built once per event with its TransactTime (60) left out; the order path adds 60 in
 the precision of each session it goes to, so an order-entry session in ms and a drop copy in ns
@@ -7,11 +7,13 @@ share everything else byte for byte.
 
 from __future__ import annotations
 
+from gateway.fix import format_utc
 from matcher import (
     Accepted,
     Cancelled,
     CancelRejected,
     Filled,
+    FirmUpInvited,
     OrderEvent,
     Rejected,
     Replaced,
@@ -137,6 +139,26 @@ def gateway_reject_body(
             _text(text),
             _SOH,
         ]
+    )
+
+
+def firm_up_request_body(ev: FirmUpInvited, precision: str) -> bytes:
+    """FirmUpRequest (UF) to a conditional order's session (SPEC 5.1), complete.
+
+    ClOrdID and OrderID of the CO, Symbol, Side, OrderQty = the invited quantity, ExpireTime
+    (126) = the deadline and TransactTime (60) = the invitation time in the session's
+    precision. ExecID (17) identifies the invitation (from the ExecID sequence), so recovery
+    finds it in the session store like a report. The contra is never named.
+    """
+    return b"11=%s\x0137=%d\x0117=%d\x0155=%s\x0154=%d\x0138=%d\x01126=%s\x0160=%s\x01" % (
+        ev.cl_ord_id.encode(),
+        ev.order_id,
+        ev.exec_id,
+        ev.symbol.encode(),
+        ev.side,
+        ev.qty,
+        format_utc(ev.deadline_ns, precision).encode(),
+        format_utc(ev.ts, precision).encode(),
     )
 
 

@@ -53,7 +53,7 @@ Rules (SPEC 4, Form ATS-N Part III Items 7, 11, 13, 14)
     for the taker's MinQty is retried once the taker's leaves are all-or-none), SMP, DNCP, post
     only (rests without taking), Reg SHO locate checks, Rule 201 floor NBB + 0.0001 keeping
     the original priority; DAY and IOC. A post only order never takes: if it would cross on
-    arrival it rests and waits for a later contra. Conditional orders are rejected.
+    arrival it rests and waits for a later contra.
 
 MOC session (SPEC 5.2, ``matcher.moc``)
     ``Engine(..., moc=MocSettings(timezone, cutoff))``. MOC orders (OrdType 5) rest apart from
@@ -63,6 +63,15 @@ MOC session (SPEC 5.2, ``matcher.moc``)
     ``ClosingPrice(symbol, price)`` runs the symbol's cross at that price, Broker | Size, SMP and
     DNCP applied, then cancels every leaves (``CancelReason.MOC_CROSS``); one before the cutoff
     gives ``CloseRefused`` (the gateway's BusinessMessageReject).
+
+Conditional orders (SPEC 5.1, ``matcher.conditional``)
+    A ``NewOrder`` with ``order_class=CONDITIONAL`` rests apart from the FRS book and never
+    executes; pairs (CO-CO first, then CO vs an order sent with ``conditional_interaction``)
+    give a ``FirmUpInvited`` event per CO, with ``deadline_ns``. A ``NewOrder`` with
+    ``conditional_ref`` is the firm-up (IOC, against the invited contra only). Every command
+    expires the invitations whose deadline is at or before its receipt time;
+    ``FirmUpTimer(window_ms)`` is the command to apply at ``engine.next_firm_up_deadline()`` when
+    nothing else arrives (it also sets the window for later invitations; default 1000 ms).
 
 Read access
     ``engine.order(session, cl_ord_id)``, ``engine.open_orders(session)`` -> ``OrderInfo``;
@@ -86,6 +95,8 @@ from matcher.types import (
     CxlRejReason,
     Event,
     Filled,
+    FirmUpInvited,
+    FirmUpTimer,
     Liquidity,
     MinQtyInstruction,
     MocSettings,
@@ -117,4 +128,6 @@ __all__ = [
     "JournalError",
     # the MOC session (SPEC 5.2)
     "ClosingPrice", "CloseRefused", "MocSettings",
+    # conditional orders (SPEC 5.1)
+    "FirmUpInvited", "FirmUpTimer",
 ]

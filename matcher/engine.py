@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from matcher.book import KIND_MID, NO_LIMIT, Entry, Order, Settings, SideBook
+from matcher.conditional import NEVER, Conditionals
 from matcher.moc import MocSession
 from matcher.prices import CENT, DOLLAR, SUB_PENNY, Price
 from matcher.types import (
@@ -23,6 +24,7 @@ from matcher.types import (
     CxlRejReason,
     Event,
     Filled,
+    FirmUpTimer,
     Liquidity,
     MinQtyInstruction,
     MocSettings,
@@ -44,7 +46,6 @@ from matcher.types import (
 )
 from matcher.validate import (
     Problem,
-    check_class_and_session,
     check_locate,
     check_symbol,
     check_terms,
@@ -60,6 +61,7 @@ _BUY, _SELL, _SHORT = Side.BUY, Side.SELL, Side.SELL_SHORT
 _LIMIT, _PEGGED, _MARKET = OrdType.LIMIT, OrdType.PEGGED, OrdType.MARKET
 _NO_PEG = Peg.NONE
 _FIRM = OrderClass.FIRM
+_COND = OrderClass.CONDITIONAL
 _PRINCIPAL = Capacity.PRINCIPAL
 _MOC = OrdType.MARKET_ON_CLOSE
 
@@ -162,6 +164,9 @@ class Engine:
         # (symbol, QuoteUpdate or SecurityStatus) -> (source_time, source_seq) last applied
         self._md_source: dict[tuple[str, type], tuple[int, int]] = {}
         self.warnings: list[str] = []
+        # conditional orders (SPEC 5.1); _due is their earliest firm-up deadline
+        self._due = NEVER
+        self._co = Conditionals(self)
         self._dispatch: dict[type, Callable[[int, Command], list[Event]]] = {
             NewOrder: self._new,  # type: ignore[dict-item]
             Cancel: self._cancel,  # type: ignore[dict-item]
@@ -169,6 +174,7 @@ class Engine:
             CancelAll: self._cancel_all,  # type: ignore[dict-item]
             QuoteUpdate: self._quote,  # type: ignore[dict-item]
             SecurityStatus: self._status,  # type: ignore[dict-item]
+            FirmUpTimer: self._co.timer,  # type: ignore[dict-item]
         }
         # the MOC session (matcher.moc) keeps its orders apart from the books
         self._moc = MocSession(self, moc or MocSettings())
@@ -181,12 +187,16 @@ class Engine:
         ts = self._clock()
         if self._journal is not None:
             self._journal.append(ts, command)
+        if ts >= self._due:  # a firm-up deadline passed: expire before the command acts
+            return self._co.expire(ts) + self._dispatch[type(command)](ts, command)
         return self._dispatch[type(command)](ts, command)
 
     def replay(self, records: Iterable[tuple[int, Command]]) -> list[Event]:
         """Re-apply journaled (receipt ns, command) records without journaling them again."""
         out: list[Event] = []
         for ts, cmd in records:
+            if ts >= self._due:
+                out.extend(self._co.expire(ts))
             out.extend(self._dispatch[type(cmd)](ts, cmd))
         return out
 
@@ -230,6 +240,14 @@ class Engine:
         """Snapshot of the order known by this ClOrdID (any id of its replace chain)."""
         o = self._clids.get(session, _NO_IDS).get(cl_ord_id)
         return None if o is None else self._info(o)
+
+    def next_firm_up_deadline(self) -> int | None:
+        """The earliest deadline (ns) of a pending firm-up invitation, None without one.
+
+        Apply a ``FirmUpTimer`` at (or after) it so the invitation expires on time."""
+        if self._due == NEVER:  # the common case, asked after every command: no invitation
+            return None
+        return self._co.next_deadline()
 
     def open_orders(self, session: str) -> list[OrderInfo]:
         """Open orders of a session, oldest first."""
@@ -329,6 +347,8 @@ class Engine:
         if st is None or st.problem is not None or not _plain(c, incl):
             if c.ord_type is _MOC:  # the MOC session's (matcher.moc), off the FRS path
                 return self._moc.new(ts, c, part, st, incl)
+            if c.order_class is not _FIRM or c.conditional_ref is not None:
+                return self._co.new_order(ts, c, part, st, incl)  # a CO or a firm-up
             problem = self._new_problem(c, part, st, incl)
             if problem is not None:
                 return self._reject(ts, c, *problem)
@@ -363,6 +383,8 @@ class Engine:
                 self._match(st, o, ts, ev, False)
             if o.open:
                 (st.buys if o.is_buy else st.sells).insert(o)
+        if c.conditional_interaction and o.level is not None:  # an Eligible FRS Order rests
+            self._co.frs_new(st, o, ts, ev)
         return ev
 
     def _new_problem(self, c: NewOrder, part: Participant, st: SymbolState | None,
@@ -370,7 +392,6 @@ class Engine:
         """The first reason to refuse a new order, checked in the documented order."""
         problem = (
             (check_symbol(c.symbol, None) if st is None else st.problem)
-            or check_class_and_session(c, part)
             or check_terms(c.side, c.qty, c.ord_type, c.limit, c.peg, c.min_qty, c.post_only,
                            c.tif, incl)
             or check_locate(c.side, part, c.locate_reqd, c.locate_broker)
@@ -422,6 +443,8 @@ class Engine:
                                     f"{o.side.name}")
         if o.ord_type is _MOC:
             return self._moc.cancel(ts, c, o)
+        if type(o) is not Order:
+            return self._co.cancel(ts, c, o)
         st = self._syms[o.symbol]
         (st.buys if o.is_buy else st.sells).remove(o)
         self._clids[c.session][c.cl_ord_id] = o
@@ -430,14 +453,20 @@ class Engine:
 
     def _cancel_all(self, ts: int, c: CancelAll) -> list[Event]:
         ev: list[Event] = []
+        special: list[Order] = []
         for o in list(self._open.get(c.session, {}).values()):
             if o.ord_type is _MOC:
                 if not self._moc.revocable(ts, o):
                     continue  # after the cutoff MOC orders are irrevocable
+            elif type(o) is not Order:  # COs and firm-ups
+                special.append(o)
+                continue
             else:
                 st = self._syms[o.symbol]
                 (st.buys if o.is_buy else st.sells).remove(o)
             ev.append(self._cancelled(ts, o, None, CancelReason.SESSION, c.reason))
+        if special:
+            self._co.cancel_all(ts, special, c.reason, ev)
         return ev
 
     def _replace(self, ts: int, r: Replace) -> list[Event]:
@@ -447,6 +476,18 @@ class Engine:
         assert o is not None
         if o.ord_type is _MOC or r.ord_type is _MOC:
             return self._moc.replace(ts, r, o)
+        if type(o) is not Order:
+            return self._co.replace(ts, r, o)
+        if r.order_class is _COND:
+            return self._cxl_reject(ts, r, o, CxlRejReason.OTHER,
+                                    "a replace cannot change the order class (7001): the order "
+                                    "is firm")
+        ev = self._replace_firm(ts, r, o)
+        if o.order_id in self._co.elig:
+            self._co.frs_replaced(self._syms[o.symbol], o, ts, ev)
+        return ev
+
+    def _replace_firm(self, ts: int, r: Replace, o: Order) -> list[Event]:
         if (r.side is _BUY) != o.is_buy:
             return self._cxl_reject(ts, r, o, CxlRejReason.OTHER,
                                     "a replace cannot change between buy and sell")
@@ -520,6 +561,8 @@ class Engine:
         ev: list[Event] = []
         if st.can_match:
             self._reeval(st, ts, ev)
+            if self._co.books:
+                self._co.market(st, ts, ev)
         return ev
 
     def _status(self, ts: int, s: SecurityStatus) -> list[Event]:
@@ -538,6 +581,8 @@ class Engine:
         ev: list[Event] = []
         if st.can_match:
             self._reeval(st, ts, ev)
+            if self._co.books:
+                self._co.market(st, ts, ev)
         return ev
 
     # ------------------------------------------------------------ matching

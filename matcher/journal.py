@@ -29,6 +29,7 @@ from matcher.types import (
     CancelAll,
     ClosingPrice,
     Command,
+    FirmUpTimer,
     NewOrder,
     QuoteUpdate,
     Replace,
@@ -39,7 +40,7 @@ MAGIC = b"ATSJRNL1"
 _HDR = struct.Struct("<II")
 # a record's tag is its class's index here: append new commands at the end, never reorder
 _CLASSES: tuple[type, ...] = (NewOrder, Cancel, Replace, CancelAll, QuoteUpdate, SecurityStatus,
-                              ClosingPrice)
+                              ClosingPrice, FirmUpTimer)
 
 
 class JournalError(OSError):

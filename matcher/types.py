@@ -213,6 +213,7 @@ class Replace:
     locate_reqd: bool | None = None
     locate_broker: str | None = None
     symbol: str | None = None
+    order_class: OrderClass | None = None  # 7001 when repeated on the G: must not change
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,8 +261,22 @@ class ClosingPrice:
     price: Price
 
 
+# conditional orders (SPEC 5.1): the deadline clock
+@dataclass(frozen=True, slots=True)
+class FirmUpTimer:
+    """The clock of firm-up deadlines, journaled like any command (so replay is exact).
+
+    Every command expires the invitations whose deadline is at or before its receipt time; this
+    one exists so that happens when nothing else arrives. It also states the firm-up window (ms)
+    for invitations made from now on. ``due_ns`` is the deadline it was scheduled for (0: start).
+    """
+
+    firm_up_window_ms: int
+    due_ns: int = 0
+
+
 Command = (NewOrder | Cancel | Replace | CancelAll | QuoteUpdate | SecurityStatus
-           | ClosingPrice)
+           | ClosingPrice | FirmUpTimer)
 
 
 # ---------------------------------------------------------------- events
@@ -359,7 +374,29 @@ class CloseRefused:
     text: str
 
 
-Event = Accepted | Rejected | Filled | Cancelled | Replaced | CancelRejected | CloseRefused
+# conditional orders (SPEC 5.1)
+@dataclass(slots=True)
+class FirmUpInvited:
+    """A firm-up invitation to a conditional order (FirmUpRequest, MsgType UF).
+
+    ``exec_id`` comes from the ExecID sequence (unique, never reused); ``qty`` is the invited
+    quantity; ``deadline_ns`` the time by which the Firm-up Order must arrive.
+    """
+
+    ts: int
+    exec_id: int
+    order_id: int
+    session: str
+    cl_ord_id: str
+    participant: str
+    symbol: str
+    side: Side
+    qty: int
+    deadline_ns: int
+
+
+Event = (Accepted | Rejected | Filled | Cancelled | Replaced | CancelRejected | CloseRefused
+         | FirmUpInvited)
 
 
 @dataclass(frozen=True, slots=True)

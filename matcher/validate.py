@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from matcher.prices import format_price, is_rule612_tick, tick_of
 from matcher.types import (
-    NewOrder,
-    OrderClass,
     OrdType,
     Participant,
     Peg,
@@ -34,16 +32,6 @@ def check_symbol(symbol: str, cfg: SymbolConfig | None) -> Problem | None:
         why.append("not eligible for CNS settlement")
     if why:
         return RejectReason.BROKER_OPTION, f"symbol {symbol} is not eligible: {', '.join(why)}"
-    return None
-
-
-def check_class_and_session(o: NewOrder, part: Participant) -> Problem | None:
-    """Conditional orders: a later phase, rejected with a clear reason for now (MOC orders
-    are checked by matcher.moc)."""
-    if o.order_class is OrderClass.CONDITIONAL:
-        return RejectReason.OTHER, "conditional orders (7001=C) are not supported yet"
-    if o.conditional_ref is not None:
-        return RejectReason.OTHER, "firm-up orders (7002) are not supported yet"
     return None
 
 

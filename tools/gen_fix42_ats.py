@@ -110,12 +110,21 @@ MESSAGE_FIELDS: dict[str, tuple[str, ...]] = {
     "f": ("LULDState", "ShortSaleRestriction"),
 }
 
+# Application messages the dialect adds: (name, msgtype, ((field, required), ...)).
+# FirmUpRequest (SPEC 5.1) goes to a conditional order's session; ExecID identifies it.
+NEW_MESSAGES: tuple[tuple[str, str, tuple[tuple[str, bool], ...]], ...] = (
+    ("FirmUpRequest", "UF", (("ClOrdID", True), ("OrderID", True), ("ExecID", False),
+                             ("Symbol", True), ("Side", True), ("OrderQty", True),
+                             ("ExpireTime", True), ("TransactTime", True))),
+)
+
 # Values the gateway may send that FIX 4.2's enums lack (99 = Other, as FIX 4.3 defines it;
 # CxlRejReason 6 = duplicate ClOrdID, as FIX 4.4 defines it), so a validating client does not
 # reject the ExecutionReport / OrderCancelReject carrying them; and TimeInForce 7 = At the
 # Close (FIX 4.3+), which MOC orders may carry.
 EXTRA_VALUES: dict[int, tuple[tuple[str, str], ...]] = {
     59: (("7", "AT_THE_CLOSE"),),
+    35: (("UF", "FIRM_UP_REQUEST"),),
     102: (("6", "DUPLICATE_CLORDID_RECEIVED"), ("99", "OTHER")),
     103: (("99", "OTHER"),),
 }
@@ -161,6 +170,15 @@ def _add_message_fields(text: str) -> str:
     return text
 
 
+def _add_messages(text: str) -> str:
+    block = "  <!-- ATS dialect -->\n"
+    for name, msgtype, fields in NEW_MESSAGES:
+        block += f"  <message name='{name}' msgtype='{msgtype}' msgcat='app'>\n" + "".join(
+            f"   <field name='{f}' required='{'Y' if req else 'N'}' />\n" for f, req in fields
+        ) + "  </message>\n"
+    return _insert_before(text, "<messages>", " </messages>\n", block)
+
+
 def _add_enum_values(text: str) -> str:
     for number, values in EXTRA_VALUES.items():
         lines = "   <!-- ATS dialect -->\n" + "".join(
@@ -180,6 +198,9 @@ def header_comment() -> str:
              + (": " + ", ".join(f"{e}={d}" for e, d in f.values) if f.values else "")
              + ")" + (f" - {f.note}" if f.note else "") for f in NEW_FIELDS]
     msgs = [f"  {t}: {', '.join(n)}" for t, n in MESSAGE_FIELDS.items()]
+    new_msgs = [f"  {t} {name}: " + ", ".join(f + ("" if req else " (optional)")
+                                             for f, req in fields)
+                for name, t, fields in NEW_MESSAGES]
     extra = [f"  {n}: " + ", ".join(f"{e}={d}" for e, d in v) for n, v in EXTRA_VALUES.items()]
     checked = [f"  {n}: {' '.join(v)}" for n, v in REQUIRED_EXISTING.items()]
     return "\n".join([
@@ -195,6 +216,8 @@ def header_comment() -> str:
         *added,
         "Optional fields added to messages (by MsgType):",
         *msgs,
+        "Application messages added:",
+        *new_msgs,
         "Enum values added to FIX 4.2 fields:",
         *extra,
         "FIX 4.2 values the dialect uses, already in the base (checked by the generator):",
@@ -224,11 +247,22 @@ def check(text: str) -> None:
         missing = set(wanted) - have
         if missing:
             raise ValueError(f"tag {number} lacks {sorted(missing)}: add them to EXTRA_VALUES")
+    messages = root.find("messages")
+    assert messages is not None
+    types = {m.get("msgtype") for m in messages}
+    enum35 = {v.get("enum") for v in by_number[35]}
+    field_names = set(names)
+    for name, msgtype, fields_ in NEW_MESSAGES:
+        if msgtype not in types or msgtype not in enum35:
+            raise ValueError(f"message {name} ({msgtype}) missing or not a MsgType value")
+        unknown = {f for f, _ in fields_} - field_names
+        if unknown:
+            raise ValueError(f"message {name} names undefined fields {sorted(unknown)}")
 
 
 def generate(upstream: str) -> str:
     """Return the dialect dictionary built from the upstream FIX42.xml text."""
-    text = _add_fields(_add_enum_values(_add_message_fields(upstream)))
+    text = _add_fields(_add_enum_values(_add_messages(_add_message_fields(upstream))))
     out = header_comment() + text
     if "--" in header_comment()[4:-4]:
         raise ValueError("'--' is not allowed inside an XML comment")

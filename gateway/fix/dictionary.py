@@ -139,11 +139,22 @@ def _build_messages() -> dict[str, MessageDef]:
 
 MESSAGES: dict[str, MessageDef] = _build_messages()
 
+# The dialect's own application message (SPEC 5.1), sent to a conditional order's session.
+FIRM_UP_REQUEST = "UF"
+MESSAGES[FIRM_UP_REQUEST] = MessageDef(
+    msg_type=FIRM_UP_REQUEST,
+    name="FirmUpRequest",
+    category="app",
+    fields=frozenset({11, 37, 17, 55, 54, 38, 126, 60}),
+    required=frozenset({11, 37, 55, 54, 38, 126, 60}),
+    groups={},
+)
+
 # The inbound application types the gateway takes (per session role, chosen by the caller)
 # and the outbound ones it sends, for documentation and for SessionSettings.app_msg_types.
 ORDER_ENTRY_INBOUND: frozenset[str] = frozenset({"D", "F", "G"})
 MARKET_DATA_INBOUND: frozenset[str] = frozenset({"W", "f"})
-OUTBOUND_APP: frozenset[str] = frozenset({"8", "9", "j"})
+OUTBOUND_APP: frozenset[str] = frozenset({"8", "9", "j", FIRM_UP_REQUEST})
 
 
 def field_name(tag: int) -> str:

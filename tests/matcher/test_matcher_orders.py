@@ -11,7 +11,6 @@ from matcher import (
     CancelReason,
     CancelRejected,
     CxlRejReason,
-    OrderClass,
     OrdType,
     Rejected,
     RejectReason,
@@ -58,8 +57,6 @@ def test_rejects_with_clear_text(h: Harness) -> None:
 def test_conditional_and_moc_rejected_for_now(h: Harness) -> None:
     """Citi-ONE will reject MOC Orders sent as short sale orders; MOC only for opted-in
     Participants; conditionals come in a later phase."""
-    ev = h.new("buy", 100, "10.00", order_class=OrderClass.CONDITIONAL)
-    assert "conditional" in ev[0].text  # type: ignore[union-attr]
     ev = h.new("short", 100, None, part="MOC", ord_type=OrdType.MARKET_ON_CLOSE)
     assert "short sale" in ev[0].text  # type: ignore[union-attr]
     ev = h.new("buy", 100, None, part="B", ord_type=OrdType.MARKET_ON_CLOSE)

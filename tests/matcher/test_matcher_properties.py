@@ -231,11 +231,18 @@ def _check_nothing_missed(eng: Engine, model: Model, ev: list[Any]) -> None:
     if any(isinstance(e, Cancelled) and e.reason is CancelReason.MIN_QTY for e in ev):
         return
     buy = t["side"] is Side.BUY
-    keys = [(1 if buy else -1) * model.alp(model.orders[f.order_id], rule201=False)
-            for f in ev if isinstance(f, Filled) and f.order_id != tid]
-    # a better-priced contra skipped for the taker's MinQty is retried, after worse-priced
-    # fills, once the taker's leaves are all-or-none: price order holds without MinQty
-    assert keys == sorted(keys) or t["min"], "contra fills out of price priority"
+    keys = []
+    left = t["qty"]
+    fills = [f for f in ev if isinstance(f, Filled)]
+    for c, tf in zip(fills[::2], fills[1::2], strict=True):
+        if left < t["min"]:
+            # All-or-none leaves (SPEC 4, MinQty): a better-priced contra skipped earlier for
+            # the taker's MinQty may take them now; that fill is all the leaves, so the last.
+            assert tf.last_qty == left, "all-or-none leaves filled in part"
+        else:
+            keys.append((1 if buy else -1) * model.alp(model.orders[c.order_id], rule201=False))
+        left -= tf.last_qty
+    assert keys == sorted(keys), "contra fills out of price priority"
     left = t["qty"] - t["cum"]
     if left == 0:
         return
@@ -279,3 +286,27 @@ def test_random_streams_keep_every_invariant(cmds: list[Any]) -> None:
     finally:
         if os.path.exists(path):
             os.unlink(path)
+
+
+def test_min_qty_all_or_none_leaves_may_take_a_better_contra_skipped_earlier() -> None:
+    """SPEC 4: "MinQty: a fill with a single contra order must be >= the MinQty of each order
+    that has one; contra orders are never aggregated to meet it. When leaves fall below MinQty:
+    become all-or-none" and "a contra that fails one is skipped, not cancelled". Found by
+    hypothesis: the better-priced 50-share buy is too small for the MinQty 100 seller, so the
+    10.01 buy fills first; the 50 leaves are then all-or-none and take the 10.02 buy. The
+    checks above accept these fills out of price order."""
+    eng = Engine(PARTICIPANTS, SYMBOLS, iter(range(1, 10**9)).__next__)
+    model = Model()
+
+    def new(part: str, side: Side, qty: int, px: int, **kw: Any) -> list[Any]:
+        cmd = NewOrder(f"{part}-s", part, f"{part}{qty}", "X", side, qty, limit=px, **kw)
+        return _apply_checked(eng, model, cmd)
+
+    _apply_checked(eng, model, QuoteUpdate("X", 10_000_000, 1, 10_020_000, 1))
+    better = new("A", Side.BUY, 50, 10_020_000)[0].order_id
+    worse = new("B", Side.BUY, 100, 10_010_000)[0].order_id
+    ev = new("D", Side.SELL, 150, 10_010_000, min_qty=100, tif=TimeInForce.IOC)
+    fills = [e for e in ev if isinstance(e, Filled)]
+    assert [(f.order_id, f.last_qty, f.last_px) for f in fills[::2]] == [
+        (worse, 100, 10_010_000), (better, 50, 10_010_000)]
+    assert fills[-1].leaves_qty == 0

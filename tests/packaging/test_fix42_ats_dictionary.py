@@ -125,7 +125,8 @@ def test_standard_messages_are_all_there(root: ET.Element) -> None:
     session = {"0", "1", "2", "3", "4", "5", "A"}
     app = {"D", "F", "G", "8", "9", "W", "V", "f", "j", "E", "R", "S"}
     assert session | app <= msgtypes
-    assert len(msgtypes) == 46  # FIX 4.2's message count in QuickFIX's FIX42.xml
+    # FIX 4.2's message count in QuickFIX's FIX42.xml, and the dialect's FirmUpRequest
+    assert len(msgtypes - {"UF"}) == 46
 
 
 @pytest.mark.parametrize("tag", sorted(DIALECT_FIELDS))
@@ -177,3 +178,19 @@ def test_file_names_its_origin_and_licence() -> None:
     assert head.startswith("<!--")
     assert "QuickFIX" in head and "FIX42.xml" in head
     assert "The QuickFIX Software License" in head
+
+
+def test_firm_up_request_message(root: ET.Element, fields_by_tag: dict[int, ET.Element]) -> None:
+    """SPEC 5.1: FirmUpRequest, user-defined MsgType UF: 11, 37, 55, 54, 38, 126, 60 (and the
+    ExecID that identifies it), the same layout the gateway's own dictionary checks."""
+    from gateway.fix import MESSAGES
+
+    message = _messages(root)["UF"]
+    assert (message.attrib["name"], message.attrib["msgcat"]) == ("FirmUpRequest", "app")
+    numbers = {f.attrib["name"]: n for n, f in fields_by_tag.items()}
+    layout = {numbers[el.attrib["name"]]: el.attrib["required"] == "Y" for el in message}
+    assert layout == {11: True, 37: True, 17: False, 55: True, 54: True, 38: True, 126: True,
+                      60: True}
+    assert set(layout) == MESSAGES["UF"].fields
+    assert {t for t, req in layout.items() if req} == MESSAGES["UF"].required
+    assert "UF" in {v.attrib["enum"] for v in fields_by_tag[35].iter("value")}
