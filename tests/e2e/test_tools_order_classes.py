@@ -1,5 +1,6 @@
 """ats-client and ats-feed with the order classes of SPEC 5 against the real gateway process:
-MOC orders sent by the client and crossed by the feed's closing-price row."""
+MOC orders sent by the client and crossed by the feed's closing-price row; a conditional pair
+firmed up by two clients."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import time
 from pathlib import Path
 
 from tests.e2e.conftest import GatewayProcess, start_gateway
+from tests.e2e.orders_helpers import order_session, participant, symbol, venue
 from tests.e2e.test_orders_moc import _soon, moc_venue
-from tests.e2e.test_sandbox import REPO
+from tests.e2e.test_sandbox import REPO, finish, start
 
 
 def where(tmp_path: Path, gp: GatewayProcess) -> list[str]:
@@ -77,3 +79,50 @@ def test_client_moc_orders_and_the_feeds_close_row_run_the_cross(tmp_path: Path)
     cancelled = lines(acme.stdout, "CANCELED")
     assert sorted(line.split()[1] for line in cancelled) == ["MB1", "MB2"]
     assert all("text='MOC cross complete'" in line for line in cancelled)
+
+
+def test_clients_firm_up_a_conditional_pair(tmp_path: Path) -> None:
+    """ACME answers its invitation with --auto-firmup, BETA with a `firmup` line of its own
+    (sent right after its CO: the invitation is made when the CO arrives)."""
+    config = venue(participant("ACME", broker_dealer=True), participant("BETA"),
+                   order_session("ACME1", "ACME"), order_session("BETA1", "BETA"),
+                   symbol("AAPL", max_spread="0.50"))
+    gp = start_gateway(tmp_path, config.replace('fsync = "batch"\n',
+                                                'fsync = "batch"\nfirm_up_window_ms = 20000\n'))
+    at = where(tmp_path, gp)
+    quote = tmp_path / "nbbo.csv"
+    quote.write_text("ts,symbol,bid,bid_size,ask,ask_size\n"
+                     "2026-12-02T15:04:00Z,AAPL,10.00,500,10.10,500\n")
+    try:
+        feed = run_tool("ats_tools.feed", [*at, str(quote), "--speed", "0"], tmp_path)
+        assert feed.returncode == 0, feed.stderr
+        acme_proc = start("ats_tools.client", [*at, "--session", "ACME1", "--auto-firmup",
+                                               "--linger", "6",
+                                               "new buy AAPL 300 peg=mid class=C id=CB"],
+                          tmp_path)
+        assert acme_proc.stdout is not None
+        first = acme_proc.stdout.readline()
+        assert first.startswith("NEW        CB"), first
+        beta = run_tool("ats_tools.client", [*at, "--session", "BETA1", "--linger", "2"],
+                        tmp_path, "new sell AAPL 200 limit=10.02 class=C id=CS\n"
+                                  "firmup CS qty=150 id=FS\n")
+        acme = finish(acme_proc)
+    finally:
+        assert gp.stop() == 0
+    assert acme.returncode == 0 and beta.returncode == 0, acme.stderr + beta.stderr
+    acme_out, beta_out = first + acme.stdout, beta.stdout
+    # each CO's own session is invited for the smaller leaves, 200
+    for out, co, side in ((acme_out, "CB", "BUY"), (beta_out, "CS", "SELL")):
+        [invited] = lines(out, "INVITED")
+        assert f"CO={co}  {side} AAPL  qty=200 expires=" in invited, out
+    # ACME's client firmed up by itself: the invited 200 on the CO's terms (mid-peg, IOC)
+    auto = acme.stderr.split("--auto-firmup: sent ")[1].split()[0]
+    assert f"text='firmed up by {auto}'" in lines(acme_out, "CANCELED   CB")[0]
+    assert "text='firmed up by FS'" in lines(beta_out, "CANCELED   CS")[0]
+    # the firm-ups trade at the midpoint, 150 (BETA's quantity); ACME's leaves are cancelled
+    [sold] = lines(beta_out, "FILL       FS")
+    assert "qty=150" in sold and "last=150@10.05" in sold
+    [bought] = lines(acme_out, f"PARTIAL    {auto}")
+    assert "qty=200" in bought and "last=150@10.05 added" in bought
+    [rest] = lines(acme_out, f"CANCELED   {auto}")
+    assert "cum=150 leaves=0" in rest
