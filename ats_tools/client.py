@@ -110,9 +110,9 @@ class Commands:
         if not words:
             return None
         verb, args = words[0].lower(), words[1:]
-        positional = [a for a in args if "=" not in a and a.lower() not in FLAGS]
+        positional = [a for a in args if "=" not in a and a not in FLAGS]
         opts = dict(a.split("=", 1) for a in args if "=" in a)
-        flags = {a.lower() for a in args if a.lower() in FLAGS}
+        flags = {a for a in args if a in FLAGS}
         if verb == "new":
             return "D", self._new(positional, opts, flags)
         if verb == "cancel":

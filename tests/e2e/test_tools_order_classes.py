@@ -126,3 +126,35 @@ def test_clients_firm_up_a_conditional_pair(tmp_path: Path) -> None:
     assert "qty=200" in bought and "last=150@10.05 added" in bought
     [rest] = lines(acme_out, f"CANCELED   {auto}")
     assert "cum=150 leaves=0" in rest
+
+
+def test_auto_firmup_against_an_eligible_firm_order(tmp_path: Path) -> None:
+    """`eligible` sends 7013=Y: BETA's resting firm sell is an Eligible FRS Order, ACME's CO
+    pairs with it on arrival, and --auto-firmup fills against it at once."""
+    config = venue(participant("ACME", broker_dealer=True), participant("BETA"),
+                   order_session("ACME1", "ACME"), order_session("BETA1", "BETA"),
+                   symbol("AAPL", max_spread="0.50"))
+    gp = start_gateway(tmp_path, config)
+    at = where(tmp_path, gp)
+    quote = tmp_path / "nbbo.csv"
+    quote.write_text("ts,symbol,bid,bid_size,ask,ask_size\n"
+                     "2026-12-02T15:04:00Z,AAPL,10.00,500,10.10,500\n")
+    try:
+        feed = run_tool("ats_tools.feed", [*at, str(quote), "--speed", "0"], tmp_path)
+        assert feed.returncode == 0, feed.stderr
+        beta = run_tool("ats_tools.client", [*at, "--session", "BETA1", "--linger", "0.5",
+                                             "new sell AAPL 100 limit=10.02 id=N1",
+                                             "new sell AAPL 100 limit=10.02 eligible id=E1"],
+                        tmp_path)
+        acme = run_tool("ats_tools.client", [*at, "--session", "ACME1", "--auto-firmup",
+                                             "--linger", "2",
+                                             "new buy AAPL 300 peg=mid class=C id=CB"], tmp_path)
+    finally:
+        assert gp.stop() == 0
+    assert acme.returncode == 0 and beta.returncode == 0, acme.stderr + beta.stderr
+    # only E1 is a contra for the CO: the invitation is for its 100
+    [invited] = lines(acme.stdout, "INVITED")
+    assert "CO=CB  BUY AAPL  qty=100" in invited, acme.stdout
+    auto = acme.stderr.split("--auto-firmup: sent ")[1].split()[0]
+    [filled] = lines(acme.stdout, f"FILL       {auto}")
+    assert "qty=100" in filled and "last=100@10.05 removed" in filled, acme.stdout

@@ -278,3 +278,10 @@ def test_bad_close_prices_name_file_and_line(tmp_path: Path, close: str, error: 
     with pytest.raises(FeedError) as err:
         list(read_rows(csv))
     assert str(err.value).startswith(f"{csv}:2: {error}")
+
+
+def test_flags_are_lower_case_words_and_symbols_are_not_flags() -> None:
+    c = Commands("T")
+    f = sent(c, "new buy MOC 100 limit=10")
+    assert (f[55], f[40], f[44]) == ("MOC", "2", "10")
+    assert sent(c, "new buy AAPL 100 moc")[40] == "5"
