@@ -5,19 +5,29 @@ at the prompt when stdin is a terminal):
 
     new SIDE SYMBOL QTY [limit=PX] [peg=mid|primary|market] [tif=day|ioc] [minqty=N]
         [minqty_action=aon|cancel] [post] [capacity=agency|principal|riskless] [dncp=y|n]
-        [inclusion=1..5] [locate=y|n] [locate_broker=ID] [id=CLORDID]
+        [inclusion=1..5] [locate=y|n] [locate_broker=ID] [class=C|F] [eligible[=y|n]]
+        [id=CLORDID]
+    new SIDE SYMBOL QTY moc [tif=day|close] [id=CLORDID]     (market on close: 40=5)
     cancel CLORDID [id=NEWID]
     replace CLORDID [qty=N] [limit=PX] [peg=...] [id=NEWID]
+    firmup CO_CLORDID [qty=N] [limit=PX] [peg=...] [minqty=N] [id=NEWID]
     wait SECONDS
     help                (at the prompt: this list)
     quit                (at the prompt; or Ctrl-D)
 
-SIDE is buy, sell, short (sell short) or exempt (sell short exempt). Every message from the
-gateway is printed one a line: execution reports (rejects with their OrdRejReason), cancel
-rejects, session-level rejects and the Logout. At the prompt each command is sent as it is
-typed and reports are printed as they arrive. `--watch` logs on to a drop-copy session and
-prints everything it receives, including what it missed while away (the gateway resends the
-gap). If the gateway ends the session, ats-client says so and exits 3.
+SIDE is buy, sell, short (sell short) or exempt (sell short exempt). class=C sends a
+conditional order (7001=C), eligible a firm order that may meet conditionals (7013=Y), moc a
+market-on-close order (40=5, no price; tif=close sends 59=7). firmup answers a firm-up
+invitation: an IOC NewOrderSingle with 7002=CO_CLORDID, the CO's symbol and side, the invited
+quantity (else the CO's) and the CO's own price terms unless limit= or peg= is given;
+--auto-firmup does that at once for every invitation.
+
+Every message from the gateway is printed one a line: execution reports (rejects with their
+OrdRejReason), firm-up invitations (INVITED), cancel rejects, session-level rejects and the
+Logout. At the prompt each command is sent as it is typed and reports are printed as they
+arrive. `--watch` logs on to a drop-copy session and prints everything it receives, including
+what it missed while away (the gateway resends the gap). If the gateway ends the session,
+ats-client says so and exits 3.
 """
 
 from __future__ import annotations
@@ -47,7 +57,10 @@ EXEC_TYPES = {
     "8": "REJECTED",
 }
 PEGS = {"mid": "M", "primary": "R", "market": "P"}
-TIFS = {"day": "0", "ioc": "3"}
+TIFS = {"day": "0", "ioc": "3", "close": "7"}
+CLASSES = {"c": "C", "conditional": "C", "f": "F", "firm": "F"}
+FLAGS = ("post", "moc", "eligible")
+YES = ("y", "yes", "true")
 CAPACITIES = {"agency": "A", "principal": "P", "riskless": "R"}
 
 
@@ -65,12 +78,28 @@ class OrderState:
     fields: dict[int, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Invitation:
+    """A FirmUpRequest (UF) the gateway sent for one of our conditional orders."""
+
+    co: str  # the CO's ClOrdID (11)
+    symbol: str
+    side: str
+    qty: str  # the invited quantity (38)
+    expires: str  # ExpireTime (126)
+
+
+# what a firm-up does not take over from its CO: class, eligibility, TimeInForce, post only
+NOT_FIRMED_UP = (7001, 7013, 59)
+
+
 class Commands:
     """Turns command lines into FIX bodies."""
 
     def __init__(self, prefix: str) -> None:
         self._ids = (f"{prefix}-{n}" for n in itertools.count(1))
         self.orders: dict[str, OrderState] = {}
+        self.invitations: dict[str, Invitation] = {}
 
     def next_id(self, opts: dict[str, str]) -> str:
         return opts.pop("id", None) or next(self._ids)
@@ -81,21 +110,23 @@ class Commands:
         if not words:
             return None
         verb, args = words[0].lower(), words[1:]
-        positional = [a for a in args if "=" not in a and a != "post"]
+        positional = [a for a in args if "=" not in a and a not in FLAGS]
         opts = dict(a.split("=", 1) for a in args if "=" in a)
-        flags = {a for a in args if a == "post"}
+        flags = {a for a in args if a in FLAGS}
         if verb == "new":
             return "D", self._new(positional, opts, flags)
         if verb == "cancel":
             return "F", self._cancel(positional, opts)
         if verb == "replace":
             return "G", self._replace(positional, opts, flags)
+        if verb == "firmup":
+            return "D", self._firm_up(positional, opts, flags)
         if verb == "wait":
             try:
                 return float(positional[0])
             except (IndexError, ValueError):
                 raise CommandError("wait needs a number of seconds") from None
-        raise CommandError(f"unknown command {verb!r} (new, cancel, replace, wait)")
+        raise CommandError(f"unknown command {verb!r} (new, cancel, replace, firmup, wait)")
 
     def _terms(self, opts: dict[str, str], flags: set[str]) -> dict[int, str]:
         f: dict[int, str] = {}
@@ -103,7 +134,11 @@ class Commands:
         limit = opts.pop("limit", None)
         if peg is not None and peg not in PEGS:
             raise CommandError(f"peg={peg}: use mid, primary or market")
-        if peg:
+        if "moc" in flags:
+            if peg or limit or "post" in flags:
+                raise CommandError("moc: a market-on-close order takes no limit, peg or post")
+            f[40] = "5"
+        elif peg:
             f[40] = "P"
         elif limit:
             f[40] = "2"
@@ -114,20 +149,26 @@ class Commands:
         inst = ([PEGS[peg]] if peg else []) + (["6"] if "post" in flags else [])
         if inst:
             f[18] = " ".join(inst)
-        for key, tag, table in (("tif", 59, TIFS), ("capacity", 47, CAPACITIES)):
+        for key, tag, table in (
+            ("tif", 59, TIFS),
+            ("capacity", 47, CAPACITIES),
+            ("class", 7001, CLASSES),
+        ):
             if key in opts:
                 value = opts.pop(key)
-                if value not in table:
+                if value.lower() not in table:
                     raise CommandError(f"{key}={value}: use one of {', '.join(table)}")
-                f[tag] = table[value]
+                f[tag] = table[value.lower()]
         simple = {"minqty": 110, "inclusion": 7011, "locate_broker": 5700}
         for key, tag in simple.items():
             if key in opts:
                 f[tag] = opts.pop(key)
-        yes_no = {"dncp": 7010, "locate": 114}
+        yes_no = {"dncp": 7010, "locate": 114, "eligible": 7013}
         for key, tag in yes_no.items():
             if key in opts:
-                f[tag] = "Y" if opts.pop(key).lower() in ("y", "yes", "true") else "N"
+                f[tag] = "Y" if opts.pop(key).lower() in YES else "N"
+        if "eligible" in flags:
+            f[7013] = "Y"
         if "minqty_action" in opts:
             f[7012] = {"aon": "A", "cancel": "C"}.get(opts.pop("minqty_action"), "A")
         return f
@@ -173,6 +214,9 @@ class Commands:
         terms = dict(known.fields)
         if {"limit", "peg"} & set(opts) or flags:
             terms = self._terms(opts, flags)
+            # the order keeps its class (SPEC 5.1: 7001 may be repeated on a replace)
+            if 7001 in known.fields:
+                terms.setdefault(7001, known.fields[7001])
         if opts:
             raise CommandError(f"unknown option(s): {', '.join(opts)}")
         self.orders[cl] = OrderState(known.symbol, known.side, qty, terms)
@@ -186,6 +230,51 @@ class Commands:
             **terms,
             60: _now(),
         }
+        return _body(fields)
+
+    def invited(self, msg: Message) -> Invitation:
+        """Remember a FirmUpRequest (UF) so `firmup` can answer it."""
+        inv = Invitation(
+            co=msg.get(11) or "",
+            symbol=msg.get(55) or "",
+            side=msg.get(54) or "",
+            qty=msg.get(38) or "",
+            expires=msg.get(126) or "",
+        )
+        self.invitations[inv.co] = inv
+        return inv
+
+    def _firm_up(self, pos: list[str], opts: dict[str, str], flags: set[str]) -> bytes:
+        if len(pos) != 1:
+            raise CommandError("usage: firmup CO_CLORDID [qty=N] [limit=PX] [peg=...] [id=NEWID]")
+        co = pos[0]
+        known, inv = self.orders.get(co), self.invitations.get(co)
+        if known is None and inv is None:
+            raise CommandError(f"firmup {co}: no conditional order or invitation of that id here")
+        if flags or {"class", "tif", "eligible"} & set(opts):
+            raise CommandError("firmup: a firm-up is a firm IOC order (no class, tif, post, moc)")
+        if inv is not None:  # the invitation names the CO's side, symbol and quantity
+            symbol, side, qty = inv.symbol, inv.side, inv.qty
+        else:
+            assert known is not None
+            symbol, side, qty = known.symbol, known.side, known.qty
+        if known is not None:  # and our own record of the CO wins where we have one
+            symbol, side = known.symbol, known.side
+        qty = opts.pop("qty", "") or qty
+        cl = self.next_id(opts)
+        new_price = bool({"limit", "peg"} & set(opts))
+        terms = self._terms(opts, flags)
+        if known is not None and not new_price:  # the CO's own terms
+            del terms[40]
+            terms = {
+                **{t: v for t, v in known.fields.items() if t not in NOT_FIRMED_UP},
+                **terms,
+            }
+        if opts:
+            raise CommandError(f"unknown option(s): {', '.join(opts)}")
+        terms[59] = "3"
+        self.orders[cl] = OrderState(symbol, side, qty, terms)
+        fields = {11: cl, 21: "1", 55: symbol, 54: side, 38: qty, **terms, 7002: co, 60: _now()}
         return _body(fields)
 
 
@@ -222,6 +311,17 @@ def describe(msg: Message) -> str:
             parts.append("(resent)")
         parts.append(f"order={g(37)} exec={g(17)} time={g(60)}")
         return "  ".join(parts)
+    if t == "UF":  # FirmUpRequest: an invitation to firm up a conditional order
+        parts = [
+            f"{'INVITED':<9}",
+            f"CO={g(11)}",
+            f"{SIDE_NAMES.get(g(54) or '', g(54))} {g(55)}",
+            f"qty={g(38)} expires={g(126)}",
+        ]
+        if msg.poss_dup:
+            parts.append("(resent)")
+        parts.append(f"order={g(37)} exec={g(17)} time={g(60)}")
+        return "  ".join(parts)
     if t == "9":
         return f"CXL-REJ   {g(11)} orig={g(41)} reason={g(102)} text={g(58)!r}"
     if t in ("3", "j"):
@@ -252,6 +352,12 @@ def build_parser() -> argparse.ArgumentParser:
         "else .ats-client)",
     )
     p.add_argument("--reset", action="store_true", help="log on with ResetSeqNumFlag (141=Y)")
+    p.add_argument(
+        "--auto-firmup",
+        action="store_true",
+        help="answer every firm-up invitation (UF) at once: `firmup CO` with the invited "
+        "quantity and the CO's own terms",
+    )
     p.add_argument(
         "--linger",
         type=float,
@@ -285,9 +391,29 @@ async def run(args: argparse.Namespace) -> int:
     role = "drop_copy" if args.watch else "order_entry"
     session_cfg: SessionConfig = find_session(cfg, args.session, role)
 
+    me = session_cfg.target_comp_id
+    commands = Commands(f"{me}-{time.strftime('%H%M%S')}")
+    initiator: Initiator | None = None
+
+    def firm_up(co: str) -> None:
+        assert initiator is not None
+        cl = commands.next_id({})
+        try:
+            parsed = commands.parse(f"firmup {shlex.quote(co)} id={shlex.quote(cl)}")
+        except CommandError as exc:
+            print(f"ats-client: cannot firm up {co}: {exc}", file=sys.stderr, flush=True)
+            return
+        assert isinstance(parsed, tuple)
+        initiator.send(*parsed)
+        print(f"ats-client: --auto-firmup: sent {cl} for CO {co}", file=sys.stderr, flush=True)
+
     def on_message(msg: Message) -> None:
         # sys.stdout is looked up each time: at the prompt it is the prompt's proxy
         print(describe(msg), file=sys.stdout, flush=True)
+        if msg.msg_type == "UF":
+            inv = commands.invited(msg)
+            if args.auto_firmup and not args.watch:
+                asyncio.get_running_loop().call_soon(firm_up, inv.co)
 
     def on_event(event: SessionEvent) -> None:
         if event.kind == "reject":  # we refused something the gateway sent: never silent
@@ -300,7 +426,6 @@ async def run(args: argparse.Namespace) -> int:
         session_cfg, on_message, state_dir=args.state_dir, reset=args.reset, on_event=on_event
     )
     await initiator.connect(args.host or cfg.gateway.host, args.port or cfg.gateway.port)
-    me = session_cfg.target_comp_id
     print(f"logged on as {me} to {session_cfg.sender_comp_id}", file=sys.stderr)
     status = 0
     if args.watch:
@@ -312,7 +437,6 @@ async def run(args: argparse.Namespace) -> int:
         except TimeoutError:
             pass
     else:
-        commands = Commands(f"{me}-{time.strftime('%H%M%S')}")
         if args.script is None and not args.commands and sys.stdin.isatty():
             status = await prompt_loop(initiator, commands, f"{me}> ")
         else:
@@ -372,7 +496,7 @@ async def _do(initiator: Initiator, commands: Commands, line: str) -> int:
     return 0
 
 
-HELP = __doc__.split("\n\n")[2] + "\n\n" + __doc__.split("\n\n")[3].split(". ")[0] + "."
+HELP = __doc__.split("\n\n")[2] + "\n\n" + __doc__.split("\n\n")[3]
 
 
 async def prompt_loop(initiator: Initiator, commands: Commands, prompt: str) -> int:

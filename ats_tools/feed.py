@@ -1,9 +1,12 @@
 """`ats-feed`: replay an NBBO CSV into the gateway over its FIX market-data session.
 
-CSV columns: ts,symbol,bid,bid_size,ask,ask_size[,luld,ssr]. Each row becomes a
-MarketDataSnapshotFullRefresh (W) with a bid and an offer entry (an empty price leaves that side
-out: the NBBO side is missing); a non-empty luld or ssr, when it changes, becomes a
-SecurityStatus (f). Rows are paced by their timestamps (--speed), or sent at once (--speed 0).
+CSV columns: ts,symbol,bid,bid_size,ask,ask_size[,luld,ssr][,close], named by the header line.
+Each row becomes a MarketDataSnapshotFullRefresh (W) with a bid and an offer entry (an empty
+price leaves that side out: the NBBO side is missing); a non-empty luld or ssr, when it changes,
+becomes a SecurityStatus (f). A non-empty close is the symbol's official closing price: a W of
+its own with the one entry 269=5 (it triggers the MOC cross), sent after the row's NBBO W, or
+instead of it when the row's bid and ask are both empty. Rows are paced by their timestamps
+(--speed), or sent at once (--speed 0).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 from ats_tools.initiator import Initiator, InitiatorError, find_session
 from gateway.config import ConfigError, load_config
 from gateway.fix import Message
+from gateway.orders import MAX_PRICE, MAX_PRICE_TEXT
 from matcher import format_price, parse_price
 
 REQUIRED = ("ts", "symbol", "bid", "bid_size", "ask", "ask_size")
@@ -40,6 +44,7 @@ class Row:
     ask_size: int
     luld: str
     ssr: str
+    close: str = ""  # the official closing price, when the row carries one
 
 
 def read_rows(path: Path) -> Iterator[Row]:
@@ -90,8 +95,26 @@ def _row(path: Path, n: int, rec: dict[str, str]) -> Row:
     symbol = (rec.get("symbol") or "").strip()
     if not symbol:
         raise bad("symbol is empty")
+    close = (rec.get("close") or "").strip()
+    if close:
+        try:
+            price = parse_price(close)
+        except ValueError:
+            raise bad(f"close {close!r} is not a price") from None
+        if not 0 < price <= MAX_PRICE:
+            raise bad(f"close {close!r} must be above 0 and at most {MAX_PRICE_TEXT}")
+        close = format_price(price)
     return Row(
-        n, ts, symbol, prices["bid"], sizes["bid_size"], prices["ask"], sizes["ask_size"], luld, ssr
+        n,
+        ts,
+        symbol,
+        prices["bid"],
+        sizes["bid_size"],
+        prices["ask"],
+        sizes["ask_size"],
+        luld,
+        ssr,
+        close,
     )
 
 
@@ -103,6 +126,11 @@ def snapshot_body(row: Row) -> bytes:
     if row.ask:
         entries.append(b"269=1\x01270=%s\x01271=%d\x01" % (row.ask.encode(), row.ask_size))
     return b"55=%s\x01268=%d\x01" % (row.symbol.encode(), len(entries)) + b"".join(entries)
+
+
+def closing_price_body(row: Row) -> bytes:
+    """The closing price W: one entry, 269=5 (the gateway takes it only alone)."""
+    return b"55=%s\x01268=1\x01269=5\x01270=%s\x01" % (row.symbol.encode(), row.close.encode())
 
 
 def status_body(symbol: str, luld: str, ssr: str) -> bytes:
@@ -137,8 +165,12 @@ async def replay(initiator: Initiator, rows: list[Row], speed: float, loop: bool
                 initiator.send("f", status_body(row.symbol, luld, ssr))
                 state[row.symbol] = (row.luld or previous[0], row.ssr or previous[1])
                 sent += 1
-            initiator.send("W", snapshot_body(row))
-            sent += 1
+            if row.bid or row.ask or not row.close:
+                initiator.send("W", snapshot_body(row))
+                sent += 1
+            if row.close:
+                initiator.send("W", closing_price_body(row))
+                sent += 1
             await asyncio.sleep(0)
         if not loop:
             return sent
@@ -148,7 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ats-feed", description=__doc__.splitlines()[0])
     p.add_argument("--config", type=Path, required=True, help="the gateway's config TOML")
     p.add_argument(
-        "file", type=Path, help="NBBO CSV: ts,symbol,bid,bid_size,ask,ask_size[,luld,ssr]"
+        "file",
+        type=Path,
+        help="NBBO CSV: ts,symbol,bid,bid_size,ask,ask_size[,luld,ssr][,close]",
     )
     p.add_argument("--session", help="TargetCompID of the market_data session (default: the first)")
     p.add_argument("--host", help="gateway address (default: the config's)")

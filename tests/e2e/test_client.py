@@ -25,7 +25,7 @@ ANSI = re.compile(r"\x1b(\[[0-9;?]*[ -/]*[@-~]|\][^\x07]*\x07|[()][0-9A-Za-z]|[=
 def sandbox_venue(tmp_path: Path) -> GatewayProcess:
     venue = (CONFIG / "docker.toml").read_text()
     venue = venue.replace('host = "0.0.0.0"', 'host = "127.0.0.1"')
-    venue = venue.replace("port = 9878", "port = 0")
+    venue = venue.replace("port = 9878", "port = 0").replace("port = 9879", "port = 0")
     venue = venue.replace('data_dir = "/data"', 'data_dir = "data"')
     return start_gateway(tmp_path, venue)
 

@@ -54,11 +54,13 @@ def test_sandbox_processes_trade_and_copy(tmp_path: Path) -> None:
         assert feed.returncode == 0, feed.stderr
         assert "0 rejected" in feed.stdout
 
-        # both demo clients at once, as compose starts them
+        # both demo clients at once, as compose starts them (with --auto-firmup)
         acme_proc = start("ats_tools.client", [*where, "--session", "ACME1", "--linger", "3",
+                                             "--auto-firmup",
                                              "--script", str(CONFIG / "demo_orders.txt")],
                           tmp_path)
         buy_proc = start("ats_tools.client", [*where, "--session", "BUY1", "--linger", "1",
+                                            "--auto-firmup",
                                             "--script", str(CONFIG / "demo_orders_buyside.txt")],
                          tmp_path)
         acme, buy = finish(acme_proc), finish(buy_proc)
@@ -68,17 +70,36 @@ def test_sandbox_processes_trade_and_copy(tmp_path: Path) -> None:
         assert "NEW        DEMO-1" in acme.stdout
         assert any(line.startswith("CANCELED") and "(was DEMO-2)" in line
                    for line in acme.stdout.splitlines())
-        acme_fill = [line for line in acme.stdout.splitlines() if line.startswith("PARTIAL")]
-        buy_fill = [line for line in buy.stdout.splitlines() if line.startswith("FILL")]
-        assert len(acme_fill) == 1 and "last=60@190.19" in acme_fill[0]
-        assert len(buy_fill) == 1 and "last=60@190.19" in buy_fill[0]
+        acme_aapl = [line for line in acme.stdout.splitlines() if line.startswith("PARTIAL")]
+        buy_aapl = [line for line in buy.stdout.splitlines()
+                    if line.startswith("FILL") and "AAPL" in line]
+        assert len(acme_aapl) == 1 and "last=60@190.19" in acme_aapl[0]
+        assert len(buy_aapl) == 1 and "last=60@190.19" in buy_aapl[0]
+
+        # the conditional pair (MSFT, ACME buys 200, BUYSIDE sells 150): each side is invited
+        # for 150, firms up at once, its CO is cancelled, and the firm-ups trade at the last
+        # MSFT midpoint (414.79 x 414.82)
+        for out, co in ((acme.stdout, "DEMO-C1"), (buy.stdout, "DEMO-C2")):
+            lines = out.splitlines()
+            invited_lines = [line for line in lines if line.startswith("INVITED")]
+            assert len(invited_lines) == 1, out + acme.stderr + buy.stderr
+            [invited] = invited_lines
+            assert f"CO={co}" in invited and "MSFT" in invited and "qty=150" in invited
+            [firmed] = [line for line in lines
+                        if line.startswith("CANCELED") and f" {co} " in line]
+            firm_up = firmed.split("text='firmed up by ")[1].split("'")[0]
+            [fill] = [line for line in lines if line.startswith("FILL") and firm_up in line]
+            assert "MSFT" in fill and "last=150@414.805" in fill, out
 
         watch = tool("ats_tools.client", [*where, "--session", "DC1", "--watch",
                                         "--duration", "2"], tmp_path)
         assert watch.returncode == 0, watch.stderr
         copies = [line for line in watch.stdout.splitlines() if line.startswith("[")]
-        # every report of both sessions, with the order session named (115)
-        assert len(copies) == acme.stdout.count("order=") + buy.stdout.count("order=")
+        # every report of both sessions, with the order session named (115); invitations
+        # are no ExecutionReports: drop copies do not get them
+        reports = [line for line in (acme.stdout + buy.stdout).splitlines()
+                   if "order=" in line and not line.startswith("INVITED")]
+        assert len(copies) == len(reports)
         assert {c.split("]")[0] for c in copies} == {"[ACME1", "[BUY1"}
     finally:
         assert gp.stop() == 0
@@ -122,7 +143,7 @@ def test_demo_clients_trade_as_the_images_user_and_resume_after_a_restart(
         env = {"ATS_CLIENT_STATE_DIR": str(state), "HOME": str(app)}
         venue = (CONFIG / "docker.toml").read_text()
         venue = venue.replace('host = "0.0.0.0"', 'host = "127.0.0.1"')
-        venue = venue.replace("port = 9878", "port = 0")
+        venue = venue.replace("port = 9878", "port = 0").replace("port = 9879", "port = 0")
         venue = venue.replace('data_dir = "/data"', 'data_dir = "data"')
         gp = start_gateway(tmp_path, venue)
         (app / "venue.toml").write_text((tmp_path / "venue.toml").read_text())
@@ -133,16 +154,17 @@ def test_demo_clients_trade_as_the_images_user_and_resume_after_a_restart(
                                            "--speed", "0"], app, as_ats, env)
             assert feed.returncode == 0, feed.stderr
             acme_proc = start("ats_tools.client", [*where, "--session", "ACME1", "--linger",
-                                                   "3", "--script",
+                                                   "3", "--auto-firmup", "--script",
                                                    str(CONFIG / "demo_orders.txt")],
                               app, as_ats, env)
             buy_proc = start("ats_tools.client", [*where, "--session", "BUY1", "--linger",
-                                                  "1", "--script",
+                                                  "1", "--auto-firmup", "--script",
                                                   str(CONFIG / "demo_orders_buyside.txt")],
                              app, as_ats, env)
             acme, buy = finish(acme_proc), finish(buy_proc)
             assert acme.returncode == 0 and buy.returncode == 0, acme.stderr + buy.stderr
             assert any(line.startswith("FILL") for line in buy.stdout.splitlines()), buy.stdout
+            assert "firmed up by" in acme.stdout and "firmed up by" in buy.stdout
             assert not (app / ".ats-client").exists()
             kept = sorted(p.name for p in state.iterdir())
             assert any("ACME1" in name for name in kept), kept

@@ -227,6 +227,31 @@ def test_cancels_and_replaces_before_the_cutoff_only() -> None:
     assert v.engine.order("MA-s", c[0].cl_ord_id).open  # type: ignore[union-attr]
 
 
+def test_the_cutoff_is_each_calendar_days_own_past_midnight() -> None:
+    """'New MOC orders, cancels and replaces are accepted strictly before the venue's
+    moc_cutoff (time of day in the venue's timezone, each calendar day); from it on they are
+    rejected'; 'A closing price before the cutoff is refused'. With no closing price on its
+    day an order is irrevocable until midnight; the next day's window opens at midnight: a
+    cancel or replace at 00:50 is taken, a closing price then is refused (the orders wait),
+    and the rest cross at that day's close. (Hypothesis found the 00:50 cancel; its model
+    had one cutoff.)"""
+    v = Venue()
+    kept, gone = v.moc("buy", 100, cl="kept"), v.moc("buy", 200, cl="gone")
+    sell = oid(v.moc("sell", 300, part="MB"))
+    v.at("23:59:59")
+    assert reject_text(v.cancel(gone, "g1")) == "MOC cutoff passed"
+    assert reject_text(v.replace(kept, "k1", 300)) == "MOC cutoff passed"
+    assert v.engine.apply(CancelAll("MA-s", "cancel_on_disconnect")) == []
+    v.at("00:50:03", day="2026-03-03")
+    ev = v.cancel(gone, "g2")
+    assert [(type(e), e.cl_ord_id) for e in ev] == [(Cancelled, "g2")]  # type: ignore[union-attr]
+    assert isinstance(v.replace(kept, "k2", 100)[0], Replaced)
+    assert isinstance(v.close("10.00")[0], CloseRefused)
+    assert v.engine.order("MA-s", "kept").open  # type: ignore[union-attr]
+    v.at("15:50:00", day="2026-03-03")
+    assert [m[:3] for m in matches(v.close("10.00"))] == [(oid(kept), sell, 100)]
+
+
 def test_replace_keeps_the_class_and_the_side() -> None:
     """A replace keeps the order's class: a MOC order stays MOC, no order becomes one."""
     v = Venue()

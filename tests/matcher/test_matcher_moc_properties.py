@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -32,8 +34,10 @@ from matcher import (
 )
 
 SETTINGS = MocSettings("America/New_York", "15:50:00")
-CUTOFF = wall("2026-03-02", "15:50:00")
+NY = ZoneInfo(SETTINGS.timezone)
+CUTOFF = wall("2026-03-02", SETTINGS.cutoff)
 OPEN = wall("2026-03-02", "09:30:00")
+MIDNIGHT = wall("2026-03-03", "00:00:00")  # the next day's cutoff window opens
 MOC_PARTS = [p for p in PARTS if PARTS[p].moc_opt_in]
 SYMS = ["X", "WIDE"]
 PX = 10_000_000
@@ -42,14 +46,15 @@ PX = 10_000_000
 @st.composite
 def streams(draw: Any) -> list[tuple[int, Any]]:
     """(receipt ns, command): MOC orders, cancels, replaces and CancelAlls through the day,
-    some after the cutoff, then (and maybe once too early) the closing prices."""
+    some after the cutoff (and some past midnight, into the next day's window), then (and
+    maybe once too early) the closing prices, at or after the last command's day's cutoff."""
     out: list[tuple[int, Any]] = []
     t = OPEN
     news: list[NewOrder] = []
     for n in range(draw(st.integers(2, 30))):
         t += draw(st.sampled_from([1, 1, 1, 60, 3600])) * 1_000_000_000
-        if draw(st.integers(0, 9)) == 0:
-            t = max(t, CUTOFF - 2 * 10**9)  # close to the cutoff, then past it
+        if draw(st.integers(0, 9)) == 0:  # close to the cutoff or to midnight, then past it
+            t = max(t, draw(st.sampled_from([CUTOFF, MIDNIGHT])) - 2 * 10**9)
         what = draw(st.sampled_from(["new"] * 6 + ["cancel", "replace", "cancel_all"]))
         if what == "new" or not news:
             part = draw(st.sampled_from(MOC_PARTS))
@@ -74,10 +79,16 @@ def streams(draw: Any) -> list[tuple[int, Any]]:
         out.append((t, cmd))
     if draw(st.booleans()):
         out.append((CUTOFF - 10**9, ClosingPrice("X", PX)))  # too early: refused
-    end = max(t, CUTOFF) + 10**9
+    end = max(t + 10**9, _cutoff_of(t + 10**9))  # 00:00:00 is the next day's, before its cutoff
     for i, sym in enumerate(SYMS):
         out.append((end + i, ClosingPrice(sym, PX + i * 10_000)))
     return sorted(out, key=lambda r: r[0])
+
+
+def _cutoff_of(ts: int) -> int:
+    """The cutoff of the venue's calendar day of receipt time ``ts`` (SPEC 5.2: 'each calendar
+    day'; a stream may run past midnight into the next day's window)."""
+    return wall(datetime.fromtimestamp(ts // 10**9, NY).date().isoformat(), SETTINGS.cutoff)
 
 
 def _blocked(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -99,7 +110,7 @@ def _record(cmd: NewOrder) -> dict[str, Any]:
 
 
 def _check(cmd: Any, ts: int, ev: list[Any], orders: dict[int, dict[str, Any]]) -> None:
-    before = ts < CUTOFF  # the stream stays within one day: one cutoff
+    before = ts < _cutoff_of(ts)  # the cutoff of its own day: a stream may pass midnight
     live = {i: dict(o) for i, o in orders.items()
             if o["open"] and isinstance(cmd, ClosingPrice) and o["sym"] == cmd.symbol}
     for e in ev:
