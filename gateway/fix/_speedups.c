@@ -147,7 +147,11 @@ parse(PyObject *self, PyObject *arg)
     if (count < 4 || first[0] != 8 || first[1] != 9 || first[2] != 35 || last != 10)
         Py_RETURN_NONE;
     PyObject *flat = PyList_New(count * 2);
+#if PY_VERSION_HEX < 0x030D0000
+    PyObject *map = _PyDict_NewPresized(count); /* no resizes while it fills */
+#else
     PyObject *map = PyDict_New();
+#endif
     if (flat == NULL || map == NULL)
         goto fail;
     i = 0;
