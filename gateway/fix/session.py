@@ -745,6 +745,11 @@ class Session:
             held = self._resend_out
             live_from = (max(held.live_from, held.next) if held is not None
                          else self.store.next_sender_seq)
+            if held is not None and held.next <= held.end:
+                # the part of its range the one under way has not sent yet is still owed:
+                # the new one covers it too, or the counterparty is left with a gap
+                owed = held.gap if held.gap is not None else held.next
+                begin, end = min(begin, owed), max(end, held.end)
             self._resend_out = _Resend(begin, end, live_from)
             acts.extend(self.resend_chunk(now_ns))
         expected = self.store.next_target_seq
