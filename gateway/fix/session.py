@@ -751,7 +751,10 @@ class Session:
                 owed = held.gap if held.gap is not None else held.next
                 begin, end = min(begin, owed), max(end, held.end)
             self._resend_out = _Resend(begin, end, live_from)
-            acts.extend(self.resend_chunk(now_ns))
+            if held is None:
+                acts.extend(self.resend_chunk(now_ns))
+            # else the caller is already pulling chunks: the next one follows the new cursor,
+            # so a burst of requests in one read costs one chunk, not one chunk each
         expected = self.store.next_target_seq
         if seq == expected:
             self.store.set_next_target_seq(seq + 1)

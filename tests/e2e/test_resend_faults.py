@@ -176,3 +176,20 @@ async def test_a_logout_mid_resend_then_a_logon_gets_the_rest_in_order(  # type:
         b"LIVE0", b"LIVE1", b"LIVE2"]
     assert dc.expected == int(logon[b"34"]) + 2  # everything through the Heartbeat
     assert gp.stop() == 0
+
+
+async def test_a_burst_of_resend_requests_is_answered_once(  # type: ignore[no-untyped-def]
+    gateway, tmp_path: Path
+) -> None:
+    gp, dc = await _behind(gateway, tmp_path, 900)
+    # 2,000 ResendRequests for everything in one write (165 kB): each used to build a chunk
+    # of up to 256 KiB at once (110 MB more memory, every session stalled for seconds)
+    burst = b"".join(dc.fix.build("2", (7, "1"), (16, "0")) for _ in range(2000))
+    await dc.fix.send_raw(burst)
+    acme, _ = await connect(gp, "ACME1")
+    await acme.quiet()  # another session is served meanwhile
+    await dc.fix.send("1", (112, "DONE"))
+    got = await dc.until(b"DONE")
+    assert dc.expected == BEHIND + 3  # in sync: the reports, our Logon, the Heartbeat
+    assert len(got) < 2 * BEHIND, f"{len(got)} messages for {BEHIND} asked 2,000 times"
+    assert gp.stop() == 0

@@ -93,3 +93,15 @@ def test_a_gap_fill_with_an_out_of_range_new_seq_no_during_a_resend_is_rejected(
     assert s.next_target_seq == 2**31 - 1
     peer.take(sends(s.receive(build("1", 2**31 - 1, (112, "TOP")), T0 + 3 * SEC)))
     assert s.next_target_seq == 2**31
+
+
+def test_a_burst_of_resend_requests_in_one_read_costs_one_chunk() -> None:
+    s = _history()
+    peer = Strict()
+    burst = [build("2", seq, (7, 1), (16, 0)) for seq in range(2, 502)]
+    acts, done = s.receive_batch(burst, 0, T0 + SEC)
+    assert done == len(burst) and s.next_target_seq == 502
+    out = [a.data for a in acts if isinstance(a, Send)]
+    assert sum(map(len, out)) < 2 * 256 * 1024  # one chunk, not 500 of them
+    peer.pump(s, acts)
+    assert peer.expected == s.next_sender_seq
