@@ -105,3 +105,19 @@ def test_a_burst_of_resend_requests_in_one_read_costs_one_chunk() -> None:
     assert sum(map(len, out)) < 2 * 256 * 1024  # one chunk, not 500 of them
     peer.pump(s, acts)
     assert peer.expected == s.next_sender_seq
+
+
+def test_a_burst_of_short_resend_requests_in_one_read_costs_one_chunk() -> None:
+    s = _history()
+    peer = Strict()
+    peer.take(sends(s.receive(build("2", 2, (7, 1), (16, 0)), T0 + SEC)))
+    while s.resend_pending:
+        peer.take(sends(s.resend_chunk(T0 + SEC)))
+    # each of these is done in one chunk: answered at once, each used to cost a whole chunk
+    burst = [build("2", seq, (7, 1), (16, 500)) for seq in range(3, 503)]
+    acts, done = s.receive_batch(burst, 0, T0 + 2 * SEC)
+    assert done == len(burst)
+    out = [a.data for a in acts if isinstance(a, Send)]
+    assert sum(map(len, out)) < 2 * 256 * 1024
+    peer.pump(s, acts)
+    assert peer.expected == s.next_sender_seq
