@@ -193,3 +193,21 @@ async def test_a_burst_of_resend_requests_is_answered_once(  # type: ignore[no-u
     assert dc.expected == BEHIND + 3  # in sync: the reports, our Logon, the Heartbeat
     assert len(got) < 2 * BEHIND, f"{len(got)} messages for {BEHIND} asked 2,000 times"
     assert gp.stop() == 0
+
+
+async def test_a_reply_made_before_a_resend_is_not_sent_in_the_middle_of_it(  # type: ignore[no-untyped-def]
+    gateway, tmp_path: Path
+) -> None:
+    gp, dc = await _behind(gateway, tmp_path, 900)
+    # a TestRequest, then a ResendRequest, in one write: the Heartbeat is made first
+    await dc.fix.send_raw(dc.fix.build("1", (112, "FIRST")) + dc.fix.build("2", (7, "1"),
+                                                                          (16, "0")))
+    dc.expected = BEHIND + 2  # after our Logon: what a FIX engine expects next
+    first = await dc.next()
+    assert first is not None and (first[b"35"], first.get(b"112")) == (b"0", b"FIRST")
+    dc.expected = 1  # then the resend, from 1, with nothing else in the middle of it
+    await dc.fix.send("1", (112, "DONE"))
+    got = await dc.until(b"DONE")
+    assert len(got) == BEHIND + 1  # the reports, then one gap fill over our Logon and Heartbeat
+    assert dc.expected == BEHIND + 4
+    assert gp.stop() == 0
