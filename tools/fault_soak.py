@@ -9,7 +9,7 @@ everything from MsgSeqNum 1. Checked after every restart:
 - no MsgSeqNum was received twice with different content (bytes minus 43, 97, 122, 52, 9, 10);
 - no gap fill covers a number received as an application message;
 - a live message (not PossDup) never arrives above the expected MsgSeqNum except the Logon;
-- no ExecID names two different reports, no OrderID two orders;
+- no ExecID names two different reports or comes under two MsgSeqNums, no OrderID two orders;
 - at the end every acknowledged order is known: its cancel succeeds or says it is filled;
 - the drop copy has every ExecID the order sessions got.
 
@@ -273,6 +273,13 @@ def check_numbers(engines: dict[str, Engine], violations: list[str]) -> None:
                 if order_of.setdefault(oid, r.get(b"11", b"")) != r.get(b"11"):
                     violations.append(
                         f"OrderID {oid!r} names {order_of[oid]!r} and {r.get(b'11')!r}")
+    for eng in engines.values():  # one report, one MsgSeqNum: a second would count twice
+        seen: set[bytes] = set()
+        for r in eng.reports:
+            ex = r.get(b"17", b"")
+            if ex in seen:
+                violations.append(f"{eng.sender}: ExecID {ex!r} under two MsgSeqNums")
+            seen.add(ex)
     order_execs = {r.get(b"17", b"") for k in ("ACME1", "BETA1") for r in engines[k].reports}
     dc_execs = {r.get(b"17", b"") for r in engines["DC1"].reports}
     missing = order_execs - dc_execs
