@@ -14,6 +14,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from gateway.storage import EXIT_STORAGE_FAILED
 from tests.e2e.conftest import GatewayProcess, start_gateway
 from tests.e2e.fixclient import tag, utc_now
@@ -61,15 +63,18 @@ async def _read_all(wire: Wire) -> None:
         pass
 
 
+@pytest.mark.parametrize("fsync", ["batch", "always"])
 async def test_full_tmpfs_during_a_resend_and_a_quote_stream_loses_nothing(
-    tmp_path: Path,
+    tmp_path: Path, fsync: str
 ) -> None:
+    config = CONFIG.replace('fsync = "batch"', f'fsync = "{fsync}"')
+    assert f'fsync = "{fsync}"' in config
     data = tmp_path / "data"
     _mount_tmpfs(data, "3m")
     procs: list[GatewayProcess] = []
     acme, dc, md = Wire("ACME1"), Wire("DC1"), Wire("MD1")
     try:
-        gp = start_gateway(tmp_path, CONFIG)
+        gp = start_gateway(tmp_path, config)
         procs.append(gp)
         for wire in (acme, dc, md):
             await wire.logon(gp.port, reset=True)
@@ -96,7 +101,7 @@ async def test_full_tmpfs_during_a_resend_and_a_quote_stream_loses_nothing(
         filler.unlink()
 
         # space is back: every number means what it meant, every ack is an order
-        gp = start_gateway(tmp_path, CONFIG)
+        gp = start_gateway(tmp_path, config)
         procs.append(gp)
         for wire in (acme, dc, md):
             through = await wire.logon(gp.port, reset=False) - 1
