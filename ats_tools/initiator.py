@@ -146,6 +146,8 @@ class Initiator:
                 for raw in self.framer.feed(data):
                     expected = self.session.next_target_seq
                     self._handle(self.session.receive(raw, now))
+                    while self.session.resend_pending:  # the rest of a resend, chunk by chunk
+                        self._handle(self.session.resend_chunk(now))
                     if b"\x0135=3\x01" in raw[:32] or b"\x0135=5\x01" in raw[:32]:
                         self._admin_received(raw, expected)
         except (ConnectionError, OSError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import os
 import signal
 import sys
 from dataclasses import replace
@@ -78,7 +79,12 @@ async def serve(cfg: Config) -> int:
     from gateway.admin import AdminServer
     from gateway.app import build_application
     from gateway.server import Gateway
-    from gateway.storage import EXIT_STORAGE_FAILED, StorageUnavailable, prepare_data_dir
+    from gateway.storage import (
+        EXIT_STORAGE_FAILED,
+        StorageUnavailable,
+        lock_data_dir,
+        prepare_data_dir,
+    )
 
     log = structlog.get_logger("gateway")
     stop = asyncio.Event()
@@ -87,6 +93,7 @@ async def serve(cfg: Config) -> int:
         loop.add_signal_handler(sig, stop.set)
     data_dir = cfg.gateway.data_dir
     try:
+        lock = lock_data_dir(data_dir)  # held until the process ends
         prepare_data_dir(data_dir)
         gateway = Gateway(cfg, data_dir)
         gateway.app = build_application(cfg, gateway)
@@ -121,6 +128,7 @@ async def serve(cfg: Config) -> int:
     await gateway.shutdown()
     if admin is not None:
         await admin.close()
+    os.close(lock)
     return gateway.exit_status
 
 

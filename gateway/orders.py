@@ -368,9 +368,14 @@ def market_data(msg: Message) -> QuoteUpdate | ClosingPrice | OrderError:
 
 def source_time(msg: Message) -> int | None:
     """When the source first sent a market-data message: OrigSendingTime (122) on a PossDup
-    copy, else SendingTime (52); in ns."""
-    text = msg.get(122) if msg.poss_dup else None
-    return parse_utc(text or msg.get(52) or "")
+    copy, else SendingTime (52); in ns. A PossDup copy without OrigSendingTime cannot show it
+    is newer than what the venue has (its SendingTime is when it was sent again): 0, older
+    than anything applied."""
+    if msg.poss_dup:
+        return parse_utc(msg.get(122) or "") or 0
+    return parse_utc(msg.get(52) or "")
+
+
 def _closing_price(msg: Message, entries: list[dict[int, str]]) -> ClosingPrice:
     if len(entries) != 1:
         raise _Bad("a closing price (269=5) comes alone: one entry in its own W, not with "

@@ -278,7 +278,7 @@ def _take_output(rt: SessionRuntime, now: int) -> bytes:
     """The turn's output of a session in MsgSeqNum order, logged; `out` is emptied."""
     out = rt.out
     if rt.out_unordered:
-        out.sort(key=_seq_of)  # stable: a resent range keeps its order
+        _sort_live(out)
         rt.out_unordered = False
     rt.out_last_seq = 0
     rt.msgs_out += len(out)
@@ -288,6 +288,17 @@ def _take_output(rt: SessionRuntime, now: int) -> bytes:
     data = b"".join(out)
     out.clear()
     return data
+
+
+def _sort_live(out: list[bytes]) -> None:
+    """Put the live messages of a turn in MsgSeqNum order, each in a slot a live one had.
+
+    Resent messages (PossDupFlag=Y: copies and gap fills, numbered below everything live)
+    keep their places: a reply made before a ResendRequest was read goes out before the
+    resend, not in the middle of it."""
+    live = [i for i, data in enumerate(out) if b"\x0143=Y\x01" not in data]
+    for i, data in zip(live, sorted((out[i] for i in live), key=_seq_of), strict=True):
+        out[i] = data
 
 
 def _ip_allowed(peer: str, allowed: tuple[str, ...]) -> bool:

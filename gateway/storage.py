@@ -10,7 +10,9 @@ else the gateway refuses to start with one message naming the data dir.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import fcntl
 import os
 from pathlib import Path
 
@@ -21,6 +23,8 @@ RESERVE_NAME = "space-reserve"
 RESERVE_BYTES = 256 * 1024
 #: free space the data dir must have at start, besides the reserve
 MIN_FREE_BYTES = 256 * 1024
+#: held (flock) by the gateway that serves the data dir, for as long as its process lives
+LOCK_NAME = "lock"
 #: errno values that mean "no room": the reserve is given up for them
 NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
 
@@ -55,6 +59,34 @@ def prepare_data_dir(data_dir: Path) -> None:
             f"data dir {data_dir}: only {free // 1024} KiB free, the gateway needs at least "
             f"{MIN_FREE_BYTES // 1024} KiB besides its space reserve; free some space"
         )
+
+
+def lock_data_dir(data_dir: Path) -> int:
+    """Take the data dir for this process: an exclusive lock on `DATA_DIR/lock` (holding our
+    pid), released when the process ends, `kill -9` included. Returns the lock's descriptor,
+    to keep open. Raises `StorageUnavailable` when another gateway holds it: two gateways on
+    one journal and one set of stores would hand out the same ExecIDs and OrderIDs."""
+    path = data_dir / LOCK_NAME
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise StorageUnavailable(f"data dir {data_dir} is not usable: {exc}") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+        os.close(fd)
+        if exc.errno in (errno.EWOULDBLOCK, errno.EACCES):
+            raise StorageUnavailable(
+                f"data dir {data_dir} is in use by another gateway (pid {holder}): one data "
+                "dir serves one gateway; stop that one first"
+            ) from exc
+        raise StorageUnavailable(f"data dir {data_dir} cannot be locked: {exc}") from exc
+    with contextlib.suppress(OSError):  # the pid is for the message above only
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, b"%d\n" % os.getpid(), 0)
+    return fd
 
 
 def release_reserve(data_dir: Path) -> bool:

@@ -160,6 +160,7 @@ class Session:
         self._fast_types = self._app_types - ADMIN_MSG_TYPES
         self._validate = settings.validator or validate
         self._connected = False
+        self._inline_resend_ns = -1  # when a ResendRequest was last answered at once
         self._reset_connection_state(0)
 
     def _reset_connection_state(self, now_ns: int) -> None:
@@ -752,8 +753,19 @@ class Session:
             held = self._resend_out
             live_from = (max(held.live_from, held.next) if held is not None
                          else self.store.next_sender_seq)
+            if held is not None and held.next <= held.end:
+                # the part of its range the one under way has not sent yet is still owed:
+                # the new one covers it too, or the counterparty is left with a gap
+                owed = held.gap if held.gap is not None else held.next
+                begin, end = min(begin, owed), max(end, held.end)
             self._resend_out = _Resend(begin, end, live_from)
-            acts.extend(self.resend_chunk(now_ns))
+            # The first chunk goes out at once, but only one per reading of the clock (the
+            # server takes one per read): after it, and while a resend is under way, the caller
+            # pulls the next chunk, which follows the newest cursor. So a burst of requests in
+            # one read costs one chunk, not a chunk each.
+            if held is None and self._inline_resend_ns != now_ns:
+                self._inline_resend_ns = now_ns
+                acts.extend(self.resend_chunk(now_ns))
         expected = self.store.next_target_seq
         if seq == expected:
             self.store.set_next_target_seq(seq + 1)
