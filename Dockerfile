@@ -1,4 +1,16 @@
 # The sandbox image: the gateway, ats-feed and ats-client, run as a non-root user.
+
+# Build stage: a C compiler and the Python headers compile the hot path
+# (gateway/fix/_speedups.c) into the package's wheel; the check fails the build if it did not.
+FROM python:3.11 AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY . /src
+RUN pip wheel --no-deps --wheel-dir /wheels . \
+    && python -c "import glob, zipfile; \
+names = zipfile.ZipFile(glob.glob('/wheels/ats_gateway-*.whl')[0]).namelist(); \
+assert any(n.startswith('gateway/fix/_speedups.') and n.endswith('.so') for n in names), names"
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -8,8 +20,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 COPY . /app
-# A regular (non-editable) install puts the ats-* commands on PATH; the build leftovers go.
-RUN pip install . && rm -rf build *.egg-info
+# A regular (non-editable) install of the built wheel puts the ats-* commands on PATH.
+COPY --from=build /wheels /wheels
+RUN pip install /wheels/*.whl && rm -rf /wheels \
+    && cd / && python -c 'from gateway.fix._build import BUILD; assert BUILD == "compiled", BUILD'
 
 # /data (the gateway's) and /state (ats-client's sequence numbers) are created and owned
 # before use, so a new named volume mounted there inherits the owner; /app stays root's.

@@ -3,21 +3,24 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-test lint bench clean
+.PHONY: run test test-pure install install-test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Each install leaves a stamp in the venv and is redone only when pyproject.toml changes (the
-# install is editable: source edits need no reinstall), so `make run` starts at once.
+# Each install leaves a stamp in the venv and is redone only when pyproject.toml or the compiled
+# hot path changes (the install is editable: Python source edits need no reinstall), so `make run`
+# starts at once. The install compiles gateway/fix/_speedups.c where a C compiler exists; where
+# none does it goes on and the pure-Python build runs (the `listening` log line says which).
 STAMP := $(VENV)/.installed
+BUILD_INPUTS := pyproject.toml setup.py gateway/fix/_speedups.c
 
-$(STAMP)-%: pyproject.toml | $(BIN)/python
+$(STAMP)-%: $(BUILD_INPUTS) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[$*]'
 	touch $@ $(STAMP)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): $(BUILD_INPUTS) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
@@ -32,6 +35,10 @@ run: install
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
+# The same suite against the pure-Python twins of the compiled hot path (CI runs both).
+test-pure: install-test
+	ATS_PURE=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
 lint: install-test $(STAMP)-dev
 	$(BIN)/python -m ruff check gateway ats_tools matcher segregation tests bench tools
 	$(BIN)/python -m mypy
@@ -40,6 +47,7 @@ bench: $(STAMP)-bench
 	$(BIN)/python bench/session.py
 	$(BIN)/python bench/matcher.py
 	$(BIN)/python bench/e2e.py
+	$(BIN)/python bench/instructions.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info gateway/fix/_speedups.*.so

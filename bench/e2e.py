@@ -19,6 +19,9 @@ docs/bench/latency.png and the raw samples (docs/bench/latency_samples.csv.gz).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
+import io
 import multiprocessing as mp
 import os
 import pstats
@@ -315,6 +318,65 @@ def ratios(rows: list[report.Row]) -> list[str]:
     return out
 
 
+def hot_path_table(rows: list[report.Row], sessions: int, quick: bool) -> list[str]:
+    """Every figure of the compiled-hot-path issue's table with its same-run baselines.
+
+    The session-layer figures (bench/session.py) and the matcher beside the naive book
+    (bench/matcher.py) run here, in this process, after the servers have stopped; their own
+    output is kept below the table.
+    """
+    from bench import matcher as matcher_bench
+    from bench import session as session_bench
+
+    build = session_bench.BUILD
+
+    detail = io.StringIO()
+    with contextlib.redirect_stdout(detail):
+        count = 50_000 if quick else 200_000
+        inbound = session_bench.inbound(count)
+        outbound = session_bench.outbound(count)
+        gc.disable()
+        try:
+            parts, syms = matcher_bench.make_world()
+            n = 50_000 if quick else 200_000
+            naive = matcher_bench.run("naive price-time baseline",
+                                      matcher_bench.NaiveBook().apply, n)
+            tick = iter(range(1, 1 << 62)).__next__
+            engine = matcher_bench.run("matcher (full rules)",
+                                       matcher_bench.Engine(parts, syms, tick).apply, n)
+        finally:
+            gc.enable()
+    gw = report._find(rows, "gateway", f"gateway closed x{sessions}")
+    qf = report._find(rows, "quickfix", f"quickfix closed x{sessions}")
+    echo = report._find(rows, "echo", f"echo closed x{sessions}")
+
+    def us(r: report.Row | None) -> str:
+        return f"{r.server_us_per_order:.0f} us" if r and r.server_us_per_order else "-"
+
+    out = [f"hot-path figures ({build} build; CPU time per unit of work, same run)",
+           f"  {'figure':<58} {'now':>16} {'target':>12}  baseline (same run)"]
+
+    def add(what: str, now: str, target: str, base: str) -> None:
+        out.append(f"  {what:<58} {now:>16} {target:>12}  {base}")
+
+    add(f"e2e closed x{sessions}: server CPU per order", us(gw), "<= 25 us",
+        f"echo {us(echo)}/order, QuickFIX {us(qf)}/order")
+    ratio = f"{gw.rate / qf.rate:.1f}x" if gw and qf and qf.rate else "-"
+    add(f"e2e closed x{sessions}: orders/s, ratio to QuickFIX",
+        f"{gw.rate if gw else 0:,.0f}/s {ratio}", ">= 6x",
+        f"QuickFIX {qf.rate if qf else 0:,.0f}/s, echo {echo.rate if echo else 0:,.0f}/s"
+        + ("" if qf else " (QuickFIX not installed)"))
+    add("session: receive_many per NewOrderSingle (CPU)",
+        f"{inbound['receive_many_cpu_us']:.2f} us", "<= 3 us",
+        f"simplefix parse alone {inbound['simplefix_parse_us']:.2f} us")
+    add("session: send_app per ExecutionReport (CPU, FileStore)",
+        f"{outbound['send_app_cpu_us']:.2f} us", "<= 2 us",
+        f"simplefix encode alone {outbound['simplefix_encode_us']:.2f} us")
+    add("matcher: commands/s (wall)", f"{engine:,.0f}/s", "",
+        f"naive price-time book {naive:,.0f}/s ({engine / naive:.2f}x)")
+    return [*out, "", *detail.getvalue().rstrip().splitlines()]
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--mode", choices=["all", "closed", "open"], default="all")
@@ -337,6 +399,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="the gateway's [gateway] fsync (default batch: durable before sending)")
     p.add_argument("--out", type=Path, default=OUT, help="where e2e.txt and latency.png go")
     p.add_argument("--keep", action="store_true", help="keep the servers' data dirs")
+    p.add_argument("--no-table", action="store_true",
+                   help="leave out the hot-path table (bench/session.py, bench/matcher.py)")
     args = p.parse_args(argv)
     if args.quick:  # one session count and one rate unless given: about 15 seconds in all
         args.duration, args.count = 1.5, 20_000
@@ -368,6 +432,9 @@ def main(argv: list[str] | None = None) -> int:
     lines = header + [""] + report.table(rows) + report.LEGEND + ["", "ratios (orders/s, same run)"]
     lines += ratios(rows) + ["", "targets (from the order-entry issue)"]
     lines += report.targets(rows, max(args.sessions), args.rate[0])
+    if not args.no_table:
+        print("  running the hot-path and matcher benches ...", flush=True)
+        lines += ["", *hot_path_table(rows, max(args.sessions), args.quick)]
     lines += ["", f"load average at end {_loadavg()}", "", "notes"] + report.notes(rows)
     print("\n".join(lines[len(header):]))
     args.out.mkdir(parents=True, exist_ok=True)

@@ -451,17 +451,18 @@ class OrderApplication(Application):
         targets = self._targets.get((key, participant))
         if targets is None:
             targets = self._targets[(key, participant)] = self._targets_for(key, participant)
-        times: dict[str, bytes] = {}
+        stamped: dict[str, bytes] = {}  # precision -> the body with its 60, made once
         send = self.sender.send
         for target_key, precision, header in targets:
             if skip_stored is not None and exec_id in self._stored_exec_ids(
                 target_key, skip_stored
             ):
                 continue
-            stamp = times.get(precision)
-            if stamp is None:
-                stamp = times[precision] = format_utc(ts, precision).encode()
-            send(target_key, "8", b"%s60=%s\x01" % (body, stamp), header)
+            full = stamped.get(precision)
+            if full is None:
+                full = stamped[precision] = b"%s60=%s\x01" % (
+                    body, format_utc(ts, precision).encode())
+            send(target_key, "8", full, header)
 
     def _targets_for(self, key: str, participant: str) -> list[tuple[str, str, bytes]]:
         """(session, precision, extra header) of everyone who gets this session's reports."""

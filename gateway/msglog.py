@@ -19,16 +19,23 @@ log = structlog.get_logger("gateway")
 
 _last_second = -1
 _last_prefix = b""
+_last_ns = -1
+_last_stamp = b""
 
 
 def _stamp(ns: int) -> bytes:
-    """UTC `YYYYMMDD-HH:MM:SS.nnnnnnnnn`; the seconds part is formatted once per second."""
-    global _last_second, _last_prefix
+    """UTC `YYYYMMDD-HH:MM:SS.nnnnnnnnn`; the seconds part is formatted once per second, and
+    the messages of one read (one clock reading) share one stamp."""
+    global _last_second, _last_prefix, _last_ns, _last_stamp
+    if ns == _last_ns:
+        return _last_stamp
     secs, frac = divmod(ns, 1_000_000_000)
     if secs != _last_second:
         _last_prefix = time.strftime("%Y%m%d-%H:%M:%S", time.gmtime(secs)).encode()
         _last_second = secs
-    return b"%s.%09d" % (_last_prefix, frac)
+    _last_ns = ns
+    _last_stamp = b"%s.%09d" % (_last_prefix, frac)
+    return _last_stamp
 
 
 class MessageLog:
@@ -38,13 +45,23 @@ class MessageLog:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        self._buf: list[bytes] = []
+        self._buf: list[bytes] = []  # the pieces of the lines not yet written
+        self._out_ns = -1
+        self._out_head = b""
 
     def incoming(self, raw: bytes, now_ns: int) -> None:
         self._buf.append(b"%s IN  %s\n" % (_stamp(now_ns), raw))
 
+    def incoming_many(self, raws: list[bytes], now_ns: int) -> None:
+        """The messages of one read, received at ``now_ns``: one stamp for all."""
+        stamp = _stamp(now_ns)
+        self._buf += [b"%s IN  %s\n" % (stamp, raw) for raw in raws]
+
     def outgoing(self, raw: bytes, now_ns: int) -> None:
-        self._buf.append(b"%s OUT %s\n" % (_stamp(now_ns), raw))
+        if now_ns != self._out_ns:  # the replies to one read share one clock reading
+            self._out_ns = now_ns
+            self._out_head = _stamp(now_ns) + b" OUT "
+        self._buf += (self._out_head, raw, b"\n")
 
     def flush(self) -> bool:
         """Write the buffered lines; False (and the log is off) when the write failed."""

@@ -35,6 +35,7 @@ from gateway.fix import (
     clip,
     identify_logon,
 )
+from gateway.fix._build import BUILD
 from gateway.msglog import MessageLog
 from gateway.storage import EXIT_STORAGE_FAILED, NO_SPACE, describe, release_reserve
 
@@ -176,14 +177,17 @@ class Connection(asyncio.Protocol):
                 return
         rt.msgs_in += len(messages)
         if rt.msglog is not None:
-            for raw in messages:
-                rt.msglog.incoming(raw, now)
+            rt.msglog.incoming_many(messages, now)
         # The whole read in as few calls as the order of replies allows (see receive_batch);
         # it stops after a message that ends the connection.
         start, session = 0, rt.session
-        while start < len(messages):
-            actions, start = session.receive_batch(messages, start, now)
-            gw.handle_actions(rt, actions, now)
+        gw._read_now = now
+        try:
+            while start < len(messages):
+                actions, start = session.receive_batch(messages, start, now)
+                gw.handle_actions(rt, actions, now)
+        finally:
+            gw._read_now = None
         # The expected inbound MsgSeqNum moved: it is made durable with this turn's commit (with
         # the journal of what the messages did), also when nothing is sent back, so a restart
         # asks the counterparty only for what was never applied.
@@ -330,6 +334,9 @@ class Gateway:
         self._flush_scheduled = False
         self._resending: set[SessionRuntime] = set()
         self._resend_scheduled = False
+        # the clock reading of the read being handled: its replies share it (one SendingTime
+        # and message-log stamp formatted per read, not per message)
+        self._read_now: int | None = None
         self._server: asyncio.AbstractServer | None = None
         self._ticker: asyncio.Task[None] | None = None
         # read by the operator surface (gateway/admin.py)
@@ -380,6 +387,7 @@ class Gateway:
             port=bound,
             sessions={rt.key: rt.config.role for rt in self.runtimes.values()},
             data_dir=str(self.data_dir),
+            build=BUILD,  # "compiled" hot path (gateway/fix/_speedups.c) or "pure" Python
         )
         return bound
 
@@ -483,7 +491,7 @@ class Gateway:
                 self.schedule_flush()
                 return
         rt = self.runtimes[key]
-        now = self.clock()
+        now = self._read_now if self._read_now is not None else self.clock()
         data = rt.session.send_app(msg_type, body, now, header_extra)
         self._dirty.add(rt)
         if data is not None:

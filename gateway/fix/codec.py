@@ -11,6 +11,10 @@ import re
 import time
 import zlib
 from collections.abc import Iterable
+from operator import attrgetter
+from typing import TYPE_CHECKING
+
+from gateway.fix._build import speedups
 
 SOH = "\x01"
 BEGIN_STRING = "FIX.4.2"
@@ -97,24 +101,12 @@ class Framer:
         pos = 0
         n = len(buf)
         find = buf.find
-        fast_head = _FAST_HEAD
         while pos < n:
-            # Fast path: a well-formed frame right here (no junk, 3-digit CheckSum that
+            # Fast path: the well-formed frames right here (no junk, 3-digit CheckSum that
             # matches); it proves exactly what the checks below prove, else they decide.
-            m = fast_head(buf, pos)
-            if m is not None:
-                body_end = m.end() + int(m[1])
-                end = body_end + 7
-                if (
-                    end <= n
-                    and buf[end - 1] == 1
-                    and buf.startswith(b"\x0110=", body_end - 1)
-                    and buf[body_end + 3 : body_end + 6]
-                    == _CHECKSUM_TEXT[byte_sum(buf[pos:body_end]) & 255]
-                ):
-                    out.append(buf[pos:end])
-                    pos = end
-                    continue
+            pos = _scan(buf, pos, out)
+            if pos >= n:
+                break
             start = find(_START, pos)
             if start < 0:
                 keep = max(pos, n - 4)  # the tail may be the start of "8=FIX"
@@ -185,6 +177,39 @@ class Framer:
         return len(self._buf)
 
 
+def _scan_py(buf: bytes, pos: int, out: list[bytes]) -> int:
+    """Append the well-formed frames starting at ``pos`` to ``out``; return where they end.
+
+    A frame is taken here only when it is exactly right: ``8=FIX`` and a short BeginString,
+    BodyLength of at most 6 digits, ``10=`` right at the declared end and a CheckSum that
+    matches. At anything else (junk, damage, an incomplete frame) it stops: ``Framer.feed``'s
+    exact path decides there. ``_speedups.scan`` is the compiled twin.
+    """
+    n = len(buf)
+    fast_head = _FAST_HEAD
+    while pos < n:
+        m = fast_head(buf, pos)
+        if m is None:
+            return pos
+        body_end = m.end() + int(m[1])
+        end = body_end + 7
+        if (
+            end <= n
+            and buf[end - 1] == 1
+            and buf.startswith(b"\x0110=", body_end - 1)
+            and buf[body_end + 3 : body_end + 6]
+            == _CHECKSUM_TEXT[byte_sum(buf[pos:body_end]) & 255]
+        ):
+            out.append(buf[pos:end])
+            pos = end
+        else:
+            return pos
+    return pos
+
+
+_scan = speedups.scan if speedups is not None else _scan_py
+
+
 # str(tag) -> int for the usual tags; filled lazily, bounded.
 _TAG_CACHE: dict[str, int] = {str(i): i for i in range(1, 1000)}
 INVALID_TAG = 0
@@ -243,9 +268,15 @@ class Message:
         """Number of fields on the wire (repeated tags counted each time)."""
         return len(self._flat) >> 1
 
-    def get(self, tag: int) -> str | None:
-        """Value of ``tag`` or None."""
-        return self._map.get(tag)
+    if TYPE_CHECKING:
+
+        def get(self, tag: int) -> str | None:
+            """Value of ``tag`` or None."""
+
+    else:
+        # ``msg.get(tag)`` is the tag map's own ``get``, reached without a Python frame (the
+        # order path reads ~20 tags per message through it)
+        get = property(attrgetter("_map.get"), doc="Value of ``tag`` or None.")
 
     def __contains__(self, tag: object) -> bool:
         return tag in self._map
@@ -302,6 +333,16 @@ _tag_of = _TAG_CACHE.__getitem__
 def parse(raw: bytes) -> Message:
     """Parse one framed raw message. Raises ParseError if it is not well-formed FIX:
     a field without '=', or 8, 9, 35 not the first three fields, or 10 not the last."""
+    parsed = _parse_fast(raw)
+    if parsed is not None:
+        return Message(raw, *parsed)
+    return _parse_slow(raw)
+
+
+def _parse_fast_py(raw: bytes) -> tuple[list[str], dict[int, str]] | None:
+    """(flat, tag map) of a message whose every field is plainly ``tag=value`` (a known tag,
+    a value without '=' and not empty) with 8, 9, 35 first and 10 last; else None, and
+    ``_parse_slow`` decides. ``_speedups.parse`` is the compiled twin."""
     seps = raw.translate(None, _NOT_SEPARATOR)
     if (
         seps == _ALTERNATING[: len(seps)]
@@ -324,8 +365,11 @@ def parse(raw: bytes) -> Message:
                 and flat[4] == "35"
                 and flat[-2] == "10"
             ):
-                return Message(raw, flat, tag_map)
-    return _parse_slow(raw)
+                return flat, tag_map
+    return None
+
+
+_parse_fast = speedups.parse if speedups is not None else _parse_fast_py
 
 
 def _parse_slow(raw: bytes) -> Message:
@@ -355,10 +399,30 @@ def _parse_slow(raw: bytes) -> Message:
 # Encoding
 
 
-def frame(body: bytes, begin: bytes = b"8=FIX.4.2\x01") -> bytes:
-    """Wrap ``body`` (starting at 35=) with BeginString, BodyLength and CheckSum."""
+def _frame_py(body: bytes, begin: bytes) -> bytes:
     msg = b"%s9=%d\x01%s" % (begin, len(body), body)
     return b"%s10=%s\x01" % (msg, _CHECKSUM_TEXT[byte_sum(msg) & 255])
+
+
+def _build_py(
+    begin: bytes, msg_type: bytes, seq: int, mid: bytes, ts: bytes, tail: bytes, extra: bytes,
+    body: bytes,
+) -> bytes:
+    return _frame_py(b"35=%s\x0134=%d%s%s%s%s%s" % (msg_type, seq, mid, ts, tail, extra, body),
+                     begin)
+
+
+_frame = speedups.frame if speedups is not None else _frame_py
+#: ``build(begin, msg_type, seq, mid, ts, tail, extra, body)``: a whole message in one step,
+#: ``frame(b"35=<msg_type>|34=<seq>" + mid + ts + tail + extra + body, begin)`` (``mid`` is
+#: ``|49=..|52=``, ``ts`` the SendingTime, ``tail`` ``|56=..|``); ``_speedups.build`` is the
+#: compiled twin of ``_build_py``.
+build = speedups.build if speedups is not None else _build_py
+
+
+def frame(body: bytes, begin: bytes = b"8=FIX.4.2\x01") -> bytes:
+    """Wrap ``body`` (starting at 35=) with BeginString, BodyLength and CheckSum."""
+    return _frame(body, begin)
 
 
 def encode_value(value: str | bytes | int) -> bytes:

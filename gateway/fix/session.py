@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from gateway.fix.codec import Message, ParseError, format_utc, frame, parse, parse_utc
+from gateway.fix.codec import Message, ParseError, build, format_utc, parse, parse_utc
 from gateway.fix.dictionary import (
     ADMIN_MSG_TYPES,
     MESSAGES,
@@ -23,6 +23,7 @@ from gateway.fix.store import MessageStore
 from gateway.fix.validate import Problem, validate
 
 BEGIN_STRING = "FIX.4.2"
+_BEGIN = b"8=FIX.4.2\x01"
 TEST_REQ_ID = "TEST"
 _NS = 1_000_000_000
 #: HeartBtInt(108) a Logon may ask for: 0 (no heartbeats, as FIX and QuickFIX allow) to an hour
@@ -153,6 +154,8 @@ class Session:
         self._app_types = settings.app_msg_types | {"j"}
         self._max_latency_ns = settings.max_latency * _NS
         self._type_bytes: dict[str, bytes] = {}
+        self._stamp_ns = -1  # SendingTime of the last message built, formatted
+        self._stamp = b""
         # Application types handled by the fast lane of receive (never an admin type).
         self._fast_types = self._app_types - ADMIN_MSG_TYPES
         self._validate = settings.validator or validate
@@ -260,12 +263,16 @@ class Session:
 
     # -- sending ------------------------------------------------------------------------
 
-    def _build(self, msg_type: str, seq: int, now_ns: int, rest: bytes) -> bytes:
+    def _build(
+        self, msg_type: str, seq: int, now_ns: int, rest: bytes, extra: bytes = b""
+    ) -> bytes:
         mt = self._type_bytes.get(msg_type)
         if mt is None:
             mt = self._type_bytes[msg_type] = msg_type.encode()
-        ts = format_utc(now_ns, self._precision).encode()
-        return frame(b"35=%s\x0134=%d%s%s%s%s" % (mt, seq, self._mid, ts, self._tail, rest))
+        if now_ns != self._stamp_ns:  # the replies to one read share one SendingTime
+            self._stamp = format_utc(now_ns, self._precision).encode()
+            self._stamp_ns = now_ns
+        return build(_BEGIN, mt, seq, self._mid, self._stamp, self._tail, extra, rest)
 
     def send_app(
         self, msg_type: str, body: bytes, now_ns: int, header_extra: bytes = b""
@@ -273,7 +280,7 @@ class Session:
         """Number, store (always) and return an application message; None if not logged on."""
         store = self.store
         seq = store.next_sender_seq
-        raw = self._build(msg_type, seq, now_ns, header_extra + body)
+        raw = self._build(msg_type, seq, now_ns, body, header_extra)
         store.save(seq, raw)
         if (self._logon_received and self._logon_sent and self._connected
                 and self._resend_out is None):

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from gateway.fix._build import speedups
 from gateway.fix.codec import MAX_INT, MIN_INT, Message, utc_timestamp_ok
 from gateway.fix.dictionary import STANDARD, Dictionary, GroupDef, RejectReason
 
@@ -84,6 +85,23 @@ class _Plan:
     multi: tuple[int, ...] = ()  # multi-valued: check_value
 
 
+def _values_ok_py(
+    present: dict[int, str],
+    enums: tuple[tuple[int, frozenset[str]], ...],
+    formats: tuple[tuple[int, Callable[[str], object]], ...],
+) -> bool:
+    """A plan's value checks: each enumerated value allowed, each format check passed
+    (``_speedups.values_ok`` is the compiled twin)."""
+    for tag, allowed in enums:
+        if present[tag] not in allowed:
+            return False
+    for tag, check in formats:
+        if not check(present[tag]):
+            return False
+    return True
+
+
+_values_ok = speedups.values_ok if speedups is not None else _values_ok_py
 _NO_PLAN = _Plan(ok=False)
 _MAX_PLANS = 4096  # distinct layouts remembered (bounded: layouts are the sender's choice)
 
@@ -152,7 +170,7 @@ class Validator:
         both on every message (``SESSION_CHECKED``).
         """
         present = msg._map
-        if len(present) == msg.field_count and not msg.no_value:
+        if len(present) << 1 == len(msg._flat) and not msg.no_value:
             # No repeated tag, so the map's keys are the tags in wire order: the layout's plan
             # (a pure function of type and layout) proves the structure; only the values that
             # have a check are then looked at. Any problem found goes to the exact walk, which
@@ -165,12 +183,8 @@ class Validator:
                     plans.clear()
                 plan = plans[key] = self._plan(*key)
             if plan.ok:
-                for tag, allowed in plan.enums:
-                    if present[tag] not in allowed:
-                        return self.walk(msg)
-                for tag, check in plan.formats:
-                    if not check(present[tag]):
-                        return self.walk(msg)
+                if not _values_ok(present, plan.enums, plan.formats):
+                    return self.walk(msg)
                 for tag in plan.multi:
                     if self.check_value(tag, present[tag]) is not None:
                         return self.walk(msg)

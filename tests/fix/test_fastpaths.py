@@ -26,7 +26,7 @@ ALPHABET = b"\x01=0123456789FIX8.A "
 
 def _framed(data: list[bytes], fast: bool) -> tuple[list[bytes], int, str]:
     framer = Framer()
-    with mock.patch.object(codec, "_FAST_HEAD", codec._FAST_HEAD if fast else lambda b, p: None):
+    with mock.patch.object(codec, "_scan", codec._scan if fast else lambda b, p, o: p):
         out = [m for chunk in data for m in framer.feed(chunk)]
     return out, framer.garbled, framer.last_reason
 

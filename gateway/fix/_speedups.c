@@ -1,0 +1,479 @@
+/* Compiled fast paths of gateway.fix (framing, parsing, encoding, store records).
+ *
+ * Each function here has a Python twin in gateway/fix/codec.py or gateway/fix/store.py, which
+ * is the reference: the twin is what runs when this module is not built (no C compiler) or
+ * ATS_PURE=1 is set, the whole test suite runs against both, and tests/fix/test_compiled.py
+ * proves the outputs equal byte for byte (hypothesis over field values). Anything these
+ * functions are unsure of (a damaged frame, an odd field) they leave to the Python code, which
+ * decides exactly as before: they return "not handled" (None, or the unchanged position).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#define MAX_CACHED_TAG 1000
+
+static PyObject *tag_text[MAX_CACHED_TAG];   /* "1".."999" as str */
+static PyObject *tag_int[MAX_CACHED_TAG];    /* 1..999 as int */
+static uint32_t crc_table[8][256];
+
+/* ---------------------------------------------------------------------------------------- */
+
+static inline unsigned
+sum_bytes(const unsigned char *p, Py_ssize_t n)
+{
+    unsigned s = 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        s += p[i];
+    return s;
+}
+
+static PyObject *
+byte_sum(PyObject *self, PyObject *arg)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    unsigned long long s = 0;
+    const unsigned char *p = view.buf;
+    for (Py_ssize_t i = 0; i < view.len; i++)
+        s += p[i];
+    PyBuffer_Release(&view);
+    return PyLong_FromUnsignedLongLong(s);
+}
+
+/* scan(buf, pos, out) -> pos: append the well-formed frames starting at pos to out.
+ * Twin of codec._scan_py: 8=FIX<up to 32 non-SOH>SOH 9=<1-6 digits>SOH, then the body, then
+ * SOH 10=ddd SOH with ddd the byte sum mod 256. Stops at the first place that is anything
+ * else (incomplete, damaged, junk) and returns it: the exact path decides there. */
+static PyObject *
+scan(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyBytes_CheckExact(args[0]) || !PyList_CheckExact(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "scan(bytes, int, list)");
+        return NULL;
+    }
+    const unsigned char *buf = (const unsigned char *)PyBytes_AS_STRING(args[0]);
+    Py_ssize_t n = PyBytes_GET_SIZE(args[0]);
+    Py_ssize_t pos = PyLong_AsSsize_t(args[1]);
+    if (pos == -1 && PyErr_Occurred())
+        return NULL;
+    PyObject *out = args[2];
+    while (pos < n) {
+        Py_ssize_t i = pos;
+        if (n - i < 5 || memcmp(buf + i, "8=FIX", 5) != 0)
+            break;
+        i += 5;
+        Py_ssize_t limit = i + 32;
+        while (i < n && i < limit && buf[i] != 1)
+            i++;
+        if (i >= n || buf[i] != 1)
+            break;
+        i++;
+        if (n - i < 2 || buf[i] != '9' || buf[i + 1] != '=')
+            break;
+        i += 2;
+        Py_ssize_t digits = 0, length = 0;
+        while (i < n && digits < 7 && buf[i] >= '0' && buf[i] <= '9') {
+            length = length * 10 + (buf[i] - '0');
+            i++;
+            digits++;
+        }
+        if (digits < 1 || digits > 6 || i >= n || buf[i] != 1)
+            break;
+        i++;
+        Py_ssize_t body_end = i + length;
+        Py_ssize_t end = body_end + 7;
+        if (end > n || buf[end - 1] != 1 || memcmp(buf + body_end - 1, "\x01" "10=", 4) != 0)
+            break;
+        unsigned cks = sum_bytes(buf + pos, body_end - pos) & 255;
+        const unsigned char *d = buf + body_end + 3;
+        if (d[0] != '0' + cks / 100 || d[1] != '0' + (cks / 10) % 10 || d[2] != '0' + cks % 10)
+            break;
+        PyObject *frame = PyBytes_FromStringAndSize((const char *)buf + pos, end - pos);
+        if (frame == NULL)
+            return NULL;
+        int rc = PyList_Append(out, frame);
+        Py_DECREF(frame);
+        if (rc < 0)
+            return NULL;
+        pos = end;
+    }
+    return PyLong_FromSsize_t(pos);
+}
+
+/* parse(raw) -> (flat, tag_map) or None. Twin of codec._parse_fast_py: every field is
+ * tag=value with the tag 1..999 written without a leading zero, the value non-empty and
+ * without '='; 8, 9, 35 first, 10 last. Anything else: None (the exact parser decides). */
+static PyObject *
+parse(PyObject *self, PyObject *arg)
+{
+    if (!PyBytes_CheckExact(arg)) {
+        PyErr_SetString(PyExc_TypeError, "parse(bytes)");
+        return NULL;
+    }
+    const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(arg);
+    Py_ssize_t n = PyBytes_GET_SIZE(arg);
+    if (n == 0 || p[n - 1] != 1)
+        Py_RETURN_NONE;
+    /* first pass: check the shape and count the fields */
+    Py_ssize_t count = 0, i = 0;
+    int first[3] = {0, 0, 0}, last = 0;
+    while (i < n) {
+        int tag = 0, digits = 0;
+        if (p[i] == '0')
+            Py_RETURN_NONE;
+        while (i < n && p[i] >= '0' && p[i] <= '9') {
+            if (++digits > 3)
+                Py_RETURN_NONE;
+            tag = tag * 10 + (p[i] - '0');
+            i++;
+        }
+        if (digits == 0 || i >= n || p[i] != '=')
+            Py_RETURN_NONE;
+        i++;
+        Py_ssize_t start = i;
+        while (i < n && p[i] != 1 && p[i] != '=')
+            i++;
+        if (i >= n || p[i] != 1 || i == start)
+            Py_RETURN_NONE;
+        i++;
+        if (count < 3)
+            first[count] = tag;
+        last = tag;
+        count++;
+    }
+    if (count < 4 || first[0] != 8 || first[1] != 9 || first[2] != 35 || last != 10)
+        Py_RETURN_NONE;
+    PyObject *flat = PyList_New(count * 2);
+#if PY_VERSION_HEX < 0x030D0000
+    PyObject *map = _PyDict_NewPresized(count); /* no resizes while it fills */
+#else
+    PyObject *map = PyDict_New();
+#endif
+    if (flat == NULL || map == NULL)
+        goto fail;
+    i = 0;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        int tag = 0;
+        while (p[i] != '=') {
+            tag = tag * 10 + (p[i] - '0');
+            i++;
+        }
+        i++;
+        Py_ssize_t start = i;
+        while (p[i] != 1)
+            i++;
+        PyObject *value = PyUnicode_DecodeLatin1((const char *)p + start, i - start, NULL);
+        if (value == NULL)
+            goto fail;
+        i++;
+        Py_INCREF(tag_text[tag]);
+        PyList_SET_ITEM(flat, 2 * k, tag_text[tag]);
+        PyList_SET_ITEM(flat, 2 * k + 1, value); /* the list owns the reference */
+        if (PyDict_SetItem(map, tag_int[tag], value) < 0)
+            goto fail;
+    }
+    PyObject *result = PyTuple_Pack(2, flat, map);
+    Py_DECREF(flat);
+    Py_DECREF(map);
+    return result;
+fail:
+    Py_XDECREF(flat);
+    Py_XDECREF(map);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Encoding: one allocation, the CheckSum summed while copying. */
+
+typedef struct {
+    const char *p;
+    Py_ssize_t n;
+} piece;
+
+static int
+get_piece(PyObject *o, piece *out, const char *what)
+{
+    if (!PyBytes_Check(o)) {
+        PyErr_Format(PyExc_TypeError, "%s must be bytes", what);
+        return -1;
+    }
+    out->p = PyBytes_AS_STRING(o);
+    out->n = PyBytes_GET_SIZE(o);
+    return 0;
+}
+
+static Py_ssize_t
+format_uint(char *dst, unsigned long long v)
+{
+    char tmp[24];
+    Py_ssize_t k = 0;
+    do {
+        tmp[k++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (Py_ssize_t j = 0; j < k; j++)
+        dst[j] = tmp[k - 1 - j];
+    return k;
+}
+
+/* begin + "9=<len>\x01" + body pieces + "10=ddd\x01" */
+static PyObject *
+frame_pieces(const piece *begin, const piece *parts, int nparts)
+{
+    Py_ssize_t body_len = 0;
+    for (int k = 0; k < nparts; k++)
+        body_len += parts[k].n;
+    char len_text[24];
+    Py_ssize_t len_digits = format_uint(len_text, (unsigned long long)body_len);
+    Py_ssize_t total = begin->n + 2 + len_digits + 1 + body_len + 7;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, total);
+    if (out == NULL)
+        return NULL;
+    char *w = PyBytes_AS_STRING(out);
+    char *start = w;
+    memcpy(w, begin->p, begin->n);
+    w += begin->n;
+    *w++ = '9';
+    *w++ = '=';
+    memcpy(w, len_text, len_digits);
+    w += len_digits;
+    *w++ = 1;
+    for (int k = 0; k < nparts; k++) {
+        memcpy(w, parts[k].p, parts[k].n);
+        w += parts[k].n;
+    }
+    unsigned cks = sum_bytes((const unsigned char *)start, w - start) & 255;
+    w[0] = '1';
+    w[1] = '0';
+    w[2] = '=';
+    w[3] = (char)('0' + cks / 100);
+    w[4] = (char)('0' + (cks / 10) % 10);
+    w[5] = (char)('0' + cks % 10);
+    w[6] = 1;
+    return out;
+}
+
+/* frame(body, begin) -> bytes; twin of codec._frame_py */
+static PyObject *
+frame(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "frame(body, begin)");
+        return NULL;
+    }
+    piece body, begin;
+    if (get_piece(args[0], &body, "body") < 0 || get_piece(args[1], &begin, "begin") < 0)
+        return NULL;
+    return frame_pieces(&begin, &body, 1);
+}
+
+/* build(begin, msg_type, seq, mid, ts, tail, extra, body) -> bytes; twin of codec._build_py:
+ * frame(b"35=%s\x0134=%d%s%s%s%s%s" % (msg_type, seq, mid, ts, tail, extra, body), begin) */
+static PyObject *
+build(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 8) {
+        PyErr_SetString(PyExc_TypeError,
+                        "build(begin, msg_type, seq, mid, ts, tail, extra, body)");
+        return NULL;
+    }
+    piece begin, parts[9];
+    char seq_text[32];
+    if (get_piece(args[0], &begin, "begin") < 0 || get_piece(args[1], &parts[1], "msg_type") < 0)
+        return NULL;
+    long long seq = PyLong_AsLongLong(args[2]);
+    if (seq == -1 && PyErr_Occurred())
+        return NULL;
+    Py_ssize_t k = 0;
+    if (seq < 0) {
+        seq_text[k++] = '-';
+        k += format_uint(seq_text + k, (unsigned long long)(-(seq + 1)) + 1);
+    } else {
+        k = format_uint(seq_text, (unsigned long long)seq);
+    }
+    parts[0].p = "35=";
+    parts[0].n = 3;
+    parts[2].p = "\x01" "34=";
+    parts[2].n = 4;
+    parts[3].p = seq_text;
+    parts[3].n = k;
+    if (get_piece(args[3], &parts[4], "mid") < 0 || get_piece(args[4], &parts[5], "ts") < 0 ||
+        get_piece(args[5], &parts[6], "tail") < 0 || get_piece(args[6], &parts[7], "extra") < 0 ||
+        get_piece(args[7], &parts[8], "body") < 0)
+        return NULL;
+    return frame_pieces(&begin, parts, 9);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Store records: kind(1) | value(8, big-endian) | length(4) | payload | crc32(4) */
+
+static void
+init_crc_table(void)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int j = 0; j < 8; j++)
+            c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        crc_table[0][i] = c;
+    }
+    for (int k = 1; k < 8; k++)
+        for (int i = 0; i < 256; i++)
+            crc_table[k][i] = (crc_table[k - 1][i] >> 8) ^ crc_table[0][crc_table[k - 1][i] & 0xFF];
+}
+
+/* CRC-32 (zlib's), eight bytes a step ("slicing by 8"); the same value as zlib.crc32 */
+static uint32_t
+crc32_update(uint32_t crc, const unsigned char *p, Py_ssize_t n)
+{
+    crc = ~crc;
+    while (n >= 8) {
+        uint32_t one = ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                        (uint32_t)p[3] << 24) ^ crc;
+        uint32_t two = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 |
+                       (uint32_t)p[7] << 24;
+        crc = crc_table[7][one & 0xFF] ^ crc_table[6][(one >> 8) & 0xFF] ^
+              crc_table[5][(one >> 16) & 0xFF] ^ crc_table[4][one >> 24] ^
+              crc_table[3][two & 0xFF] ^ crc_table[2][(two >> 8) & 0xFF] ^
+              crc_table[1][(two >> 16) & 0xFF] ^ crc_table[0][two >> 24];
+        p += 8;
+        n -= 8;
+    }
+    while (n-- > 0)
+        crc = crc_table[0][(crc ^ *p++) & 0xFF] ^ (crc >> 8);
+    return ~crc;
+}
+
+/* record(kind, value, payload) -> bytes; twin of store._record_py */
+static PyObject *
+record(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyBytes_Check(args[0]) || PyBytes_GET_SIZE(args[0]) != 1) {
+        PyErr_SetString(PyExc_TypeError, "record(kind: 1 byte, value, payload)");
+        return NULL;
+    }
+    unsigned long long value = PyLong_AsUnsignedLongLong(args[1]);
+    if (value == (unsigned long long)-1 && PyErr_Occurred())
+        return NULL;
+    Py_buffer payload;
+    if (PyObject_GetBuffer(args[2], &payload, PyBUF_SIMPLE) < 0)
+        return NULL;
+    if ((unsigned long long)payload.len > 0xFFFFFFFFull) {
+        PyBuffer_Release(&payload);
+        PyErr_SetString(PyExc_OverflowError, "payload too long");
+        return NULL;
+    }
+    Py_ssize_t total = 13 + payload.len + 4;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, total);
+    if (out == NULL) {
+        PyBuffer_Release(&payload);
+        return NULL;
+    }
+    unsigned char *w = (unsigned char *)PyBytes_AS_STRING(out);
+    w[0] = (unsigned char)PyBytes_AS_STRING(args[0])[0];
+    for (int j = 0; j < 8; j++)
+        w[1 + j] = (unsigned char)(value >> (56 - 8 * j));
+    uint32_t len = (uint32_t)payload.len;
+    w[9] = (unsigned char)(len >> 24);
+    w[10] = (unsigned char)(len >> 16);
+    w[11] = (unsigned char)(len >> 8);
+    w[12] = (unsigned char)len;
+    memcpy(w + 13, payload.buf, payload.len);
+    PyBuffer_Release(&payload);
+    uint32_t crc = crc32_update(0, w, 13 + (Py_ssize_t)len);
+    unsigned char *c = w + 13 + len;
+    c[0] = (unsigned char)(crc >> 24);
+    c[1] = (unsigned char)(crc >> 16);
+    c[2] = (unsigned char)(crc >> 8);
+    c[3] = (unsigned char)crc;
+    return out;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Validation plans */
+
+/* values_ok(present, enums, formats) -> bool; twin of validate._values_ok_py: every
+ * (tag, allowed) of enums has its value in allowed, every (tag, check) of formats passes. */
+static PyObject *
+values_ok(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyDict_CheckExact(args[0]) || !PyTuple_CheckExact(args[1]) ||
+        !PyTuple_CheckExact(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "values_ok(dict, tuple, tuple)");
+        return NULL;
+    }
+    PyObject *present = args[0];
+    for (int which = 1; which <= 2; which++) {
+        PyObject *items = args[which];
+        Py_ssize_t n = PyTuple_GET_SIZE(items);
+        for (Py_ssize_t k = 0; k < n; k++) {
+            PyObject *pair = PyTuple_GET_ITEM(items, k);
+            if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) {
+                PyErr_SetString(PyExc_TypeError, "values_ok: (tag, x) pairs");
+                return NULL;
+            }
+            PyObject *value = PyDict_GetItemWithError(present, PyTuple_GET_ITEM(pair, 0));
+            if (value == NULL) {
+                if (!PyErr_Occurred())
+                    PyErr_SetObject(PyExc_KeyError, PyTuple_GET_ITEM(pair, 0));
+                return NULL;
+            }
+            int ok;
+            if (which == 1) {
+                ok = PySequence_Contains(PyTuple_GET_ITEM(pair, 1), value);
+            } else {
+                PyObject *r = PyObject_CallOneArg(PyTuple_GET_ITEM(pair, 1), value);
+                if (r == NULL)
+                    return NULL;
+                ok = PyObject_IsTrue(r);
+                Py_DECREF(r);
+            }
+            if (ok < 0)
+                return NULL;
+            if (!ok)
+                Py_RETURN_FALSE;
+        }
+    }
+    Py_RETURN_TRUE;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+
+static PyMethodDef methods[] = {
+    {"byte_sum", byte_sum, METH_O, "Sum of the bytes (CheckSum before % 256)."},
+    {"scan", (PyCFunction)(void (*)(void))scan, METH_FASTCALL,
+     "scan(buf, pos, out) -> pos: append the well-formed frames at pos to out."},
+    {"parse", parse, METH_O, "parse(raw) -> (flat, tag_map) or None."},
+    {"frame", (PyCFunction)(void (*)(void))frame, METH_FASTCALL,
+     "frame(body, begin) -> bytes with BodyLength and CheckSum."},
+    {"build", (PyCFunction)(void (*)(void))build, METH_FASTCALL,
+     "build(begin, msg_type, seq, mid, ts, tail, extra, body) -> framed message."},
+    {"values_ok", (PyCFunction)(void (*)(void))values_ok, METH_FASTCALL,
+     "values_ok(present, enums, formats) -> whether every value passes its plan check."},
+    {"record", (PyCFunction)(void (*)(void))record, METH_FASTCALL,
+     "record(kind, value, payload) -> a store record with its CRC-32."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "gateway.fix._speedups",
+    "Compiled twins of gateway.fix hot paths (see codec.BUILD).", -1, methods,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    init_crc_table();
+    for (int t = 1; t < MAX_CACHED_TAG; t++) {
+        if (tag_text[t] == NULL) {
+            tag_text[t] = PyUnicode_FromFormat("%d", t);
+            tag_int[t] = PyLong_FromLong(t);
+            if (tag_text[t] == NULL || tag_int[t] == NULL)
+                return NULL;
+            PyUnicode_InternInPlace(&tag_text[t]);
+        }
+    }
+    return PyModule_Create(&module);
+}

@@ -1,0 +1,35 @@
+"""The gateway says which build of its hot path runs, and it is the one that was installed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.e2e.conftest import GatewayProcess
+from tests.e2e.fixclient import FixClient, tag
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _built() -> bool:
+    """Whether the extension was built here (asked without the gateway's import logic)."""
+    code = "import gateway.fix._speedups"
+    return subprocess.run([sys.executable, "-c", code], cwd=REPO, check=False,
+                          capture_output=True).returncode == 0
+
+
+async def test_listening_line_names_the_build_that_answers(gateway) -> None:  # type: ignore[no-untyped-def]
+    gp: GatewayProcess = gateway()
+    [line] = gp.events("listening")
+    pure = os.environ.get("ATS_PURE", "") not in ("", "0")
+    assert line["build"] == ("compiled" if _built() and not pure else "pure")
+    c = FixClient("TW42", "ISLD")
+    await c.connect(gp.port)
+    await c.logon(reset=True)
+    await c.send("1", (112, "WHICH-BUILD"))
+    hb = await c.expect("0")
+    assert tag(hb, 112) == "WHICH-BUILD"
+    await c.close()
+    assert gp.stop() == 0

@@ -1,0 +1,212 @@
+"""The compiled hot path (gateway/fix/_speedups.c) against its Python twins, byte for byte.
+
+The Python functions are the reference. Where the extension was built, the compiled modules must
+be the ones in use (unless ATS_PURE=1 asks for the pure build), and each compiled function must
+give exactly what its twin gives, for every message type and any field values. CI runs the whole
+suite twice: once as built, once with ATS_PURE=1.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.machinery
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from fixhelp import order
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_fastpaths import EDITS, LONG, STREAM, _mutate
+
+from gateway.fix import _build, codec, store
+from gateway.fix.dictionary import MESSAGES
+
+# (the package's ``validate`` is the function; the module is reached by its name)
+validate_module = importlib.import_module("gateway.fix.validate")
+FIX_DIR = Path(codec.__file__).parent
+BUILT = [
+    p for p in FIX_DIR.iterdir()
+    if p.name.startswith("_speedups.") and p.name.endswith(
+        tuple(importlib.machinery.EXTENSION_SUFFIXES))
+]
+PURE = os.environ.get("ATS_PURE", "") not in ("", "0")
+
+
+def _speedups() -> ModuleType:
+    if not BUILT:
+        pytest.skip("the extension is not built here (no C compiler at install)")
+    from gateway.fix import _speedups
+
+    return _speedups
+
+
+def test_compiled_modules_are_the_ones_imported_when_built() -> None:
+    if PURE or not BUILT:
+        assert _build.BUILD == "pure"
+        assert codec.build is codec._build_py and store._record is store._record_py
+        assert validate_module._values_ok is validate_module._values_ok_py
+        return
+    sp = _speedups()
+    assert _build.BUILD == "compiled"
+    assert codec.build is sp.build
+    assert codec._scan is sp.scan
+    assert codec._parse_fast is sp.parse
+    assert codec._frame is sp.frame
+    assert store._record is sp.record
+    assert validate_module._values_ok is sp.values_ok
+
+
+def test_ats_pure_selects_the_python_twins() -> None:
+    code = ("from gateway.fix import _build, codec, store; "
+            "print(_build.BUILD, codec.build is codec._build_py, "
+            "store._record is store._record_py, codec._scan is codec._scan_py)")
+    env = dict(os.environ, ATS_PURE="1")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True, cwd=FIX_DIR.parents[1])
+    assert out.stdout.split() == ["pure", "True", "True", "True"]
+
+
+# Values as they reach the encoder: any latin-1 text without SOH (a value the gateway writes
+# never holds one), tags, sequence numbers and SendingTimes of any length.
+VALUE = st.text(st.characters(min_codepoint=2, max_codepoint=255), max_size=40).map(
+    lambda s: s.encode("latin-1"))
+# any tag but those the encoder writes itself (a body repeating 34 would hide the MsgSeqNum)
+TAG = st.integers(1, 20000).filter(lambda t: t not in (8, 9, 10, 34, 35))
+
+
+def _body(msg_type: str, data: st.DataObject) -> bytes:
+    tags = sorted(MESSAGES[msg_type].fields) or [58]
+    chosen = data.draw(st.lists(st.sampled_from(tags) | TAG, max_size=25))
+    return b"".join(b"%d=%s\x01" % (t, data.draw(VALUE)) for t in chosen)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(sorted(MESSAGES)), st.integers(1, codec.MAX_INT), VALUE, VALUE, VALUE,
+       st.data())
+def test_compiled_encoder_equals_pure_encoder_for_every_message_type(
+    msg_type: str, seq: int, sender: bytes, target: bytes, stamp: bytes, data: st.DataObject
+) -> None:
+    sp = _speedups()
+    mid, tail = b"\x0149=%s\x0152=" % sender, b"\x0156=%s\x01" % target
+    extra = data.draw(st.sampled_from([b"", b"115=%s\x01" % target, b"43=Y\x01"]))
+    body = _body(msg_type, data)
+    begin = data.draw(st.sampled_from([b"8=FIX.4.2\x01", b"8=FIX.4.4\x01", b"8=X\x01"]))
+    args = (begin, msg_type.encode(), seq, mid, stamp, tail, extra, body)
+    raw = sp.build(*args)
+    assert raw == codec._build_py(*args)
+    assert sp.frame(body, begin) == codec._frame_py(body, begin)
+    # and what it encodes reads back as sent
+    msg = codec.parse(raw)
+    assert msg.msg_type == msg_type and msg.seq_num == seq
+
+
+def test_compiled_encoder_equals_pure_for_every_type_with_the_gateway_header() -> None:
+    sp = _speedups()
+    for msg_type in sorted(MESSAGES):
+        body = b"".join(b"%d=V%d\x01" % (t, t) for t in sorted(MESSAGES[msg_type].fields))
+        args = (b"8=FIX.4.2\x01", msg_type.encode(), 7, b"\x0149=ISLD\x0152=",
+                b"20231114-22:13:20.000", b"\x0156=TW42\x01", b"115=TW42\x01", body)
+        assert sp.build(*args) == codec._build_py(*args), msg_type
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([b"C", b"S", b"T", b"M"]), st.integers(0, 2**64 - 1),
+       st.binary(max_size=600))
+def test_compiled_store_record_equals_pure(kind: bytes, value: int, payload: bytes) -> None:
+    sp = _speedups()
+    assert sp.record(kind, value, payload) == store._record_py(kind, value, payload)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=700))
+def test_compiled_byte_sum_equals_pure(data: bytes) -> None:
+    assert _speedups().byte_sum(data) == codec.byte_sum(data) == sum(data)
+
+
+def _scanned(scan: object, buf: bytes) -> list[object]:
+    steps: list[object] = []
+    pos = 0
+    while pos < len(buf):
+        out: list[bytes] = []
+        new = scan(buf, pos, out)  # type: ignore[operator]
+        steps.append((new, out))
+        pos = max(new, pos + 1)  # step over what it left, as the exact path would
+    return steps
+
+
+@settings(max_examples=400, deadline=None)
+@given(EDITS)
+def test_compiled_frame_scan_equals_pure_on_damaged_streams(
+    edits: list[tuple[int, int, int]],
+) -> None:
+    sp = _speedups()
+    stream = _mutate(b"".join(STREAM) + LONG, edits)
+    assert _scanned(sp.scan, stream) == _scanned(codec._scan_py, stream)
+
+
+def test_compiled_frame_scan_equals_pure_for_every_single_byte_edit() -> None:
+    sp = _speedups()
+    raw, tail = order(2), order(3)
+    for i in range(len(raw) + 1):
+        for byte in range(19):
+            for kind in (0, 1, 2):
+                buf = _mutate(raw, [(kind, i, byte)]) + tail
+                assert _scanned(sp.scan, buf) == _scanned(codec._scan_py, buf), (i, kind)
+
+
+def _parsed(fn: object, raw: bytes) -> object:
+    got = fn(raw)  # type: ignore[operator]
+    return None if got is None else (list(got[0]), dict(got[1]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(EDITS)
+def test_compiled_parse_equals_pure_or_leaves_it_to_the_exact_parser(
+    edits: list[tuple[int, int, int]],
+) -> None:
+    sp = _speedups()
+    for raw in (_mutate(order(3), edits), _mutate(LONG, edits)):
+        fast = _parsed(sp.parse, raw)
+        if fast is not None:  # what it takes, it takes exactly as the Python twin does
+            assert fast == _parsed(codec._parse_fast_py, raw), raw
+            assert fast == (codec._parse_slow(raw)._flat, codec._parse_slow(raw)._map)
+
+
+def test_compiled_parse_equals_pure_for_every_single_byte_edit() -> None:
+    sp = _speedups()
+    raw = order(2)
+    for i in range(len(raw) + 1):
+        for byte in range(19):
+            for kind in (0, 1, 2):
+                bad = _mutate(raw, [(kind, i, byte)])
+                fast = _parsed(sp.parse, bad)
+                if fast is not None:
+                    assert fast == _parsed(codec._parse_fast_py, bad), bad
+    assert _parsed(sp.parse, raw) == _parsed(codec._parse_fast_py, raw) is not None
+
+
+CHECKS = [validate_module._FLOAT, validate_module._int, validate_module._char,
+          codec.utc_timestamp_ok]
+SMALL_VALUE = st.sampled_from(["1", "2", "A", "-3", "1.5", "20231114-22:13:20.000", "Y", "x1",
+                               "", "99999999999"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.integers(1, 60), SMALL_VALUE, min_size=1, max_size=12), st.data())
+def test_compiled_plan_value_checks_equal_pure(
+    present: dict[int, str], data: st.DataObject
+) -> None:
+    sp = _speedups()
+    tags = sorted(present)
+    enums = tuple(
+        (t, frozenset(data.draw(st.lists(SMALL_VALUE, max_size=4))))
+        for t in data.draw(st.lists(st.sampled_from(tags), max_size=4, unique=True)))
+    formats = tuple(
+        (t, data.draw(st.sampled_from(CHECKS)))
+        for t in data.draw(st.lists(st.sampled_from(tags), max_size=4, unique=True)))
+    assert sp.values_ok(present, enums, formats) is validate_module._values_ok_py(
+        present, enums, formats)
