@@ -55,6 +55,8 @@ MAX_WRITE_BUFFER = 64 * 1024 * 1024
 TICK_SECONDS = 0.5
 #: a connection that has not sent a valid Logon within this many seconds is closed
 LOGON_TIMEOUT_NS = 10 * 1_000_000_000
+#: how every FIX 4.x stream begins; a connection whose first bytes differ is refused at once
+_FIX_START = b"8=FIX"
 
 
 class Application:
@@ -135,6 +137,8 @@ class Connection(asyncio.Protocol):
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.framer = Framer()
+        self._head = b""  # the connection's first bytes, until they show a FIX stream
+        self._fix_seen = False
         self.transport: asyncio.Transport | None = None
         self.peer = ""
         self.peer_port = 0
@@ -154,6 +158,8 @@ class Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         gw = self.gateway
         now = gw.clock()
+        if self.runtime is None and not self._fix_seen and self._not_fix(data):
+            return
         garbled = self.framer.garbled
         messages = self.framer.feed(data)
         if self.framer.garbled != garbled:
@@ -167,6 +173,17 @@ class Connection(asyncio.Protocol):
             self._receive(messages, now)
         if self.framer.close_reason is not None and not self.closed:
             self._give_up(self.framer.close_reason, now)
+
+    def _not_fix(self, data: bytes) -> bool:
+        """A connection's first bytes must begin a FIX message (`8=FIX`): anything else (an
+        HTTP probe, a TLS hello, a port scan) is refused at once instead of waiting for the
+        logon timeout. True when the connection was refused."""
+        head = self._head = self._head + data[: len(_FIX_START) - len(self._head)]
+        if _FIX_START.startswith(head):
+            self._fix_seen = len(head) == len(_FIX_START)
+            return False
+        self.refuse(f"not a FIX stream: first bytes {clip(repr(head))}")
+        return True
 
     def _receive(self, messages: list[bytes], now: int) -> None:
         gw = self.gateway

@@ -108,3 +108,23 @@ async def test_megabyte_compid_is_refused_and_logged_cut(gateway) -> None:  # ty
     reason = await _logged(gp, "connection_refused", "unknown CompID")
     assert len(reason) < 300 and "1000000 chars" in reason
     await client.close()
+
+
+async def test_an_http_probe_on_the_fix_port_is_refused_at_once(gateway) -> None:  # type: ignore[no-untyped-def]
+    """A connection whose first bytes cannot begin a FIX message (an HTTP health probe sent
+    to the FIX port by mistake) is closed at once, not held until the 10 s logon timeout."""
+    gp = gateway()
+    reader, writer = await asyncio.open_connection("127.0.0.1", gp.port)
+    writer.write(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    await writer.drain()
+    assert await asyncio.wait_for(reader.read(), timeout=5) == b""  # closed, nothing answered
+    writer.close()
+    reason = await _logged(gp, "connection_refused", "not a FIX stream")
+    assert "GET /" in reason
+    # a real counterparty whose Logon arrives a byte at a time still logs on
+    client = FixClient("ACME1", "ATS")
+    await client.connect(gp.port)
+    logon = client.build("A", (98, "0"), (108, "30"), (141, "Y"))
+    for i in range(len(logon)):
+        await client.send_raw(logon[i : i + 1])
+    assert (await client.expect("A")) is not None
