@@ -601,11 +601,20 @@ class Engine:
         cands = [o for o in bs if o.prio_seq > min_s]
         cands += [o for o in ss if o.prio_seq > min_b]
         cands.sort(key=_prio)
+        buys, sells = st.buys, st.sells
         for t in cands:
             if t.open and not t.post_only:
+                n = len(ev)
                 self._match(st, t, ts, ev, True)
+                if len(ev) == n:
+                    continue
                 if not t.open:
-                    (st.buys if t.is_buy else st.sells).remove(t)
+                    (buys if t.is_buy else sells).remove(t)
+                # every match needs the two ALPs to cross: once the sides no longer do, the
+                # rest of the candidates (a re-priced pool, say) cannot trade
+                bb, sb = buys.best_key(), sells.best_key()
+                if bb is None or sb is None or bb + sb > 0:
+                    break
 
     def _match(self, st: SymbolState, t: Order, ts: int, ev: list[Event], reeval: bool) -> None:
         """Fill ``t`` against contra orders in Class|Price|Broker|Inclusion|Time priority."""
@@ -627,7 +636,10 @@ class Engine:
         best = contra.best_key()  # cheap test first: most arriving orders do not cross
         if best is None or best > bound:
             return
-        groups = contra.levels_upto(bound)
+        # the best group only: most takers fill there, and the levels behind it are listed
+        # (levels_upto) only when the walk gets past it
+        groups = [(best, contra.levels_at(best))]
+        full = best == bound
         tcfg = t.cfg
         t_bg = tcfg.bg if tcfg.is_bd else None
         t_level = tcfg.taker_level
@@ -645,7 +657,18 @@ class Engine:
             # fills bring the taker's leaves down to it (leaves below MinQty: all or
             # none); such a pass is followed by another from the top.
             again = skipped = False
-            for key, levels in groups:
+            gi = 0
+            while True:
+                if gi == len(groups):
+                    if full:
+                        break
+                    # the same first group (dead orders leave the book only at the end)
+                    groups = contra.levels_upto(bound)
+                    full = True
+                    if gi == len(groups):
+                        break
+                key, levels = groups[gi]
+                gi += 1
                 for want_bg in ((True, False) if t_bg is not None else (None,)):
                     if want_bg:  # Broker priority: the taker's broker group first
                         seq = _merged([lv.by_bg.get(t_bg, _EMPTY)  # type: ignore[arg-type]
