@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -669,18 +670,33 @@ class Engine:
                         break
                 key, levels = groups[gi]
                 gi += 1
+                one = levels[0] if len(levels) == 1 else None  # the common case: no merge
                 for want_bg in ((True, False) if t_bg is not None else (None,)):
                     if want_bg:  # Broker priority: the taker's broker group first
-                        seq = _merged([lv.by_bg.get(t_bg, _EMPTY)  # type: ignore[arg-type]
-                                       for lv in levels])
+                        if one is not None:
+                            seq = one.by_bg.get(t_bg, _EMPTY)  # type: ignore[arg-type]
+                        else:
+                            seq = _merged([lv.by_bg.get(t_bg, _EMPTY)  # type: ignore[arg-type]
+                                           for lv in levels])
+                    elif one is not None:
+                        seq = one.entries
                     else:
                         seq = _merged([lv.entries for lv in levels])
-                    for nincl, prio, c in seq:
+                    i = 0
+                    n_seq = len(seq)
+                    while i < n_seq:
+                        nincl, prio, c = seq[i]
+                        i += 1
                         if -nincl < t_level:
                             # entries run in Inclusion Level order: no later one admits t
                             break
+                        if prio > t_prio:
+                            # re-evaluation: a taker meets only older contras, and the rest of
+                            # this Inclusion Level's run is younger still: jump past it
+                            i = bisect_left(seq, (nincl + 1,), i)
+                            continue
                         # the skips, cheapest first; none has a side effect, so order is free
-                        if prio > t_prio or not c.open or (want_bg is False and c.bg == t_bg):
+                        if not c.open or (want_bg is False and c.bg == t_bg):
                             continue
                         ccfg = c.cfg
                         b = blocked.get(ccfg)
