@@ -670,16 +670,22 @@ class Engine:
                         break
                 key, levels = groups[gi]
                 gi += 1
-                one = levels[0] if len(levels) == 1 else None  # the common case: no merge
+                # one level needs no merge; a kind's pool is kept merged by the book
+                one = levels[0] if len(levels) == 1 else None
+                pool = None if one is not None else contra.pool_at(key, len(levels), t_bg)
                 for want_bg in ((True, False) if t_bg is not None else (None,)):
                     if want_bg:  # Broker priority: the taker's broker group first
                         if one is not None:
                             seq = one.by_bg.get(t_bg, _EMPTY)  # type: ignore[arg-type]
+                        elif pool is not None:
+                            seq = pool[1]
                         else:
                             seq = _merged([lv.by_bg.get(t_bg, _EMPTY)  # type: ignore[arg-type]
                                            for lv in levels])
                     elif one is not None:
                         seq = one.entries
+                    elif pool is not None:
+                        seq = pool[0]
                     else:
                         seq = _merged([lv.entries for lv in levels])
                     i = 0
