@@ -178,13 +178,21 @@ class Level:
 class SideBook:
     """One side (buys or sells) of one symbol."""
 
-    __slots__ = ("is_buy", "levels", "keys", "ref_keys")
+    __slots__ = ("is_buy", "levels", "keys", "ref_keys", "pool_ref", "pool", "pool_bg")
 
     def __init__(self, is_buy: bool) -> None:
         self.is_buy = is_buy
         self.levels: list[dict[int, Level]] = [{}, {}, {}]  # per kind: limit key -> level
         self.keys: list[list[int]] = [[], [], []]  # per kind: sorted limit keys
         self.ref_keys = [NEG_INF, NEG_INF, NEG_INF]  # NEG_INF: no NBBO yet, ALP = limit
+        # Per kind, the entries of its pool (the capped levels) merged in Inclusion | Time
+        # order, whole and per broker group, as of reference pool_ref[kind] (None: not kept).
+        # Built when a taker first walks the pool at a reference, then kept up to date by
+        # insert / remove until the reference moves: a taker reads the pool's order instead of
+        # merging its levels again.
+        self.pool_ref: list[int | None] = [None, None, None]
+        self.pool: list[list[Entry]] = [[], [], []]
+        self.pool_bg: list[dict[str, list[Entry]]] = [{}, {}, {}]
 
     def __len__(self) -> int:
         return sum(len(lv.entries) for lvs in self.levels for lv in lvs.values())
@@ -222,12 +230,33 @@ class SideBook:
             insort(group, e)
         o.entry = e
         o.level = level
+        pr = self.pool_ref[o.kind]
+        if pr is not None:
+            if pr != self.ref_keys[o.kind]:
+                self.pool_ref[o.kind] = None  # the reference moved: rebuilt when walked
+            elif key <= pr:  # the order joins the kept pool
+                insort(self.pool[o.kind], e)
+                group = self.pool_bg[o.kind].get(o.bg)
+                if group is not None:  # (a broker group's list is made when first walked)
+                    insort(group, e)
 
     def remove(self, o: Order) -> None:
         """Take an order out of the book."""
         level = o.level
         if level is None:
             return
+        pr = self.pool_ref[o.kind]
+        if pr is not None:
+            if pr != self.ref_keys[o.kind]:
+                self.pool_ref[o.kind] = None
+            elif level.key <= pr:  # the order leaves the kept pool
+                e = o.entry
+                assert e is not None
+                pool = self.pool[o.kind]
+                del pool[0 if pool[0] is e else bisect_left(pool, e[:2])]
+                group = self.pool_bg[o.kind].get(o.bg)
+                if group is not None:
+                    del group[0 if group[0] is e else bisect_left(group, e[:2])]
         level.discard(o)
         if not level.entries:
             kind = o.kind
@@ -255,6 +284,59 @@ class SideBook:
     def set_ref(self, kind: int, new: int) -> None:
         """Move a kind's reference: its pool is re-priced, no order moves."""
         self.ref_keys[kind] = new
+
+    def levels_at(self, key: int) -> list[Level]:
+        """The levels whose ALP key is exactly ``key`` (the first group of ``levels_upto``
+        when ``key`` is ``best_key()``): a taker that fills at the best price never lists the
+        levels behind it."""
+        out: list[Level] = []
+        for k in (0, 1, 2):
+            ks = self.keys[k]
+            if not ks:
+                continue
+            r = self.ref_keys[k]
+            if key > r:
+                lv = self.levels[k].get(key)
+                if lv is not None:
+                    out.append(lv)
+            elif key == r and ks[0] <= r:
+                levels = self.levels[k]
+                if len(ks) == 1 or ks[1] > r:
+                    out.append(levels[ks[0]])
+                else:
+                    out += [levels[x] for x in ks[:bisect_right(ks, r)]]
+        return out
+
+    def pool_at(self, key: int, n: int, bg: str | None) -> tuple[list[Entry], list[Entry]] | None:
+        """The merged entries (all, and broker group ``bg``'s) of the group of ``n`` levels at
+        ALP ``key`` when that group is exactly one kind's pool; None otherwise (merge the
+        levels). The lists are the kept ones: read them, do not change them."""
+        for k in (0, 1, 2):
+            if self.ref_keys[k] != key:
+                continue
+            ks = self.keys[k]
+            if not ks or ks[0] > key or bisect_right(ks, key) != n:
+                return None  # no pool, or other kinds' levels share the price
+            levels = self.levels[k]
+            if self.pool_ref[k] != key:
+                pool: list[Entry] = []
+                for x in ks[:n]:
+                    pool += levels[x].entries
+                pool.sort()
+                self.pool[k], self.pool_bg[k], self.pool_ref[k] = pool, {}, key
+            if bg is None:
+                return self.pool[k], _NO_ENTRIES
+            group = self.pool_bg[k].get(bg)
+            if group is None:
+                group = []
+                for x in ks[:n]:
+                    g = levels[x].by_bg.get(bg)
+                    if g is not None:
+                        group += g
+                group.sort()
+                self.pool_bg[k][bg] = group
+            return self.pool[k], group
+        return None
 
     def levels_upto(self, bound: int) -> list[tuple[int, list[Level]]]:
         """Levels whose ALP key <= bound, grouped by equal ALP key, best first."""
@@ -289,3 +371,4 @@ class SideBook:
 
 
 _FIRST = itemgetter(0)
+_NO_ENTRIES: list[Entry] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -601,11 +602,20 @@ class Engine:
         cands = [o for o in bs if o.prio_seq > min_s]
         cands += [o for o in ss if o.prio_seq > min_b]
         cands.sort(key=_prio)
+        buys, sells = st.buys, st.sells
         for t in cands:
             if t.open and not t.post_only:
+                n = len(ev)
                 self._match(st, t, ts, ev, True)
+                if len(ev) == n:
+                    continue
                 if not t.open:
-                    (st.buys if t.is_buy else st.sells).remove(t)
+                    (buys if t.is_buy else sells).remove(t)
+                # every match needs the two ALPs to cross: once the sides no longer do, the
+                # rest of the candidates (a re-priced pool, say) cannot trade
+                bb, sb = buys.best_key(), sells.best_key()
+                if bb is None or sb is None or bb + sb > 0:
+                    break
 
     def _match(self, st: SymbolState, t: Order, ts: int, ev: list[Event], reeval: bool) -> None:
         """Fill ``t`` against contra orders in Class|Price|Broker|Inclusion|Time priority."""
@@ -627,7 +637,10 @@ class Engine:
         best = contra.best_key()  # cheap test first: most arriving orders do not cross
         if best is None or best > bound:
             return
-        groups = contra.levels_upto(bound)
+        # the best group only: most takers fill there, and the levels behind it are listed
+        # (levels_upto) only when the walk gets past it
+        groups = [(best, contra.levels_at(best))]
+        full = best == bound
         tcfg = t.cfg
         t_bg = tcfg.bg if tcfg.is_bd else None
         t_level = tcfg.taker_level
@@ -645,19 +658,51 @@ class Engine:
             # fills bring the taker's leaves down to it (leaves below MinQty: all or
             # none); such a pass is followed by another from the top.
             again = skipped = False
-            for key, levels in groups:
+            gi = 0
+            while True:
+                if gi == len(groups):
+                    if full:
+                        break
+                    # the same first group (dead orders leave the book only at the end)
+                    groups = contra.levels_upto(bound)
+                    full = True
+                    if gi == len(groups):
+                        break
+                key, levels = groups[gi]
+                gi += 1
+                # one level needs no merge; a kind's pool is kept merged by the book
+                one = levels[0] if len(levels) == 1 else None
+                pool = None if one is not None else contra.pool_at(key, len(levels), t_bg)
                 for want_bg in ((True, False) if t_bg is not None else (None,)):
                     if want_bg:  # Broker priority: the taker's broker group first
-                        seq = _merged([lv.by_bg.get(t_bg, _EMPTY)  # type: ignore[arg-type]
-                                       for lv in levels])
+                        if one is not None:
+                            seq = one.by_bg.get(t_bg, _EMPTY)  # type: ignore[arg-type]
+                        elif pool is not None:
+                            seq = pool[1]
+                        else:
+                            seq = _merged([lv.by_bg.get(t_bg, _EMPTY)  # type: ignore[arg-type]
+                                           for lv in levels])
+                    elif one is not None:
+                        seq = one.entries
+                    elif pool is not None:
+                        seq = pool[0]
                     else:
                         seq = _merged([lv.entries for lv in levels])
-                    for nincl, prio, c in seq:
+                    i = 0
+                    n_seq = len(seq)
+                    while i < n_seq:
+                        nincl, prio, c = seq[i]
+                        i += 1
                         if -nincl < t_level:
                             # entries run in Inclusion Level order: no later one admits t
                             break
+                        if prio > t_prio:
+                            # re-evaluation: a taker meets only older contras, and the rest of
+                            # this Inclusion Level's run is younger still: jump past it
+                            i = bisect_left(seq, (nincl + 1,), i)
+                            continue
                         # the skips, cheapest first; none has a side effect, so order is free
-                        if prio > t_prio or not c.open or (want_bg is False and c.bg == t_bg):
+                        if not c.open or (want_bg is False and c.bg == t_bg):
                             continue
                         ccfg = c.cfg
                         b = blocked.get(ccfg)

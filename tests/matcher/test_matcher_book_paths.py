@@ -100,3 +100,34 @@ def test_order_joining_a_level_while_uncapped_is_in_the_pool_when_capped_again(
     h.quote("10.05", "10.07")
     got = trades(h.new("buy", 100, part="T3", tif=IOC))
     assert [(t[0], t[3]) for t in got] == [(late, P("10.06"))]
+
+
+def test_reeval_taker_reaches_an_older_contra_behind_younger_ones_of_a_higher_inclusion(
+        h: Harness) -> None:
+    """A level runs Inclusion Level then Time. After an NBBO move the later-arrived order of a
+    crossing pair is the taker: a resting buy meets the one sell older than itself, although
+    two younger sells of a higher Inclusion Level stand ahead of it at the same price."""
+    h.quote("10.00", "10.02")
+    old_sell = oid(h.new("sell", 100, "10.04", part="A", inclusion_level=3))
+    buy = oid(h.new("buy", 100, "10.04", part="T3"))  # ALP min(10.04, NBO 10.02): rests
+    young = [oid(h.new("sell", 100, "10.04", part=p)) for p in ("B", "D")]  # Inclusion 5
+    got = trades(h.quote("10.02", "10.04"))  # the buy's ALP reaches the sells' 10.04
+    assert [(t[0], t[1]) for t in got] == [(old_sell, buy)]
+    assert [o.order_id for o in h.engine.book("X")[1]] == young  # still resting, in turn
+
+
+def test_broker_priority_inside_a_pool_follows_orders_joining_and_leaving_it(h: Harness) -> None:
+    """limit order: sell max(limit, NBB). Sells of three limits capped at the NBB are one
+    price: a broker-dealer taker meets its own broker group's sells there first, and an order
+    that joins the pool (or leaves it) while takers come and go counts at once."""
+    h.quote("10.00", "10.02")
+    b1 = oid(h.new("sell", 100, "10.05", part="B"))
+    a1 = oid(h.new("sell", 100, "10.04", part="A"))  # broker group GA
+    d1 = oid(h.new("sell", 100, "10.03", part="D"))
+    h.quote("10.06", "10.08")  # all three at the NBB 10.06
+    assert [t[0] for t in trades(h.new("buy", 100, part="A2", tif=IOC))] == [a1]  # GA first
+    h.new("sell", 100, "10.03", part="A", cl="a3")  # joins the pool...
+    h.engine.apply(Cancel("A-s", "x3", "a3"))  # ...and leaves it
+    a2 = oid(h.new("sell", 100, "10.05", part="A"))  # joins B's level, in the pool
+    assert [t[0] for t in trades(h.new("buy", 100, part="A2", tif=IOC))] == [a2]
+    assert [t[0] for t in trades(h.new("buy", 300, part="C", tif=IOC))] == [b1, d1]
