@@ -443,13 +443,16 @@ class Gateway:
         if ev.kind == "logon":
             self.app.on_logon(rt.key, now)
 
-    def _queue(self, rt: SessionRuntime, data: bytes, now: int) -> None:
+    def _queue(self, rt: SessionRuntime, data: bytes, now: int, seq: int = 0) -> None:
+        """Queue a message for the turn's write; `seq` is its MsgSeqNum when the caller knows
+        it (0: read it from the message)."""
         if not data:  # held by the session behind a resend: stored, sent when it is reached
             return
         # A session numbers its own replies (a Heartbeat) while it reads a batch, before the
         # application numbers what the batch's earlier messages caused: note when a message
         # comes out below one already queued, so the turn's output is sorted before it goes.
-        seq = _seq_of(data)
+        if not seq:
+            seq = _seq_of(data)
         if seq < rt.out_last_seq:
             rt.out_unordered = True
         else:
@@ -511,8 +514,8 @@ class Gateway:
         now = self._read_now if self._read_now is not None else self.clock()
         data = rt.session.send_app(msg_type, body, now, header_extra)
         self._dirty.add(rt)
-        if data is not None:
-            self._queue(rt, data, now)
+        if data is not None:  # numbered and stored just now: the store's last MsgSeqNum
+            self._queue(rt, data, now, rt.store.next_sender_seq - 1)
         self.schedule_flush()
 
     def stored_messages(self, key: str) -> list[bytes]:
