@@ -20,7 +20,7 @@ from gateway.storage import EXIT_STORAGE_FAILED
 from tests.e2e.conftest import GatewayProcess, start_gateway
 from tests.e2e.fixclient import tag, utc_now
 from tests.e2e.orders_helpers import drop_copy_session, two_party_venue
-from tests.e2e.test_storage_faults import Wire, _fill, _mount_tmpfs
+from tests.e2e.test_storage_faults import Wire, _fill, _mount_tmpfs, cancel_every
 
 CONFIG = two_party_venue(drop_copy_session("DC1"))
 BEHIND = 600  # orders whose copies the drop copy has not received when it logs on again
@@ -109,15 +109,7 @@ async def test_full_tmpfs_during_a_resend_and_a_quote_stream_loses_nothing(
                 await wire.resend_all(through)
         acked = {tag(r, 11) or "" for r in acme.reports if tag(r, 150) == "0"}
         assert len(acked) >= BEHIND
-        for clid in sorted(acked):
-            await acme.fix.send("F", (41, clid), (11, f"X{clid}"), (55, "AAPL"), (54, "1"),
-                                (60, utc_now()))
-        cancelled: set[str] = set()
-        while len(cancelled) < len(acked):
-            msg = await acme.next()
-            assert msg is not None and tag(msg, 35) != "9", f"unknown order: {msg}"
-            if tag(msg, 35) == "8" and tag(msg, 150) == "4":
-                cancelled.add(tag(msg, 41) or "")
+        await cancel_every(acme, acked)
         await dc.fix.send("1", (112, "END"))
         while True:
             msg = await dc.next()

@@ -380,15 +380,7 @@ async def test_full_tmpfs_under_load_loses_no_ack_and_reuses_no_number(tmp_path:
             await wire.resend_all(through)
         acked = {tag(r, 11) or "" for r in acme.reports if tag(r, 150) == "0"}
         assert len(acked) >= 40
-        for clid in sorted(acked):
-            await acme.fix.send("F", (41, clid), (11, f"X{clid}"), (55, "AAPL"), (54, "1"),
-                                (60, utc_now()))
-        cancelled: set[str] = set()
-        while len(cancelled) < len(acked):
-            msg = await acme.next()
-            assert msg is not None and tag(msg, 35) != "9", f"unknown order: {msg}"
-            if tag(msg, 35) == "8" and tag(msg, 150) == "4":
-                cancelled.add(tag(msg, 41) or "")
+        cancelled = await cancel_every(acme, acked)
         assert cancelled == acked
         by_exec: dict[str, tuple[str | None, ...]] = {}
         for report in acme.reports + dc.reports:
@@ -403,3 +395,18 @@ async def test_full_tmpfs_under_load_loses_no_ack_and_reuses_no_number(tmp_path:
                 gp.proc.kill()
                 gp.proc.wait(10)
         subprocess.run(["umount", "-l", str(data)], check=False)
+
+
+async def cancel_every(acme: Wire, acked: set[str]) -> set[str]:
+    """Cancel each acknowledged order; the OrigClOrdIDs whose cancel was confirmed (an
+    OrderCancelReject, "unknown order", fails: an acknowledged order was lost)."""
+    for clid in sorted(acked):
+        await acme.fix.send("F", (41, clid), (11, f"X{clid}"), (55, "AAPL"), (54, "1"),
+                            (60, utc_now()))
+    cancelled: set[str] = set()
+    while len(cancelled) < len(acked):
+        msg = await acme.next()
+        assert msg is not None and tag(msg, 35) != "9", f"unknown order: {msg}"
+        if tag(msg, 35) == "8" and tag(msg, 150) == "4":
+            cancelled.add(tag(msg, 41) or "")
+    return cancelled
