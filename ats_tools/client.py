@@ -20,7 +20,7 @@ conditional order (7001=C), eligible a firm order that may meet conditionals (70
 market-on-close order (40=5, no price; tif=close sends 59=7). firmup answers a firm-up
 invitation: an IOC NewOrderSingle with 7002=CO_CLORDID, the CO's symbol and side, the invited
 quantity (else the CO's) and the CO's own price terms unless limit= or peg= is given;
---auto-firmup does that at once for every invitation.
+--auto-firmup does that at once for every invitation not already past its deadline.
 
 Every message from the gateway is printed one a line: execution reports (rejects with their
 OrdRejReason), firm-up invitations (INVITED), cancel rejects, session-level rejects and the
@@ -44,7 +44,7 @@ from pathlib import Path
 
 from ats_tools.initiator import Initiator, InitiatorError, find_session
 from gateway.config import ConfigError, SessionConfig, load_config
-from gateway.fix import Message, SessionEvent, format_utc
+from gateway.fix import Message, SessionEvent, format_utc, parse_utc
 
 SIDES = {"buy": "1", "sell": "2", "short": "5", "exempt": "6"}
 SIDE_NAMES = {"1": "BUY", "2": "SELL", "5": "SHORT", "6": "SHORT-EXEMPT"}
@@ -87,6 +87,11 @@ class Invitation:
     side: str
     qty: str  # the invited quantity (38)
     expires: str  # ExpireTime (126)
+
+    def expired(self, now_ns: int) -> bool:
+        """The deadline has passed (a resent invitation, say): a firm-up would be rejected."""
+        deadline = parse_utc(self.expires)
+        return deadline is not None and now_ns >= deadline
 
 
 # what a firm-up does not take over from its CO: class, eligibility, TimeInForce, post only
@@ -413,7 +418,11 @@ async def run(args: argparse.Namespace) -> int:
         if msg.msg_type == "UF":
             inv = commands.invited(msg)
             if args.auto_firmup and not args.watch:
-                asyncio.get_running_loop().call_soon(firm_up, inv.co)
+                if inv.expired(time.time_ns()):
+                    print(f"ats-client: --auto-firmup: the invitation for CO {inv.co} expired at "
+                          f"{inv.expires}: not answered", file=sys.stderr, flush=True)
+                else:
+                    asyncio.get_running_loop().call_soon(firm_up, inv.co)
 
     def on_event(event: SessionEvent) -> None:
         if event.kind == "reject":  # we refused something the gateway sent: never silent

@@ -17,7 +17,7 @@ from ats_tools.feed import (
     snapshot_body,
     status_body,
 )
-from gateway.fix import Message, frame, parse
+from gateway.fix import Message, frame, parse, parse_utc
 
 SAMPLE = Path(__file__).resolve().parents[2] / "config" / "sample_nbbo.csv"
 
@@ -285,3 +285,13 @@ def test_flags_are_lower_case_words_and_symbols_are_not_flags() -> None:
     f = sent(c, "new buy MOC 100 limit=10")
     assert (f[55], f[40], f[44]) == ("MOC", "2", "10")
     assert sent(c, "new buy AAPL 100 moc")[40] == "5"
+
+
+def test_an_invitation_past_its_deadline_is_known_as_expired() -> None:
+    """--auto-firmup leaves an invitation alone once its ExpireTime (126) has passed (one
+    resent after a reconnect, say): the gateway would reject the firm-up as late."""
+    inv = Commands("T").invited(firm_up_request(resent=True))
+    deadline = parse_utc("20261202-15:04:01.120")
+    assert deadline is not None
+    assert not inv.expired(deadline - 1)
+    assert inv.expired(deadline) and inv.expired(deadline + 10**9)
