@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -20,7 +19,13 @@ from gateway.storage import EXIT_STORAGE_FAILED
 from tests.e2e.conftest import GatewayProcess, start_gateway
 from tests.e2e.fixclient import tag, utc_now
 from tests.e2e.orders_helpers import drop_copy_session, two_party_venue
-from tests.e2e.test_storage_faults import Wire, _fill, _mount_tmpfs, cancel_every
+from tests.e2e.test_storage_faults import (
+    Wire,
+    _fill,
+    _mount_tmpfs,
+    assert_no_id_reused,
+    cancel_every,
+)
 
 CONFIG = two_party_venue(drop_copy_session("DC1"))
 BEHIND = 600  # orders whose copies the drop copy has not received when it logs on again
@@ -116,13 +121,8 @@ async def test_full_tmpfs_during_a_resend_and_a_quote_stream_loses_nothing(
             assert msg is not None
             if tag(msg, 35) == "0" and tag(msg, 112) == "END":
                 break
-        by_exec: dict[str, tuple[Any, ...]] = {}
-        for report in acme.reports + dc.reports:
-            key = (tag(report, 11), tag(report, 37), tag(report, 150))
-            assert by_exec.setdefault(tag(report, 17) or "", key) == key, "ExecID reused"
+        assert_no_id_reused(acme.reports, dc.reports)
         assert {tag(r, 17) for r in acme.reports} <= {tag(r, 17) for r in dc.reports}
-        news = {(tag(r, 37), tag(r, 11)) for r in acme.reports if tag(r, 150) == "0"}
-        assert len({order_id for order_id, _ in news}) == len(news), "OrderID reused"
         assert gp.stop() == 0
     finally:
         for p in procs:

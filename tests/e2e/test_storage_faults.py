@@ -382,12 +382,7 @@ async def test_full_tmpfs_under_load_loses_no_ack_and_reuses_no_number(tmp_path:
         assert len(acked) >= 40
         cancelled = await cancel_every(acme, acked)
         assert cancelled == acked
-        by_exec: dict[str, tuple[str | None, ...]] = {}
-        for report in acme.reports + dc.reports:
-            key = (tag(report, 11), tag(report, 37), tag(report, 150))
-            assert by_exec.setdefault(tag(report, 17) or "", key) == key, "ExecID reused"
-        news = {(tag(r, 37), tag(r, 11)) for r in acme.reports if tag(r, 150) == "0"}
-        assert len({order_id for order_id, _ in news}) == len(news), "OrderID reused"
+        assert_no_id_reused(acme.reports, dc.reports)
         assert gp.stop() == 0
     finally:
         for gp in procs:
@@ -410,3 +405,14 @@ async def cancel_every(acme: Wire, acked: set[str]) -> set[str]:
         if tag(msg, 35) == "8" and tag(msg, 150) == "4":
             cancelled.add(tag(msg, 41) or "")
     return cancelled
+
+
+def assert_no_id_reused(orders: list[Any], copies: list[Any]) -> None:
+    """Every ExecID names one report (order, ClOrdID, ExecType) across the order session and
+    the drop copy, and every OrderID one order."""
+    by_exec: dict[str, tuple[str | None, ...]] = {}
+    for report in orders + copies:
+        key = (tag(report, 11), tag(report, 37), tag(report, 150))
+        assert by_exec.setdefault(tag(report, 17) or "", key) == key, "ExecID reused"
+    news = {(tag(r, 37), tag(r, 11)) for r in orders if tag(r, 150) == "0"}
+    assert len({order_id for order_id, _ in news}) == len(news), "OrderID reused"
