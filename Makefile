@@ -10,11 +10,14 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Each install leaves a stamp in the venv and is redone only when pyproject.toml or the compiled
-# hot path changes (the install is editable: Python source edits need no reinstall), so `make run`
-# starts at once. The install compiles gateway/fix/_speedups.c where a C compiler exists; where
-# none does it goes on and the pure-Python build runs (the `listening` log line says which).
+# compiled hot path changes (the install is editable), so `make run` starts at once. The install
+# compiles gateway/fix/_speedups.c and, with mypyc, the modules setup.py lists, where a C compiler
+# exists; where none does it goes on and the pure-Python build runs (the `listening` log line says
+# which). A compiled module older than its .py is never run (matcher/_pure.py): the source runs
+# until the next `make` reinstalls.
 STAMP := $(VENV)/.installed
-BUILD_INPUTS := pyproject.toml setup.py gateway/fix/_speedups.c
+BUILD_INPUTS := pyproject.toml setup.py gateway/fix/_speedups.c $(wildcard matcher/*.py) \
+	$(wildcard gateway/*.py) $(wildcard gateway/fix/*.py)
 
 $(STAMP)-%: $(BUILD_INPUTS) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[$*]'

@@ -78,6 +78,10 @@ Read access
     ``engine.assigned_limit_price(session, cl_ord_id)``; ``engine.book(symbol)``.
 """
 
+from matcher import _pure
+
+_pure.install()  # before any module that may be compiled (ATS_PURE=1, stale builds)
+
 from matcher.engine import Engine
 from matcher.journal import Journal, JournalError, read_journal
 from matcher.prices import Price, format_price, parse_price

@@ -210,3 +210,48 @@ def test_compiled_plan_value_checks_equal_pure(
         for t in data.draw(st.lists(st.sampled_from(tags), max_size=4, unique=True)))
     assert sp.values_ok(present, enums, formats) is validate_module._values_ok_py(
         present, enums, formats)
+
+
+# ---------------------------------------------------------------- the mypyc-compiled modules
+
+
+def test_mypyc_modules_are_the_ones_imported_when_built() -> None:
+    """Every module mypyc compiled is imported compiled (or, with ATS_PURE=1, none is)."""
+    import matcher.engine
+    from matcher import _pure
+
+    compiled = _pure.compiled_modules()
+    if not compiled:
+        pytest.skip("mypyc modules not built here (no C compiler or no mypyc at install)")
+    assert "matcher.engine" in compiled and "matcher.book" in compiled
+    for name in compiled:
+        mod = importlib.import_module(name)
+        assert _pure.is_compiled(mod) is (not PURE), (name, mod.__file__)
+    assert _build.MYPYC is (not PURE) and _pure.is_compiled(matcher.engine) is (not PURE)
+
+
+def test_ats_pure_imports_the_matcher_source() -> None:
+    code = ("import gateway.orders, matcher.engine, matcher.book; "
+            "print(matcher.engine.__file__.endswith('.py'), matcher.book.__file__.endswith('.py'))")
+    env = dict(os.environ, ATS_PURE="1")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True, cwd=FIX_DIR.parents[1])
+    assert out.stdout.split() == ["True", "True"]
+
+
+def test_a_compiled_module_older_than_its_source_is_stale(tmp_path: Path) -> None:
+    """An edit after the install must not run the old compiled code: the module is named stale
+    (and install() then imports the whole source)."""
+    from matcher import _pure
+
+    pkg = tmp_path / "matcher"
+    pkg.mkdir()
+    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
+    for stem, src_age, so_age in (("engine", 10, 5), ("book", 5, 10)):
+        (pkg / f"{stem}.py").write_text("")
+        (pkg / f"{stem}{suffix}").write_bytes(b"")
+        os.utime(pkg / f"{stem}.py", (1_000_000 - src_age,) * 2)
+        os.utime(pkg / f"{stem}{suffix}", (1_000_000 - so_age,) * 2)
+    (pkg / f"hot__mypyc{suffix}").write_bytes(b"")  # the group library: no source of its own
+    assert set(_pure.compiled_modules(tmp_path)) == {"matcher.engine", "matcher.book"}
+    assert _pure.stale_modules(tmp_path) == ["matcher.book"]
