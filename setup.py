@@ -14,6 +14,7 @@ Everything else is in pyproject.toml. ``ATS_NO_MYPYC=1`` at install skips the my
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 
@@ -69,6 +70,18 @@ class OptionalBuildExt(build_ext):
         return importlib.machinery.EXTENSION_SUFFIXES[0]
 
 
+#: what the compiled modules were built from (sha256 per source), read by matcher/_pure.py:
+#: a compiled module whose .py no longer matches is never imported
+MANIFEST = "matcher/_compiled.sha256"
+
+
+def write_manifest() -> None:
+    with open(MANIFEST, "w") as out:
+        for path in MYPYC_MODULES:
+            with open(path, "rb") as src:
+                out.write(f"{hashlib.sha256(src.read()).hexdigest()}  {path}\n")
+
+
 def mypyc_extensions() -> list[Extension]:
     if os.environ.get("ATS_NO_MYPYC", "") not in ("", "0"):
         return []
@@ -77,6 +90,7 @@ def mypyc_extensions() -> list[Extension]:
     except ImportError:
         print("warning: mypyc not available; the matcher runs as Python", file=sys.stderr)
         return []
+    write_manifest()
     try:
         return list(mypycify(MYPYC_MODULES, opt_level="3", group_name="matcher.hot"))
     except Exception as exc:  # noqa: BLE001 - a failed mypyc run leaves the pure build

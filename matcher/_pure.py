@@ -5,9 +5,11 @@
 it. The source runs instead, for every module of both packages, when
 
 - ``ATS_PURE=1`` is set (CI runs the whole suite both ways), or
-- a compiled module is older than its ``.py`` (the source was edited after the install: the
-  compiled code would be stale, so none of it is used until ``make install`` rebuilds it; the
-  modules call each other natively, so it is all or nothing).
+- a compiled module's ``.py`` is not the source it was built from (``matcher/_compiled.sha256``,
+  written by ``setup.py``): it was edited after the install, so the compiled code would be stale
+  and none of it is used until ``make install`` rebuilds it (the modules call each other
+  natively, so it is all or nothing). Hashes, not mtimes: a wheel install may write the ``.py``
+  after the ``.so``.
 
 ``install()`` runs first thing in ``matcher/__init__.py`` and ``gateway/__init__.py``, before
 any module that may be compiled is imported. This module itself is never compiled.
@@ -15,6 +17,7 @@ any module that may be compiled is imported. This module itself is never compile
 
 from __future__ import annotations
 
+import hashlib
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -52,12 +55,26 @@ def compiled_modules(root: Path = _ROOT) -> dict[str, Path]:
     return out
 
 
+MANIFEST = "matcher/_compiled.sha256"
+
+
+def built_from(root: Path = _ROOT) -> dict[str, str]:
+    """source path (relative, /-separated) -> sha256 it had when the compiled build was made."""
+    try:
+        lines = (root / MANIFEST).read_text().splitlines()
+    except OSError:
+        return {}
+    return {path: digest for digest, _, path in (line.partition("  ") for line in lines)}
+
+
 def stale_modules(root: Path = _ROOT) -> list[str]:
-    """Compiled modules whose ``.py`` was changed after they were built."""
+    """Compiled modules whose ``.py`` is not the source they were built from."""
+    manifest = built_from(root)
     stale = []
     for name, so in compiled_modules(root).items():
         src = so.with_name(so.name.split(".", 1)[0] + ".py")
-        if src.stat().st_mtime > so.stat().st_mtime:
+        rel = src.relative_to(root).as_posix()
+        if manifest.get(rel) != hashlib.sha256(src.read_bytes()).hexdigest():
             stale.append(name)
     return sorted(stale)
 

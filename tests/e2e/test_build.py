@@ -15,14 +15,12 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _built() -> bool:
     """Whether both compiled parts were built here (asked without the gateway's import logic:
-    the C extension imports, and the matcher's compiled modules are on disk and up to date)."""
+    the C extension imports, and the matcher's compiled modules are on disk)."""
     code = "import gateway.fix._speedups"
     c_ext = subprocess.run([sys.executable, "-c", code], cwd=REPO, check=False,
                            capture_output=True).returncode == 0
-    mypyc = sorted(REPO.glob("matcher/engine.cpython-*.so"))
-    fresh = bool(mypyc) and all(
-        so.stat().st_mtime >= (REPO / "matcher" / "engine.py").stat().st_mtime for so in mypyc)
-    return c_ext and fresh
+    mypyc = bool(sorted(REPO.glob("matcher/engine.cpython-*.so")))
+    return c_ext and mypyc
 
 
 async def test_listening_line_names_the_build_that_answers(gateway) -> None:  # type: ignore[no-untyped-def]
