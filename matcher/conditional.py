@@ -84,6 +84,13 @@ class Shadow(Order):
     real: Order
     pair: Pair | None
 
+    def __init__(self, o: Order) -> None:  # noqa: D107 - no super().__init__: a view of ``o``
+        # (a compiled class has no instance without its own __init__, so no __new__ trick)
+        self.real, self.pair = o, None
+        self.order_id, self.is_buy, self.bg, self.cfg = o.order_id, o.is_buy, o.bg, o.cfg
+        self.limit_key, self.kind, self.prio_seq, self.incl = o.limit_key, o.kind, o.prio_seq, _CO_INCL
+        self.entry = self.level = None
+
 
 class Pair:
     """A firm-up invitation: ``a`` the earlier-received CO, ``b`` the later CO or the FRS order."""
@@ -105,15 +112,6 @@ class Books:
     def __init__(self) -> None:
         self.co_buys, self.co_sells = SideBook(True), SideBook(False)
         self.el_buys, self.el_sells = SideBook(True), SideBook(False)
-
-
-def _shadow(o: Order) -> Shadow:
-    s = Shadow.__new__(Shadow)
-    s.real, s.pair = o, None
-    s.order_id, s.is_buy, s.bg, s.cfg = o.order_id, o.is_buy, o.bg, o.cfg
-    s.limit_key, s.kind, s.prio_seq, s.incl = o.limit_key, o.kind, o.prio_seq, _CO_INCL
-    s.entry = s.level = None
-    return s
 
 
 def _in_order(entries: list[list[tuple[int, int, Order]]]) -> list[tuple[int, int, Order]]:
@@ -259,7 +257,7 @@ class Conditionals:
     def frs_new(self, st: SymbolState, o: Order, ts: int, ev: list[Event]) -> None:
         """An Eligible FRS Order came to rest in the FRS book: index it and seek pairs."""
         bk = self._books(o.symbol)
-        s = self.elig[o.order_id] = _shadow(o)
+        s = self.elig[o.order_id] = Shadow(o)
         (bk.el_buys if o.is_buy else bk.el_sells).insert(s)
         if len(self.elig) > self._sweep_at:
             self._sweep()
@@ -272,7 +270,7 @@ class Conditionals:
         (bk.el_buys if old.is_buy else bk.el_sells).remove(old)
         if old.pair is None and (not o.open or o.level is None):
             return  # done: forget it (an invited one stays known until its pair ends)
-        s = self.elig[o.order_id] = _shadow(o)
+        s = self.elig[o.order_id] = Shadow(o)
         s.pair = old.pair
         if s.pair is None and o.level is not None:
             (bk.el_buys if o.is_buy else bk.el_sells).insert(s)
@@ -581,7 +579,7 @@ class Conditionals:
                     s.pair = None
                     if o.open and o.level is not None:
                         if s.prio_seq != o.prio_seq or s.limit_key != o.limit_key:
-                            s = self.elig[o.order_id] = _shadow(o)
+                            s = self.elig[o.order_id] = Shadow(o)
                         (bk.el_buys if o.is_buy else bk.el_sells).insert(s)
                     else:
                         del self.elig[o.order_id]
