@@ -25,18 +25,24 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from operator import itemgetter
+from typing import Final
 
 from matcher.types import OrdType, Peg, Side, TimeInForce
 
-NEG_INF = -(1 << 62)
-NO_LIMIT = NEG_INF - 1  # the limit key of a market order or an unlimited peg
-KIND_BID, KIND_ASK, KIND_MID = 0, 1, 2
+# Final: mypyc inlines them. Inside mypyc's tagged (63-bit) ints, so keys stay unboxed.
+NEG_INF: Final = -(1 << 61)
+NO_LIMIT: Final = -(1 << 61) - 1  # the limit key of a market order or an unlimited peg
+KIND_BID: Final = 0
+KIND_ASK: Final = 1
+KIND_MID: Final = 2
 
 Entry = tuple[int, int, "Order"]
 
 
-_BUY, _SHORT = Side.BUY, Side.SELL_SHORT
-_MID_PEG, _PRIMARY_PEG = Peg.MIDPOINT, Peg.PRIMARY
+_BUY: Final = Side.BUY
+_SHORT: Final = Side.SELL_SHORT
+_MID_PEG: Final = Peg.MIDPOINT
+_PRIMARY_PEG: Final = Peg.PRIMARY
 
 
 def kind_of(is_buy: bool, peg: Peg) -> int:
@@ -370,5 +376,5 @@ class SideBook:
         return [e[2] for lvs in self.levels for lv in lvs.values() for e in lv.entries]
 
 
-_FIRST = itemgetter(0)
-_NO_ENTRIES: list[Entry] = []
+_FIRST: Final = itemgetter(0)
+_NO_ENTRIES: Final[list[Entry]] = []

@@ -6,7 +6,7 @@ import heapq
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from matcher.book import KIND_MID, NO_LIMIT, Entry, Order, Settings, SideBook
 from matcher.conditional import NEVER, Conditionals
@@ -55,16 +55,24 @@ from matcher.validate import (
 if TYPE_CHECKING:
     from matcher.journal import Journal
 
-_ADDED, _REMOVED = Liquidity.ADDED, Liquidity.REMOVED
-_IOC = TimeInForce.IOC
-_MQ_CANCEL = MinQtyInstruction.CANCEL
-_BUY, _SELL, _SHORT = Side.BUY, Side.SELL, Side.SELL_SHORT
-_LIMIT, _PEGGED, _MARKET = OrdType.LIMIT, OrdType.PEGGED, OrdType.MARKET
-_NO_PEG = Peg.NONE
-_FIRM = OrderClass.FIRM
-_COND = OrderClass.CONDITIONAL
-_PRINCIPAL = Capacity.PRINCIPAL
-_MOC = OrdType.MARKET_ON_CLOSE
+# Final: a compiled module reads them from C statics, not from its globals dict
+_ADDED: Final = Liquidity.ADDED
+_REMOVED: Final = Liquidity.REMOVED
+_IOC: Final = TimeInForce.IOC
+_MQ_CANCEL: Final = MinQtyInstruction.CANCEL
+_BUY: Final = Side.BUY
+_SELL: Final = Side.SELL
+_SHORT: Final = Side.SELL_SHORT
+_LIMIT: Final = OrdType.LIMIT
+_PEGGED: Final = OrdType.PEGGED
+_MARKET: Final = OrdType.MARKET
+_NO_PEG: Final = Peg.NONE
+_FIRM: Final = OrderClass.FIRM
+_COND: Final = OrderClass.CONDITIONAL
+_PRINCIPAL: Final = Capacity.PRINCIPAL
+_MOC: Final = OrdType.MARKET_ON_CLOSE
+#: a prio_seq no order reaches (a new taker meets contras of any age); a tagged int
+_NO_PRIO: Final = (1 << 62) - 1
 
 
 class SymbolState:
@@ -645,7 +653,7 @@ class Engine:
         t_bg = tcfg.bg if tcfg.is_bd else None
         t_level = tcfg.taker_level
         blocked = tcfg.blocked
-        t_prio = t.prio_seq if reeval else 1 << 62
+        t_prio = t.prio_seq if reeval else _NO_PRIO
         t_buy = t.is_buy
         t_mq = t.min_qty
         mid = st.mid
@@ -771,8 +779,8 @@ class Engine:
             contra.remove(c)
 
 
-_EMPTY: list[Entry] = []
-_NO_IDS: dict[str, Order] = {}  # read-only stand-in for a session without orders
+_EMPTY: Final[list[Entry]] = []
+_NO_IDS: Final[dict[str, Order]] = {}  # read-only stand-in for a session without orders
 
 
 def _resting_qty(side: SideBook) -> int:
