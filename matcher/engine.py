@@ -176,18 +176,8 @@ class Engine:
         # conditional orders (SPEC 5.1); _due is their earliest firm-up deadline
         self._due = NEVER
         self._co = Conditionals(self)
-        self._dispatch: dict[type, Callable[[int, Command], list[Event]]] = {
-            NewOrder: self._new,  # type: ignore[dict-item]
-            Cancel: self._cancel,  # type: ignore[dict-item]
-            Replace: self._replace,  # type: ignore[dict-item]
-            CancelAll: self._cancel_all,  # type: ignore[dict-item]
-            QuoteUpdate: self._quote,  # type: ignore[dict-item]
-            SecurityStatus: self._status,  # type: ignore[dict-item]
-            FirmUpTimer: self._co.timer,  # type: ignore[dict-item]
-        }
         # the MOC session (matcher.moc) keeps its orders apart from the books
         self._moc = MocSession(self, moc or MocSettings())
-        self._dispatch[ClosingPrice] = self._moc.cross  # type: ignore[assignment]
 
     # ------------------------------------------------------------ entry points
 
@@ -197,8 +187,29 @@ class Engine:
         if self._journal is not None:
             self._journal.append(ts, command)
         if ts >= self._due:  # a firm-up deadline passed: expire before the command acts
-            return self._co.expire(ts) + self._dispatch[type(command)](ts, command)
-        return self._dispatch[type(command)](ts, command)
+            return self._co.expire(ts) + self._do(ts, command)
+        return self._do(ts, command)
+
+    def _do(self, ts: int, c: Command) -> list[Event]:
+        """Apply one command (dispatch by type, commonest first: compiled, an isinstance chain
+        is native calls where a dict of bound methods is a lookup and a Python call)."""
+        if isinstance(c, NewOrder):
+            return self._new(ts, c)
+        if isinstance(c, Cancel):
+            return self._cancel(ts, c)
+        if isinstance(c, QuoteUpdate):
+            return self._quote(ts, c)
+        if isinstance(c, Replace):
+            return self._replace(ts, c)
+        if isinstance(c, SecurityStatus):
+            return self._status(ts, c)
+        if isinstance(c, CancelAll):
+            return self._cancel_all(ts, c)
+        if isinstance(c, FirmUpTimer):
+            return self._co.timer(ts, c)
+        if isinstance(c, ClosingPrice):
+            return self._moc.cross(ts, c)
+        raise KeyError(type(c))
 
     def replay(self, records: Iterable[tuple[int, Command]]) -> list[Event]:
         """Re-apply journaled (receipt ns, command) records without journaling them again."""
@@ -206,7 +217,7 @@ class Engine:
         for ts, cmd in records:
             if ts >= self._due:
                 out.extend(self._co.expire(ts))
-            out.extend(self._dispatch[type(cmd)](ts, cmd))
+            out.extend(self._do(ts, cmd))
         return out
 
     @classmethod
