@@ -164,7 +164,9 @@ class Level:
         self.by_bg: dict[str, list[Entry]] = {}
 
     def discard(self, o: Order) -> None:
-        """Remove the order's entry (bisect on its unique (inclusion, time) key)."""
+        """Remove the order's entry (bisect on its unique (inclusion, time) key: the entry itself
+        is the search key, no slice is built; it ties only with itself, and a tuple compares
+        identical items as equal without comparing the orders)."""
         e = o.entry
         if e is None:
             return
@@ -174,7 +176,7 @@ class Level:
             if entries[0] is e:
                 del entries[0]
             else:
-                del entries[bisect_left(entries, e[:2])]
+                del entries[bisect_left(entries, e)]
         if not group:
             del by_bg[o.bg]
         o.entry = None
@@ -259,10 +261,10 @@ class SideBook:
                 e = o.entry
                 assert e is not None
                 pool = self.pool[o.kind]
-                del pool[0 if pool[0] is e else bisect_left(pool, e[:2])]
+                del pool[0 if pool[0] is e else bisect_left(pool, e)]
                 group = self.pool_bg[o.kind].get(o.bg)
                 if group is not None:
-                    del group[0 if group[0] is e else bisect_left(group, e[:2])]
+                    del group[0 if group[0] is e else bisect_left(group, e)]
         level.discard(o)
         if not level.entries:
             kind = o.kind
