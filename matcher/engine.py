@@ -6,6 +6,7 @@ import heapq
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import TYPE_CHECKING, Final
 
 from matcher.book import KIND_MID, NO_LIMIT, Entry, Order, Settings, SideBook
@@ -612,17 +613,19 @@ class Engine:
         bb, sb = st.buys.best_key(), st.sells.best_key()
         if bb is None or sb is None or bb + sb > 0:
             return
-        bs = [e[2] for _, lvs in st.buys.levels_upto(-sb) for lv in lvs for e in lv.entries]
-        ss = [e[2] for _, lvs in st.sells.levels_upto(-bb) for lv in lvs for e in lv.entries]
+        buys, sells = st.buys, st.sells
+        bs = [e for _, lvs in buys.levels_upto(-sb) for lv in lvs for e in lv.entries]
+        ss = [e for _, lvs in sells.levels_upto(-bb) for lv in lvs for e in lv.entries]
         # A taker only meets earlier contras, and every contra it could meet lies in the other
         # side's crossed region; an order older than all of that region cannot trade now.
-        min_b = min(map(_prio, bs))
-        min_s = min(map(_prio, ss))
-        cands = [o for o in bs if o.prio_seq > min_s]
-        cands += [o for o in ss if o.prio_seq > min_b]
-        cands.sort(key=_prio)
-        buys, sells = st.buys, st.sells
-        for t in cands:
+        # (Entries carry the prio_seq: plain loops and a C key, no call per order.)
+        min_b = _min_prio(bs)
+        min_s = _min_prio(ss)
+        cands = [e for e in bs if e[1] > min_s]
+        cands += [e for e in ss if e[1] > min_b]
+        cands.sort(key=_SECOND)
+        for e in cands:
+            t = e[2]
             if t.open and not t.post_only:
                 n = len(ev)
                 self._match(st, t, ts, ev, True)
@@ -653,15 +656,18 @@ class Engine:
                 if tkey < f:
                     tkey = f
         bound = -tkey
+        tcfg = t.cfg
+        t_bg = tcfg.bg if tcfg.is_bd else None
         best = contra.best_key()  # cheap test first: most arriving orders do not cross
         if best is None or best > bound:
             return
         # the best group only: most takers fill there, and the levels behind it are listed
         # (levels_upto) only when the walk gets past it
-        groups = [(best, contra.levels_at(best))]
+        # (a first group that is one kind's pool comes as its kept merged entries, no levels)
+        first, pool0 = contra.group_at(best, t_bg)
+        groups = [(best, first)]
         full = best == bound
         tcfg = t.cfg
-        t_bg = tcfg.bg if tcfg.is_bd else None
         t_level = tcfg.taker_level
         blocked = tcfg.blocked
         t_prio = t.prio_seq if reeval else _NO_PRIO
@@ -690,8 +696,12 @@ class Engine:
                 key, levels = groups[gi]
                 gi += 1
                 # one level needs no merge; a kind's pool is kept merged by the book
-                one = levels[0] if len(levels) == 1 else None
-                pool = None if one is not None else contra.pool_at(key, len(levels), t_bg)
+                if not levels:  # the first group, given as its pool by group_at
+                    one = None
+                    pool = pool0
+                else:
+                    one = levels[0] if len(levels) == 1 else None
+                    pool = None if one is not None else contra.pool_at(key, len(levels), t_bg)
                 for want_bg in ((True, False) if t_bg is not None else (None,)):
                     if want_bg:  # Broker priority: the taker's broker group first
                         if one is not None:
@@ -815,8 +825,17 @@ def _merged(lists: list[list[Entry]]) -> list[Entry]:
     return out
 
 
-def _prio(o: Order) -> int:
-    return o.prio_seq
+def _min_prio(entries: list[Entry]) -> int:
+    """The smallest prio_seq of the entries (_NO_PRIO for none)."""
+    m = _NO_PRIO
+    for e in entries:
+        p = e[1]
+        if p < m:
+            m = p
+    return m
+
+
+_SECOND: Final = itemgetter(1)
 
 
 def _avg(o: Order) -> int:
