@@ -25,18 +25,24 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from operator import itemgetter
+from typing import Final
 
 from matcher.types import OrdType, Peg, Side, TimeInForce
 
-NEG_INF = -(1 << 62)
-NO_LIMIT = NEG_INF - 1  # the limit key of a market order or an unlimited peg
-KIND_BID, KIND_ASK, KIND_MID = 0, 1, 2
+# Final: mypyc inlines them. Inside mypyc's tagged (63-bit) ints, so keys stay unboxed.
+NEG_INF: Final = -(1 << 61)
+NO_LIMIT: Final = -(1 << 61) - 1  # the limit key of a market order or an unlimited peg
+KIND_BID: Final = 0
+KIND_ASK: Final = 1
+KIND_MID: Final = 2
 
 Entry = tuple[int, int, "Order"]
 
 
-_BUY, _SHORT = Side.BUY, Side.SELL_SHORT
-_MID_PEG, _PRIMARY_PEG = Peg.MIDPOINT, Peg.PRIMARY
+_BUY: Final = Side.BUY
+_SHORT: Final = Side.SELL_SHORT
+_MID_PEG: Final = Peg.MIDPOINT
+_PRIMARY_PEG: Final = Peg.PRIMARY
 
 
 def kind_of(is_buy: bool, peg: Peg) -> int:
@@ -158,17 +164,23 @@ class Level:
         self.by_bg: dict[str, list[Entry]] = {}
 
     def discard(self, o: Order) -> None:
-        """Remove the order's entry (bisect on its unique (inclusion, time) key)."""
+        """Remove the order's entry (bisect on its unique (inclusion, time) key: the entry itself
+        is the search key, no slice is built; it ties only with itself, and a tuple compares
+        identical items as equal without comparing the orders)."""
         e = o.entry
         if e is None:
             return
         by_bg = self.by_bg
         group = by_bg[o.bg]
-        for entries in (self.entries, group):
-            if entries[0] is e:
-                del entries[0]
-            else:
-                del entries[bisect_left(entries, e[:2])]
+        entries = self.entries
+        if entries[0] is e:
+            del entries[0]
+        else:
+            del entries[bisect_left(entries, e)]
+        if group[0] is e:
+            del group[0]
+        else:
+            del group[bisect_left(group, e)]
         if not group:
             del by_bg[o.bg]
         o.entry = None
@@ -253,10 +265,10 @@ class SideBook:
                 e = o.entry
                 assert e is not None
                 pool = self.pool[o.kind]
-                del pool[0 if pool[0] is e else bisect_left(pool, e[:2])]
+                del pool[0 if pool[0] is e else bisect_left(pool, e)]
                 group = self.pool_bg[o.kind].get(o.bg)
                 if group is not None:
-                    del group[0 if group[0] is e else bisect_left(group, e[:2])]
+                    del group[0 if group[0] is e else bisect_left(group, e)]
         level.discard(o)
         if not level.entries:
             kind = o.kind
@@ -307,6 +319,37 @@ class SideBook:
                     out += [levels[x] for x in ks[:bisect_right(ks, r)]]
         return out
 
+    def group_at(self, key: int, bg: str | None
+                 ) -> tuple[list[Level], tuple[list[Entry], list[Entry]] | None]:
+        """``levels_at(key)``, or, when those levels are exactly one kind's pool of more than one
+        level, ``([], pool_at(...))``: the kept merged entries without listing the pool's
+        levels (a taker's first group is most often a pool, walked once per taker)."""
+        out: list[Level] = []
+        pool_kind = -1
+        n = 0
+        for k in (0, 1, 2):
+            ks = self.keys[k]
+            if not ks:
+                continue
+            r = self.ref_keys[k]
+            if key > r:
+                lv = self.levels[k].get(key)
+                if lv is not None:
+                    out.append(lv)
+            elif key == r and ks[0] <= r:
+                if len(ks) == 1 or ks[1] > r:
+                    out.append(self.levels[k][ks[0]])
+                else:
+                    pool_kind = k
+                    n = bisect_right(ks, r)
+        if pool_kind < 0:
+            return out, None
+        if not out:
+            return out, self._kept_pool(pool_kind, key, n, bg)
+        levels = self.levels[pool_kind]
+        out += [levels[x] for x in self.keys[pool_kind][:n]]
+        return out, None
+
     def pool_at(self, key: int, n: int, bg: str | None) -> tuple[list[Entry], list[Entry]] | None:
         """The merged entries (all, and broker group ``bg``'s) of the group of ``n`` levels at
         ALP ``key`` when that group is exactly one kind's pool; None otherwise (merge the
@@ -317,26 +360,32 @@ class SideBook:
             ks = self.keys[k]
             if not ks or ks[0] > key or bisect_right(ks, key) != n:
                 return None  # no pool, or other kinds' levels share the price
-            levels = self.levels[k]
-            if self.pool_ref[k] != key:
-                pool: list[Entry] = []
-                for x in ks[:n]:
-                    pool += levels[x].entries
-                pool.sort()
-                self.pool[k], self.pool_bg[k], self.pool_ref[k] = pool, {}, key
-            if bg is None:
-                return self.pool[k], _NO_ENTRIES
-            group = self.pool_bg[k].get(bg)
-            if group is None:
-                group = []
-                for x in ks[:n]:
-                    g = levels[x].by_bg.get(bg)
-                    if g is not None:
-                        group += g
-                group.sort()
-                self.pool_bg[k][bg] = group
-            return self.pool[k], group
+            return self._kept_pool(k, key, n, bg)
         return None
+
+    def _kept_pool(self, k: int, key: int, n: int, bg: str | None
+                   ) -> tuple[list[Entry], list[Entry]]:
+        """Kind ``k``'s pool (its first ``n`` levels, capped at ``key``), merged; kept."""
+        ks = self.keys[k]
+        levels = self.levels[k]
+        if self.pool_ref[k] != key:
+            pool: list[Entry] = []
+            for x in ks[:n]:
+                pool += levels[x].entries
+            pool.sort()
+            self.pool[k], self.pool_bg[k], self.pool_ref[k] = pool, {}, key
+        if bg is None:
+            return self.pool[k], _NO_ENTRIES
+        group = self.pool_bg[k].get(bg)
+        if group is None:
+            group = []
+            for x in ks[:n]:
+                g = levels[x].by_bg.get(bg)
+                if g is not None:
+                    group += g
+            group.sort()
+            self.pool_bg[k][bg] = group
+        return self.pool[k], group
 
     def levels_upto(self, bound: int) -> list[tuple[int, list[Level]]]:
         """Levels whose ALP key <= bound, grouped by equal ALP key, best first."""
@@ -370,5 +419,5 @@ class SideBook:
         return [e[2] for lvs in self.levels for lv in lvs.values() for e in lv.entries]
 
 
-_FIRST = itemgetter(0)
-_NO_ENTRIES: list[Entry] = []
+_FIRST: Final = itemgetter(0)
+_NO_ENTRIES: Final[list[Entry]] = []

@@ -22,7 +22,7 @@ command the gateway sends when nothing else would arrive in time. Replay is ther
 from __future__ import annotations
 
 import heapq
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from matcher.book import Order, Settings, SideBook
 from matcher.prices import SUB_PENNY
@@ -52,10 +52,11 @@ from matcher.validate import Problem, check_locate, check_symbol, check_terms
 if TYPE_CHECKING:
     from matcher.engine import Engine, SymbolState
 
-NEVER = 1 << 63
-_CO_INCL = 5  # Inclusion Level does not apply to COs: one value keeps their levels in time order
-_NS_PER_MS = 1_000_000
-_CXL_OTHER = CxlRejReason.OTHER
+#: no deadline; inside mypyc's tagged (63-bit) ints, beyond any ns clock (year 2116)
+NEVER: Final = (1 << 62) - 1
+_CO_INCL: Final = 5  # Inclusion Level does not apply to COs: one value keeps their levels in time order
+_NS_PER_MS: Final = 1_000_000
+_CXL_OTHER: Final = CxlRejReason.OTHER
 
 
 class CondOrder(Order):

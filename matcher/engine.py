@@ -6,7 +6,8 @@ import heapq
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from operator import itemgetter
+from typing import TYPE_CHECKING, Final
 
 from matcher.book import KIND_MID, NO_LIMIT, Entry, Order, Settings, SideBook
 from matcher.conditional import NEVER, Conditionals
@@ -55,16 +56,24 @@ from matcher.validate import (
 if TYPE_CHECKING:
     from matcher.journal import Journal
 
-_ADDED, _REMOVED = Liquidity.ADDED, Liquidity.REMOVED
-_IOC = TimeInForce.IOC
-_MQ_CANCEL = MinQtyInstruction.CANCEL
-_BUY, _SELL, _SHORT = Side.BUY, Side.SELL, Side.SELL_SHORT
-_LIMIT, _PEGGED, _MARKET = OrdType.LIMIT, OrdType.PEGGED, OrdType.MARKET
-_NO_PEG = Peg.NONE
-_FIRM = OrderClass.FIRM
-_COND = OrderClass.CONDITIONAL
-_PRINCIPAL = Capacity.PRINCIPAL
-_MOC = OrdType.MARKET_ON_CLOSE
+# Final: a compiled module reads them from C statics, not from its globals dict
+_ADDED: Final = Liquidity.ADDED
+_REMOVED: Final = Liquidity.REMOVED
+_IOC: Final = TimeInForce.IOC
+_MQ_CANCEL: Final = MinQtyInstruction.CANCEL
+_BUY: Final = Side.BUY
+_SELL: Final = Side.SELL
+_SHORT: Final = Side.SELL_SHORT
+_LIMIT: Final = OrdType.LIMIT
+_PEGGED: Final = OrdType.PEGGED
+_MARKET: Final = OrdType.MARKET
+_NO_PEG: Final = Peg.NONE
+_FIRM: Final = OrderClass.FIRM
+_COND: Final = OrderClass.CONDITIONAL
+_PRINCIPAL: Final = Capacity.PRINCIPAL
+_MOC: Final = OrdType.MARKET_ON_CLOSE
+#: a prio_seq no order reaches (a new taker meets contras of any age); a tagged int
+_NO_PRIO: Final = (1 << 62) - 1
 
 
 class SymbolState:
@@ -168,18 +177,8 @@ class Engine:
         # conditional orders (SPEC 5.1); _due is their earliest firm-up deadline
         self._due = NEVER
         self._co = Conditionals(self)
-        self._dispatch: dict[type, Callable[[int, Command], list[Event]]] = {
-            NewOrder: self._new,  # type: ignore[dict-item]
-            Cancel: self._cancel,  # type: ignore[dict-item]
-            Replace: self._replace,  # type: ignore[dict-item]
-            CancelAll: self._cancel_all,  # type: ignore[dict-item]
-            QuoteUpdate: self._quote,  # type: ignore[dict-item]
-            SecurityStatus: self._status,  # type: ignore[dict-item]
-            FirmUpTimer: self._co.timer,  # type: ignore[dict-item]
-        }
         # the MOC session (matcher.moc) keeps its orders apart from the books
         self._moc = MocSession(self, moc or MocSettings())
-        self._dispatch[ClosingPrice] = self._moc.cross  # type: ignore[assignment]
 
     # ------------------------------------------------------------ entry points
 
@@ -189,8 +188,29 @@ class Engine:
         if self._journal is not None:
             self._journal.append(ts, command)
         if ts >= self._due:  # a firm-up deadline passed: expire before the command acts
-            return self._co.expire(ts) + self._dispatch[type(command)](ts, command)
-        return self._dispatch[type(command)](ts, command)
+            return self._co.expire(ts) + self._do(ts, command)
+        return self._do(ts, command)
+
+    def _do(self, ts: int, c: Command) -> list[Event]:
+        """Apply one command (dispatch by type, commonest first: compiled, an isinstance chain
+        is native calls where a dict of bound methods is a lookup and a Python call)."""
+        if isinstance(c, NewOrder):
+            return self._new(ts, c)
+        if isinstance(c, Cancel):
+            return self._cancel(ts, c)
+        if isinstance(c, QuoteUpdate):
+            return self._quote(ts, c)
+        if isinstance(c, Replace):
+            return self._replace(ts, c)
+        if isinstance(c, SecurityStatus):
+            return self._status(ts, c)
+        if isinstance(c, CancelAll):
+            return self._cancel_all(ts, c)
+        if isinstance(c, FirmUpTimer):
+            return self._co.timer(ts, c)
+        if isinstance(c, ClosingPrice):
+            return self._moc.cross(ts, c)
+        raise KeyError(type(c))
 
     def replay(self, records: Iterable[tuple[int, Command]]) -> list[Event]:
         """Re-apply journaled (receipt ns, command) records without journaling them again."""
@@ -198,7 +218,7 @@ class Engine:
         for ts, cmd in records:
             if ts >= self._due:
                 out.extend(self._co.expire(ts))
-            out.extend(self._dispatch[type(cmd)](ts, cmd))
+            out.extend(self._do(ts, cmd))
         return out
 
     @classmethod
@@ -593,17 +613,19 @@ class Engine:
         bb, sb = st.buys.best_key(), st.sells.best_key()
         if bb is None or sb is None or bb + sb > 0:
             return
-        bs = [e[2] for _, lvs in st.buys.levels_upto(-sb) for lv in lvs for e in lv.entries]
-        ss = [e[2] for _, lvs in st.sells.levels_upto(-bb) for lv in lvs for e in lv.entries]
+        buys, sells = st.buys, st.sells
+        bs = [e for _, lvs in buys.levels_upto(-sb) for lv in lvs for e in lv.entries]
+        ss = [e for _, lvs in sells.levels_upto(-bb) for lv in lvs for e in lv.entries]
         # A taker only meets earlier contras, and every contra it could meet lies in the other
         # side's crossed region; an order older than all of that region cannot trade now.
-        min_b = min(map(_prio, bs))
-        min_s = min(map(_prio, ss))
-        cands = [o for o in bs if o.prio_seq > min_s]
-        cands += [o for o in ss if o.prio_seq > min_b]
-        cands.sort(key=_prio)
-        buys, sells = st.buys, st.sells
-        for t in cands:
+        # (Entries carry the prio_seq: plain loops and a C key, no call per order.)
+        min_b = _min_prio(bs)
+        min_s = _min_prio(ss)
+        cands = [e for e in bs if e[1] > min_s]
+        cands += [e for e in ss if e[1] > min_b]
+        cands.sort(key=_SECOND)
+        for e in cands:
+            t = e[2]
             if t.open and not t.post_only:
                 n = len(ev)
                 self._match(st, t, ts, ev, True)
@@ -634,18 +656,21 @@ class Engine:
                 if tkey < f:
                     tkey = f
         bound = -tkey
+        tcfg = t.cfg
+        t_bg = tcfg.bg if tcfg.is_bd else None
         best = contra.best_key()  # cheap test first: most arriving orders do not cross
         if best is None or best > bound:
             return
         # the best group only: most takers fill there, and the levels behind it are listed
         # (levels_upto) only when the walk gets past it
-        groups = [(best, contra.levels_at(best))]
+        # (a first group that is one kind's pool comes as its kept merged entries, no levels)
+        first, pool0 = contra.group_at(best, t_bg)
+        groups = [(best, first)]
         full = best == bound
         tcfg = t.cfg
-        t_bg = tcfg.bg if tcfg.is_bd else None
         t_level = tcfg.taker_level
         blocked = tcfg.blocked
-        t_prio = t.prio_seq if reeval else 1 << 62
+        t_prio = t.prio_seq if reeval else _NO_PRIO
         t_buy = t.is_buy
         t_mq = t.min_qty
         mid = st.mid
@@ -671,8 +696,12 @@ class Engine:
                 key, levels = groups[gi]
                 gi += 1
                 # one level needs no merge; a kind's pool is kept merged by the book
-                one = levels[0] if len(levels) == 1 else None
-                pool = None if one is not None else contra.pool_at(key, len(levels), t_bg)
+                if not levels:  # the first group, given as its pool by group_at
+                    one = None
+                    pool = pool0
+                else:
+                    one = levels[0] if len(levels) == 1 else None
+                    pool = None if one is not None else contra.pool_at(key, len(levels), t_bg)
                 for want_bg in ((True, False) if t_bg is not None else (None,)):
                     if want_bg:  # Broker priority: the taker's broker group first
                         if one is not None:
@@ -771,8 +800,8 @@ class Engine:
             contra.remove(c)
 
 
-_EMPTY: list[Entry] = []
-_NO_IDS: dict[str, Order] = {}  # read-only stand-in for a session without orders
+_EMPTY: Final[list[Entry]] = []
+_NO_IDS: Final[dict[str, Order]] = {}  # read-only stand-in for a session without orders
 
 
 def _resting_qty(side: SideBook) -> int:
@@ -796,8 +825,17 @@ def _merged(lists: list[list[Entry]]) -> list[Entry]:
     return out
 
 
-def _prio(o: Order) -> int:
-    return o.prio_seq
+def _min_prio(entries: list[Entry]) -> int:
+    """The smallest prio_seq of the entries (_NO_PRIO for none)."""
+    m = _NO_PRIO
+    for e in entries:
+        p = e[1]
+        if p < m:
+            m = p
+    return m
+
+
+_SECOND: Final = itemgetter(1)
 
 
 def _avg(o: Order) -> int:

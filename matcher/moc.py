@@ -13,7 +13,7 @@ command's receipt time, never from a clock, so replaying the journal gives the s
 from __future__ import annotations
 
 from datetime import datetime, time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 from zoneinfo import ZoneInfo
 
 from matcher.book import Order, Settings
@@ -45,10 +45,10 @@ from matcher.validate import SHORT_SIDES, Problem, check_symbol
 if TYPE_CHECKING:
     from matcher.engine import Engine, SymbolState
 
-CUTOFF_TEXT = "MOC cutoff passed"
-CROSS_TEXT = "MOC cross complete"
-_MOC = OrdType.MARKET_ON_CLOSE
-_NS = 1_000_000_000
+CUTOFF_TEXT: Final = "MOC cutoff passed"
+CROSS_TEXT: Final = "MOC cross complete"
+_MOC: Final = OrdType.MARKET_ON_CLOSE
+_NS: Final = 1_000_000_000
 
 
 def parse_cutoff(text: str) -> time:

@@ -9,15 +9,17 @@ resolution hold every price the matcher ever computes.
 from __future__ import annotations
 
 import re
+from typing import Final
 
 Price = int
 """A price in micro-dollars: ``10_005_000`` is $10.005."""
 
-SCALE = 1_000_000
-DECIMALS = 6
-CENT = SCALE // 100
-SUB_PENNY = SCALE // 10_000  # 0.0001, the Rule 612 sub-dollar increment
-DOLLAR = SCALE
+# Final literals: mypyc inlines them where they are used
+SCALE: Final = 1_000_000
+DECIMALS: Final = 6
+CENT: Final = 10_000  # SCALE // 100
+SUB_PENNY: Final = 100  # SCALE // 10_000: 0.0001, the Rule 612 sub-dollar increment
+DOLLAR: Final = 1_000_000  # SCALE
 
 _PRICE_RE = re.compile(r"(\d*)(?:\.(\d*))?")
 

@@ -282,7 +282,9 @@ Command = (NewOrder | Cancel | Replace | CancelAll | QuoteUpdate | SecurityStatu
 # ---------------------------------------------------------------- events
 # Events are slots dataclasses but not frozen: the engine makes several per command and a
 # frozen dataclass costs ~5.6 us to build against ~0.8 us (13 fields, measured). Treat them as
-# read-only.
+# read-only. Each has its own __init__ (the dataclass keeps a class's own): mypyc compiles it,
+# where the one dataclass would generate runs interpreted, setting each slot through
+# object.__setattr__ (tests/matcher_shape checks fields and defaults still match).
 
 
 @dataclass(slots=True)
@@ -307,10 +309,44 @@ class OrderEvent:
     avg_px: Price
     notional: int
 
+    def __init__(self, ts: int, exec_id: int, order_id: int, session: str, cl_ord_id: str,
+                 participant: str, symbol: str, side: Side, order_qty: int, cum_qty: int,
+                 leaves_qty: int, avg_px: Price, notional: int) -> None:
+        self.ts = ts
+        self.exec_id = exec_id
+        self.order_id = order_id
+        self.session = session
+        self.cl_ord_id = cl_ord_id
+        self.participant = participant
+        self.symbol = symbol
+        self.side = side
+        self.order_qty = order_qty
+        self.cum_qty = cum_qty
+        self.leaves_qty = leaves_qty
+        self.avg_px = avg_px
+        self.notional = notional
+
 
 @dataclass(slots=True)
 class Accepted(OrderEvent):
     """The order is live (ExecType 0)."""
+
+    def __init__(self, ts: int, exec_id: int, order_id: int, session: str, cl_ord_id: str,
+                 participant: str, symbol: str, side: Side, order_qty: int, cum_qty: int,
+                 leaves_qty: int, avg_px: Price, notional: int) -> None:
+        self.ts = ts
+        self.exec_id = exec_id
+        self.order_id = order_id
+        self.session = session
+        self.cl_ord_id = cl_ord_id
+        self.participant = participant
+        self.symbol = symbol
+        self.side = side
+        self.order_qty = order_qty
+        self.cum_qty = cum_qty
+        self.leaves_qty = leaves_qty
+        self.avg_px = avg_px
+        self.notional = notional
 
 
 @dataclass(slots=True)
@@ -319,6 +355,26 @@ class Rejected(OrderEvent):
 
     reason: RejectReason = RejectReason.OTHER
     text: str = ""
+
+    def __init__(self, ts: int, exec_id: int, order_id: int, session: str, cl_ord_id: str,
+                 participant: str, symbol: str, side: Side, order_qty: int, cum_qty: int,
+                 leaves_qty: int, avg_px: Price, notional: int,
+                 reason: RejectReason = RejectReason.OTHER, text: str = "") -> None:
+        self.ts = ts
+        self.exec_id = exec_id
+        self.order_id = order_id
+        self.session = session
+        self.cl_ord_id = cl_ord_id
+        self.participant = participant
+        self.symbol = symbol
+        self.side = side
+        self.order_qty = order_qty
+        self.cum_qty = cum_qty
+        self.leaves_qty = leaves_qty
+        self.avg_px = avg_px
+        self.notional = notional
+        self.reason = reason
+        self.text = text
 
 
 @dataclass(slots=True)
@@ -332,6 +388,30 @@ class Filled(OrderEvent):
     contra_order_id: int = 0
     match_id: int = 0
 
+    def __init__(self, ts: int, exec_id: int, order_id: int, session: str, cl_ord_id: str,
+                 participant: str, symbol: str, side: Side, order_qty: int, cum_qty: int,
+                 leaves_qty: int, avg_px: Price, notional: int, last_qty: int = 0,
+                 last_px: Price = 0, liquidity: Liquidity = Liquidity.ADDED,
+                 contra_order_id: int = 0, match_id: int = 0) -> None:
+        self.ts = ts
+        self.exec_id = exec_id
+        self.order_id = order_id
+        self.session = session
+        self.cl_ord_id = cl_ord_id
+        self.participant = participant
+        self.symbol = symbol
+        self.side = side
+        self.order_qty = order_qty
+        self.cum_qty = cum_qty
+        self.leaves_qty = leaves_qty
+        self.avg_px = avg_px
+        self.notional = notional
+        self.last_qty = last_qty
+        self.last_px = last_px
+        self.liquidity = liquidity
+        self.contra_order_id = contra_order_id
+        self.match_id = match_id
+
 
 @dataclass(slots=True)
 class Cancelled(OrderEvent):
@@ -341,12 +421,51 @@ class Cancelled(OrderEvent):
     reason: CancelReason = CancelReason.USER
     text: str = ""
 
+    def __init__(self, ts: int, exec_id: int, order_id: int, session: str, cl_ord_id: str,
+                 participant: str, symbol: str, side: Side, order_qty: int, cum_qty: int,
+                 leaves_qty: int, avg_px: Price, notional: int, orig_cl_ord_id: str | None = None,
+                 reason: CancelReason = CancelReason.USER, text: str = "") -> None:
+        self.ts = ts
+        self.exec_id = exec_id
+        self.order_id = order_id
+        self.session = session
+        self.cl_ord_id = cl_ord_id
+        self.participant = participant
+        self.symbol = symbol
+        self.side = side
+        self.order_qty = order_qty
+        self.cum_qty = cum_qty
+        self.leaves_qty = leaves_qty
+        self.avg_px = avg_px
+        self.notional = notional
+        self.orig_cl_ord_id = orig_cl_ord_id
+        self.reason = reason
+        self.text = text
+
 
 @dataclass(slots=True)
 class Replaced(OrderEvent):
     """The order was replaced (ExecType 5); cl_ord_id is the new one."""
 
     orig_cl_ord_id: str = ""
+
+    def __init__(self, ts: int, exec_id: int, order_id: int, session: str, cl_ord_id: str,
+                 participant: str, symbol: str, side: Side, order_qty: int, cum_qty: int,
+                 leaves_qty: int, avg_px: Price, notional: int, orig_cl_ord_id: str = "") -> None:
+        self.ts = ts
+        self.exec_id = exec_id
+        self.order_id = order_id
+        self.session = session
+        self.cl_ord_id = cl_ord_id
+        self.participant = participant
+        self.symbol = symbol
+        self.side = side
+        self.order_qty = order_qty
+        self.cum_qty = cum_qty
+        self.leaves_qty = leaves_qty
+        self.avg_px = avg_px
+        self.notional = notional
+        self.orig_cl_ord_id = orig_cl_ord_id
 
 
 @dataclass(slots=True)
@@ -364,6 +483,20 @@ class CancelRejected:
     cum_qty: int = 0
     leaves_qty: int = 0
 
+    def __init__(self, ts: int, session: str, cl_ord_id: str, orig_cl_ord_id: str, order_id: int,
+                 is_replace: bool, reason: CxlRejReason, text: str, cum_qty: int = 0,
+                 leaves_qty: int = 0) -> None:
+        self.ts = ts
+        self.session = session
+        self.cl_ord_id = cl_ord_id
+        self.orig_cl_ord_id = orig_cl_ord_id
+        self.order_id = order_id
+        self.is_replace = is_replace
+        self.reason = reason
+        self.text = text
+        self.cum_qty = cum_qty
+        self.leaves_qty = leaves_qty
+
 
 @dataclass(slots=True)
 class CloseRefused:
@@ -372,6 +505,11 @@ class CloseRefused:
     ts: int
     symbol: str
     text: str
+
+    def __init__(self, ts: int, symbol: str, text: str) -> None:
+        self.ts = ts
+        self.symbol = symbol
+        self.text = text
 
 
 # conditional orders (SPEC 5.1)
@@ -393,6 +531,19 @@ class FirmUpInvited:
     side: Side
     qty: int
     deadline_ns: int
+
+    def __init__(self, ts: int, exec_id: int, order_id: int, session: str, cl_ord_id: str,
+                 participant: str, symbol: str, side: Side, qty: int, deadline_ns: int) -> None:
+        self.ts = ts
+        self.exec_id = exec_id
+        self.order_id = order_id
+        self.session = session
+        self.cl_ord_id = cl_ord_id
+        self.participant = participant
+        self.symbol = symbol
+        self.side = side
+        self.qty = qty
+        self.deadline_ns = deadline_ns
 
 
 Event = (Accepted | Rejected | Filled | Cancelled | Replaced | CancelRejected | CloseRefused

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from matcher.prices import format_price, is_rule612_tick, tick_of
 from matcher.types import (
     OrdType,
@@ -14,7 +16,7 @@ from matcher.types import (
 )
 
 Problem = tuple[RejectReason, str]
-SHORT_SIDES = (Side.SELL_SHORT, Side.SELL_SHORT_EXEMPT)
+SHORT_SIDES: Final = (Side.SELL_SHORT, Side.SELL_SHORT_EXEMPT)
 
 
 def check_symbol(symbol: str, cfg: SymbolConfig | None) -> Problem | None:
