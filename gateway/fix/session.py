@@ -83,11 +83,25 @@ class Send:
     data: bytes
 
 
-@dataclass(frozen=True, slots=True)
 class Deliver:
-    """An application message, in sequence, for the application (``msg.poss_dup`` visible)."""
+    """An application message, in sequence, for the application (``msg.poss_dup`` visible).
 
-    msg: Message
+    A plain class with its own ``__init__`` (one per delivered message: a frozen dataclass's
+    ``__init__`` costs more, and mypyc makes this a native class); treat it as read-only."""
+
+    __slots__ = ("msg",)
+
+    def __init__(self, msg: Message) -> None:
+        self.msg = msg
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Deliver and other.msg == self.msg
+
+    def __hash__(self) -> int:
+        return hash(self.msg)
+
+    def __repr__(self) -> str:
+        return f"Deliver(msg={self.msg!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +137,6 @@ class _Resend:
     chunks: int = 0
     messages: int = 0
 
-# Deliver without the frozen dataclass's __init__ (object.__setattr__ per field): the same
-# object, made in two C calls on the hot path.
-_new_action = object.__new__
-_set_deliver_msg = Deliver.__dict__["msg"].__set__  # the slot's descriptor
 
 
 def identify_logon(raw: bytes) -> tuple[str, str] | None:
@@ -395,9 +405,7 @@ class Session:
         except ParseError as e:
             return [SessionEvent("garbled", {"reason": str(e)})]
         if self._accept_in_sequence_app(msg, now_ns):
-            deliver = _new_action(Deliver)
-            _set_deliver_msg(deliver, msg)
-            return [deliver]
+            return [Deliver(msg)]
         if not self._logon_received:
             return self._on_logon(msg, now_ns)
         return self._process(msg, now_ns)
@@ -416,9 +424,7 @@ class Session:
                 acts.append(SessionEvent("garbled", {"reason": str(e)}))
                 continue
             if self._accept_in_sequence_app(msg, now_ns):
-                deliver = _new_action(Deliver)
-                _set_deliver_msg(deliver, msg)
-                acts.append(deliver)
+                acts.append(Deliver(msg))
                 continue
             more = self._on_logon(msg, now_ns) if not self._logon_received else (
                 self._process(msg, now_ns))
@@ -449,9 +455,7 @@ class Session:
                 i += 1
                 continue
             if self._accept_in_sequence_app(msg, now_ns):
-                deliver = _new_action(Deliver)
-                _set_deliver_msg(deliver, msg)
-                acts.append(deliver)
+                acts.append(Deliver(msg))
                 delivered = True
                 i += 1
                 continue

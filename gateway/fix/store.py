@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Protocol
 
 from gateway.fix._build import speedups
+from gateway.fix._errors import StoreError as StoreError  # re-exported: its home was here
 
 _HEAD = struct.Struct(">cQI")
 _CRC = struct.Struct(">I")
@@ -42,15 +43,6 @@ def _record_py(kind: bytes, value: int, payload: bytes) -> bytes:
 
 
 _record = speedups.record if speedups is not None else _record_py
-
-
-class StoreError(OSError):
-    """A store's write or fsync failed: ``op`` says which, ``filename`` the file."""
-
-    def __init__(self, op: str, path: str | os.PathLike[str], cause: OSError) -> None:
-        code = cause.errno or errno.EIO
-        super().__init__(code, cause.strerror or os.strerror(code), os.fspath(path))
-        self.op = op
 
 
 class MessageStore(Protocol):
@@ -319,7 +311,10 @@ class FileStore:
             try:
                 view = memoryview(data)
                 while view:
-                    view = view[os.write(fd, view) :]
+                    # bound to a local first: mypyc 2.4.1 evaluates a slice bound that is an
+                    # expression twice (two writes, a corrupt store)
+                    taken = os.write(fd, view)
+                    view = view[taken:]
                 if self.fsync != "never":
                     os.fdatasync(fd)
             finally:
