@@ -45,6 +45,18 @@ def _record_py(kind: bytes, value: int, payload: bytes) -> bytes:
 _record = speedups.record if speedups is not None else _record_py
 
 
+def _append_record_py(pending: bytearray, kind: bytes, value: int, payload: bytes) -> int:
+    """Append ``_record_py(kind, value, payload)`` to ``pending``; return where its payload
+    starts in ``pending`` (``_speedups.append_record`` is the compiled twin: in place, no
+    intermediate bytes)."""
+    offset = len(pending) + _HEAD_SIZE
+    pending += _record_py(kind, value, payload)
+    return offset
+
+
+_append_record = speedups.append_record if speedups is not None else _append_record_py
+
+
 class MessageStore(Protocol):
     """What a Session needs from a store."""
 
@@ -197,9 +209,7 @@ class FileStore:
     # -- writing ----------------------------------------------------------------------
 
     def _append(self, kind: bytes, value: int, payload: bytes) -> int:
-        offset = self._written + len(self._pending) + _HEAD_SIZE
-        self._pending += _record(kind, value, payload)
-        return offset
+        return self._written + _append_record(self._pending, kind, value, payload)
 
     def _commit(self) -> None:
         if self.fsync == "always":
@@ -224,9 +234,9 @@ class FileStore:
 
     def save(self, seq: int, raw: bytes) -> None:
         """Append a sent message; the next sender seq becomes seq + 1 at least."""
-        pending = self._pending  # _append, inlined: this runs for every message sent
-        self._index[seq] = (self._written + len(pending) + _HEAD_SIZE) << 32 | len(raw)
-        pending += _record(b"M", seq, raw)
+        # _append, inlined: this runs for every message sent
+        offset = self._written + _append_record(self._pending, b"M", seq, raw)
+        self._index[seq] = offset << 32 | len(raw)
         if seq >= self.next_sender_seq:
             self.next_sender_seq = seq + 1
         if self.fsync == "always":
