@@ -164,7 +164,10 @@ class Session:
         self._app_types = settings.app_msg_types | {"j"}
         self._max_latency_ns = settings.max_latency * _NS
         self._type_bytes: dict[str, bytes] = {}
-        self._stamp_ns = -1  # SendingTime of the last message built, formatted
+        # SendingTime of the last message built, formatted once per millisecond ("ms") or
+        # nanosecond ("ns"): the unit of time it shows, and which one it was
+        self._stamp_unit = 1 if self._precision == "ns" else 1_000_000
+        self._stamp_tick = -(1 << 61)
         self._stamp = b""
         # Application types handled by the fast lane of receive (never an admin type).
         self._fast_types = self._app_types - ADMIN_MSG_TYPES
@@ -279,9 +282,10 @@ class Session:
         mt = self._type_bytes.get(msg_type)
         if mt is None:
             mt = self._type_bytes[msg_type] = msg_type.encode()
-        if now_ns != self._stamp_ns:  # the replies to one read share one SendingTime
+        tick = now_ns // self._stamp_unit
+        if tick != self._stamp_tick:  # the messages of one millisecond share its SendingTime
             self._stamp = format_utc(now_ns, self._precision).encode()
-            self._stamp_ns = now_ns
+            self._stamp_tick = tick
         return build(_BEGIN, mt, seq, self._mid, self._stamp, self._tail, extra, rest)
 
     def send_app(
