@@ -19,8 +19,8 @@ from gateway.fix.dictionary import (
     RejectReason,
     field_name,
 )
-from gateway.fix.store import MessageStore
-from gateway.fix.validate import Problem, validate
+from gateway.fix.store import FileStore, MemoryStore, MessageStore
+from gateway.fix.validate import STANDARD_VALIDATOR, Problem, Validator, validate
 
 BEGIN_STRING = "FIX.4.2"
 _BEGIN = b"8=FIX.4.2\x01"
@@ -172,6 +172,10 @@ class Session:
         # Application types handled by the fast lane of receive (never an admin type).
         self._fast_types = self._app_types - ADMIN_MSG_TYPES
         self._validate = settings.validator or validate
+        # the acceptor's validator, called natively by the fast lane where compiled (None
+        # when the settings name another check: then _validate is called)
+        self._validator: Validator | None = (
+            STANDARD_VALIDATOR if settings.validator is None else None)
         self._connected = False
         self._inline_resend_ns = -1  # when a ResendRequest was last answered at once
         self._reset_connection_state(0)
@@ -293,9 +297,14 @@ class Session:
     ) -> bytes | None:
         """Number, store (always) and return an application message; None if not logged on."""
         store = self.store
-        seq = store.next_sender_seq
-        raw = self._build(msg_type, seq, now_ns, body, header_extra)
-        store.save(seq, raw)
+        if isinstance(store, FileStore):  # the server's store: native calls where compiled
+            seq = store.next_sender_seq
+            raw = self._build(msg_type, seq, now_ns, body, header_extra)
+            store.save(seq, raw)
+        else:
+            seq = store.next_sender_seq
+            raw = self._build(msg_type, seq, now_ns, body, header_extra)
+            store.save(seq, raw)
         if (self._logon_received and self._logon_sent and self._connected
                 and self._resend_out is None):
             self._last_sent_ns = now_ns
@@ -498,15 +507,22 @@ class Session:
             or fields.get(8) != BEGIN_STRING
             or fields.get(49) != s.target_comp_id
             or fields.get(56) != s.sender_comp_id
-            or self._validate(msg) is not None
         ):
+            return False
+        validator = self._validator
+        if (validator.validate(msg) if validator is not None else self._validate(msg)) is not None:
             return False
         sent = parse_utc(fields.get(52) or "")
         if sent is None or (s.check_latency and abs(now_ns - sent) > self._max_latency_ns):
             return False
         self._last_recv_ns = now_ns
         self._test_requests = 0
-        store.set_next_target_seq(seq + 1)
+        if isinstance(store, FileStore):  # native calls where compiled
+            store.set_next_target_seq(seq + 1)
+        elif isinstance(store, MemoryStore):
+            store.set_next_target_seq(seq + 1)
+        else:
+            store.set_next_target_seq(seq + 1)
         return True
 
     def _refuse(self, why: str) -> list[Action]:
