@@ -30,6 +30,10 @@ MYPYC_MODULES = [
     "matcher/moc.py",
     "matcher/validate.py",
     "matcher/engine.py",
+    "gateway/fix/codec.py",
+    "gateway/fix/validate.py",
+    "gateway/fix/store.py",
+    "gateway/fix/session.py",
 ]
 
 

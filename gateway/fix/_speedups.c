@@ -16,6 +16,13 @@
 
 static PyObject *tag_text[MAX_CACHED_TAG];   /* "1".."999" as str */
 static PyObject *tag_int[MAX_CACHED_TAG];    /* 1..999 as int */
+/* the last value parsed for each tag: the next message's equal value is the same str object
+ * (no allocation; its hash, once computed by a set or dict lookup, is kept) */
+static PyObject *last_value[MAX_CACHED_TAG];
+#define MAX_INTERNED_VALUE 40
+
+/* the format checks of validate.py that values_ok runs in C (set_checks) */
+static PyObject *check_float, *check_int, *check_char, *check_bool, *check_utc;
 static uint32_t crc_table[8][256];
 
 /* ---------------------------------------------------------------------------------------- */
@@ -23,9 +30,24 @@ static uint32_t crc_table[8][256];
 static inline unsigned
 sum_bytes(const unsigned char *p, Py_ssize_t n)
 {
+    /* eight bytes a step: the even and odd bytes added into four 16-bit lanes each step
+     * (at most 510 a step, so 128 steps cannot overflow a lane), lanes folded per block */
     unsigned s = 0;
-    for (Py_ssize_t i = 0; i < n; i++)
-        s += p[i];
+    while (n >= 8) {
+        uint64_t lanes = 0;
+        Py_ssize_t steps = n / 8 < 128 ? n / 8 : 128;
+        for (Py_ssize_t k = 0; k < steps; k++) {
+            uint64_t x;
+            memcpy(&x, p, 8);
+            lanes += (x & 0x00FF00FF00FF00FFull) + ((x >> 8) & 0x00FF00FF00FF00FFull);
+            p += 8;
+        }
+        n -= steps * 8;
+        s += (unsigned)((lanes & 0xFFFF) + ((lanes >> 16) & 0xFFFF) + ((lanes >> 32) & 0xFFFF) +
+                        (lanes >> 48));
+    }
+    while (n-- > 0)
+        s += *p++;
     return s;
 }
 
@@ -105,7 +127,9 @@ scan(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 
 /* parse(raw) -> (flat, tag_map) or None. Twin of codec._parse_fast_py: every field is
  * tag=value with the tag 1..999 written without a leading zero, the value non-empty and
- * without '='; 8, 9, 35 first, 10 last. Anything else: None (the exact parser decides). */
+ * without '='; 8, 9, 35 first, 10 last. Anything else: None (the exact parser decides).
+ * A value equal to the last one parsed for its tag (at most MAX_INTERNED_VALUE characters) is
+ * that same str object: equal values, fewer allocations and hashes. */
 static PyObject *
 parse(PyObject *self, PyObject *arg)
 {
@@ -165,9 +189,20 @@ parse(PyObject *self, PyObject *arg)
         Py_ssize_t start = i;
         while (p[i] != 1)
             i++;
-        PyObject *value = PyUnicode_DecodeLatin1((const char *)p + start, i - start, NULL);
-        if (value == NULL)
-            goto fail;
+        Py_ssize_t len = i - start;
+        PyObject *value = last_value[tag];
+        if (value != NULL && len <= MAX_INTERNED_VALUE && PyUnicode_GET_LENGTH(value) == len &&
+            memcmp(PyUnicode_1BYTE_DATA(value), p + start, len) == 0) {
+            Py_INCREF(value);
+        } else {
+            value = PyUnicode_DecodeLatin1((const char *)p + start, len, NULL);
+            if (value == NULL)
+                goto fail;
+            if (len <= MAX_INTERNED_VALUE) {
+                Py_INCREF(value);
+                Py_XSETREF(last_value[tag], value);
+            }
+        }
         i++;
         Py_INCREF(tag_text[tag]);
         PyList_SET_ITEM(flat, 2 * k, tag_text[tag]);
@@ -175,9 +210,14 @@ parse(PyObject *self, PyObject *arg)
         if (PyDict_SetItem(map, tag_int[tag], value) < 0)
             goto fail;
     }
+    /* flat holds str only and is never changed (Message keeps it): it can be in no reference
+     * cycle, so the garbage collector need not visit it (nor the pair, dropped at once) */
+    PyObject_GC_UnTrack(flat);
     PyObject *result = PyTuple_Pack(2, flat, map);
     Py_DECREF(flat);
     Py_DECREF(map);
+    if (result != NULL)
+        PyObject_GC_UnTrack(result);
     return result;
 fail:
     Py_XDECREF(flat);
@@ -391,8 +431,280 @@ record(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return out;
 }
 
+
+/* plan_key(msg_type, present) -> bytes or None; twin of validate._plan_key_py: the length of
+ * MsgType (one byte), MsgType (latin-1), then each tag of present in order as 4 bytes
+ * (big-endian, signed). None when MsgType is longer than 255 characters or not latin-1, or a
+ * tag is not an int of 32 bits. */
+static PyObject *
+plan_key(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyUnicode_Check(args[0]) || !PyDict_CheckExact(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "plan_key(str, dict)");
+        return NULL;
+    }
+    PyObject *mt = args[0], *present = args[1];
+    Py_ssize_t mt_len = PyUnicode_GET_LENGTH(mt);
+    if (mt_len > 255 || PyUnicode_KIND(mt) != PyUnicode_1BYTE_KIND)
+        Py_RETURN_NONE;
+    Py_ssize_t count = PyDict_GET_SIZE(present);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, 1 + mt_len + 4 * count);
+    if (out == NULL)
+        return NULL;
+    unsigned char *w = (unsigned char *)PyBytes_AS_STRING(out);
+    *w++ = (unsigned char)mt_len;
+    memcpy(w, PyUnicode_1BYTE_DATA(mt), mt_len);
+    w += mt_len;
+    Py_ssize_t pos = 0, k = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(present, &pos, &key, &value)) {
+        long t;
+        if (!PyLong_Check(key) || k >= count)
+            goto none;
+#if PY_VERSION_HEX < 0x030C0000
+        if (Py_SIZE(key) == 1) /* one 30-bit digit: a tag as the parser makes them */
+            t = (long)((PyLongObject *)key)->ob_digit[0];
+        else
+#endif
+        {
+            t = PyLong_AsLong(key);
+            if (t == -1 && PyErr_Occurred()) {
+                PyErr_Clear();
+                goto none;
+            }
+        }
+        if (t < INT32_MIN || t > INT32_MAX)
+            goto none;
+        uint32_t u = (uint32_t)(int32_t)t;
+        w[0] = (unsigned char)(u >> 24);
+        w[1] = (unsigned char)(u >> 16);
+        w[2] = (unsigned char)(u >> 8);
+        w[3] = (unsigned char)u;
+        w += 4;
+        k++;
+    }
+    if (k != count)
+        goto none;
+    return out;
+none:
+    Py_DECREF(out);
+    Py_RETURN_NONE;
+}
+
+/* append_record(pending, kind, value, payload) -> offset; twin of store._append_record_py:
+ * record(kind, value, payload) appended to the bytearray pending in place (no intermediate
+ * bytes); returns where the payload starts in pending. */
+static PyObject *
+append_record(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4 || !PyByteArray_CheckExact(args[0]) || !PyBytes_Check(args[1]) ||
+        PyBytes_GET_SIZE(args[1]) != 1) {
+        PyErr_SetString(PyExc_TypeError,
+                        "append_record(pending: bytearray, kind: 1 byte, value, payload)");
+        return NULL;
+    }
+    unsigned long long value = PyLong_AsUnsignedLongLong(args[2]);
+    if (value == (unsigned long long)-1 && PyErr_Occurred())
+        return NULL;
+    Py_buffer payload;
+    if (PyObject_GetBuffer(args[3], &payload, PyBUF_SIMPLE) < 0)
+        return NULL;
+    if ((unsigned long long)payload.len > 0xFFFFFFFFull) {
+        PyBuffer_Release(&payload);
+        PyErr_SetString(PyExc_OverflowError, "payload too long");
+        return NULL;
+    }
+    PyObject *pending = args[0];
+    Py_ssize_t old = PyByteArray_GET_SIZE(pending);
+    if (PyByteArray_Resize(pending, old + 13 + payload.len + 4) < 0) {
+        PyBuffer_Release(&payload);
+        return NULL;
+    }
+    unsigned char *w = (unsigned char *)PyByteArray_AS_STRING(pending) + old;
+    w[0] = (unsigned char)PyBytes_AS_STRING(args[1])[0];
+    for (int j = 0; j < 8; j++)
+        w[1 + j] = (unsigned char)(value >> (56 - 8 * j));
+    uint32_t len = (uint32_t)payload.len;
+    w[9] = (unsigned char)(len >> 24);
+    w[10] = (unsigned char)(len >> 16);
+    w[11] = (unsigned char)(len >> 8);
+    w[12] = (unsigned char)len;
+    memcpy(w + 13, payload.buf, payload.len);
+    PyBuffer_Release(&payload);
+    uint32_t crc = crc32_update(0, w, 13 + (Py_ssize_t)len);
+    unsigned char *c = w + 13 + len;
+    c[0] = (unsigned char)(crc >> 24);
+    c[1] = (unsigned char)(crc >> 16);
+    c[2] = (unsigned char)(crc >> 8);
+    c[3] = (unsigned char)crc;
+    return PyLong_FromSsize_t(old + 13);
+}
+
 /* ---------------------------------------------------------------------------------------- */
 /* Validation plans */
+
+static inline int
+is_digit(Py_UCS1 c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* validate._FLOAT: -?(?:[0-9]+\.?[0-9]*|\.[0-9]+), the whole value */
+static int
+float_ok(const Py_UCS1 *s, Py_ssize_t n)
+{
+    Py_ssize_t i = 0, digits = 0;
+    if (i < n && s[i] == '-')
+        i++;
+    while (i < n && is_digit(s[i])) {
+        i++;
+        digits++;
+    }
+    if (digits) {
+        if (i < n && s[i] == '.')
+            i++;
+        while (i < n && is_digit(s[i]))
+            i++;
+        return i == n;
+    }
+    if (i >= n || s[i] != '.')
+        return 0;
+    i++;
+    while (i < n && is_digit(s[i])) {
+        i++;
+        digits++;
+    }
+    return digits > 0 && i == n;
+}
+
+/* validate._int: at most 20 characters, -?[0-9]+, and within signed 32 bits */
+static int
+int_ok(const Py_UCS1 *s, Py_ssize_t n)
+{
+    Py_ssize_t i = 0;
+    int negative = 0;
+    if (n > 20)
+        return 0;
+    if (i < n && s[i] == '-') {
+        negative = 1;
+        i++;
+    }
+    if (i >= n)
+        return 0;
+    long long v = 0;
+    for (; i < n; i++) {
+        if (!is_digit(s[i]))
+            return 0;
+        if (v <= 2147483648LL)  /* past that it stays out of range: stop growing */
+            v = v * 10 + (s[i] - '0');
+    }
+    return negative ? v <= 2147483648LL : v <= 2147483647LL;
+}
+
+static int
+two(const Py_UCS1 *s)
+{
+    return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
+/* codec.utc_timestamp_ok: YYYYMMDD-HH:MM:SS then nothing or .[0-9]{1,9}; a real date (the
+ * Gregorian calendar), hour <= 23, minute <= 59, second <= 60. Returns 1/0, or -1 where the
+ * Python function is asked (year 0, which it refuses with an exception). */
+static int
+utc_ok(const Py_UCS1 *s, Py_ssize_t n)
+{
+    static const int days[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (n < 17 || s[8] != '-' || s[11] != ':' || s[14] != ':')
+        return 0;
+    for (int i = 0; i < 17; i++)
+        if (i != 8 && i != 11 && i != 14 && !is_digit(s[i]))
+            return 0;
+    int year = two(s) * 100 + two(s + 2), month = two(s + 4), day = two(s + 6);
+    if (year == 0)
+        return -1;
+    if (month < 1 || month > 12 || day < 1)
+        return 0;
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (day > days[month] + (month == 2 && leap))
+        return 0;
+    if (two(s + 9) > 23 || two(s + 12) > 59 || two(s + 15) > 60)
+        return 0;
+    if (n == 17)
+        return 1;
+    if (s[17] != '.' || n < 19 || n > 27)
+        return 0;
+    for (Py_ssize_t i = 18; i < n; i++)
+        if (!is_digit(s[i]))
+            return 0;
+    return 1;
+}
+
+/* One format check of values_ok: the checks set_checks named run here in C, any other (or a
+ * case left to Python) is called. 1, 0, or -1 with an exception set. */
+static int
+run_check(PyObject *check, PyObject *value)
+{
+    if (PyUnicode_CheckExact(value) && check != NULL) {
+        Py_ssize_t n = PyUnicode_GET_LENGTH(value);
+        if (check == check_char)
+            return n == 1;
+        if (PyUnicode_KIND(value) == PyUnicode_1BYTE_KIND) {
+            const Py_UCS1 *s = PyUnicode_1BYTE_DATA(value);
+            if (check == check_float)
+                return float_ok(s, n);
+            if (check == check_int)
+                return int_ok(s, n);
+            if (check == check_bool)
+                return n == 1 && (s[0] == 'Y' || s[0] == 'N');
+            if (check == check_utc) {
+                int ok = utc_ok(s, n);
+                if (ok >= 0)
+                    return ok;
+            }
+        } else if (check == check_float || check == check_int || check == check_bool ||
+                   check == check_utc) {
+            return 0;  /* a character above U+00FF: no digit, no Y/N (the regexes are ASCII) */
+        }
+    }
+    PyObject *r = PyObject_CallOneArg(check, value);
+    if (r == NULL)
+        return -1;
+    int ok = PyObject_IsTrue(r);
+    Py_DECREF(r);
+    return ok;
+}
+
+/* set_checks(float, int, char, bool, utc) -> None: the check objects of validate.py whose
+ * rule values_ok runs in C (float_ok, int_ok, n == 1, Y/N, utc_ok); each equal to its Python
+ * function (tests/fix/test_compiled.py). */
+static PyObject *
+set_checks(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "set_checks(float, int, char, bool, utc)");
+        return NULL;
+    }
+    PyObject **slots[5] = {&check_float, &check_int, &check_char, &check_bool, &check_utc};
+    for (int k = 0; k < 5; k++) {
+        Py_INCREF(args[k]);
+        Py_XSETREF(*slots[k], args[k]);
+    }
+    Py_RETURN_NONE;
+}
+
+/* check(which, value) -> bool: one of the C format rules on its own (tests) */
+static PyObject *
+check_one(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "check(check, value)");
+        return NULL;
+    }
+    int ok = run_check(args[0], args[1]);
+    if (ok < 0)
+        return NULL;
+    return PyBool_FromLong(ok);
+}
 
 /* values_ok(present, enums, formats) -> bool; twin of validate._values_ok_py: every
  * (tag, allowed) of enums has its value in allowed, every (tag, check) of formats passes. */
@@ -424,11 +736,7 @@ values_ok(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             if (which == 1) {
                 ok = PySequence_Contains(PyTuple_GET_ITEM(pair, 1), value);
             } else {
-                PyObject *r = PyObject_CallOneArg(PyTuple_GET_ITEM(pair, 1), value);
-                if (r == NULL)
-                    return NULL;
-                ok = PyObject_IsTrue(r);
-                Py_DECREF(r);
+                ok = run_check(PyTuple_GET_ITEM(pair, 1), value);
             }
             if (ok < 0)
                 return NULL;
@@ -454,6 +762,14 @@ static PyMethodDef methods[] = {
      "values_ok(present, enums, formats) -> whether every value passes its plan check."},
     {"record", (PyCFunction)(void (*)(void))record, METH_FASTCALL,
      "record(kind, value, payload) -> a store record with its CRC-32."},
+    {"append_record", (PyCFunction)(void (*)(void))append_record, METH_FASTCALL,
+     "append_record(pending, kind, value, payload) -> the payload's offset in pending."},
+    {"plan_key", (PyCFunction)(void (*)(void))plan_key, METH_FASTCALL,
+     "plan_key(msg_type, present) -> the validation plan's key of a layout, or None."},
+    {"set_checks", (PyCFunction)(void (*)(void))set_checks, METH_FASTCALL,
+     "set_checks(float, int, char, bool, utc): the checks values_ok runs in C."},
+    {"check", (PyCFunction)(void (*)(void))check_one, METH_FASTCALL,
+     "check(check, value) -> bool: one format check as values_ok runs it."},
     {NULL, NULL, 0, NULL},
 };
 

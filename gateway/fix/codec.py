@@ -12,7 +12,6 @@ import time
 import zlib
 from collections.abc import Iterable
 from operator import attrgetter
-from typing import TYPE_CHECKING
 
 from gateway.fix._build import speedups
 
@@ -94,7 +93,10 @@ class Framer:
 
     def feed(self, data: bytes) -> list[bytes]:
         """Return the complete, checksum-verified raw messages now available."""
-        if self.close_reason is not None:
+        # (a local: mypy would narrow the attribute to None for the whole method, and the
+        # mypyc-compiled code would then refuse the str that _drop_frame may set below)
+        closed = self.close_reason
+        if closed is not None:
             return []
         buf = self._buf + data if self._buf else bytes(data)
         out: list[bytes] = []
@@ -268,15 +270,9 @@ class Message:
         """Number of fields on the wire (repeated tags counted each time)."""
         return len(self._flat) >> 1
 
-    if TYPE_CHECKING:
-
-        def get(self, tag: int) -> str | None:
-            """Value of ``tag`` or None."""
-
-    else:
-        # ``msg.get(tag)`` is the tag map's own ``get``, reached without a Python frame (the
-        # order path reads ~20 tags per message through it)
-        get = property(attrgetter("_map.get"), doc="Value of ``tag`` or None.")
+    def get(self, tag: int) -> str | None:
+        """Value of ``tag`` or None."""
+        return self._map.get(tag)
 
     def __contains__(self, tag: object) -> bool:
         return tag in self._map
@@ -322,6 +318,13 @@ class Message:
         return "Message(" + self.raw.decode("latin-1").replace(SOH, "|") + ")"
 
 
+if __file__.endswith(".py"):
+    # The source runs (not mypyc): ``msg.get(tag)`` becomes the tag map's own ``get``, reached
+    # without a Python frame (the order path reads ~20 tags per message through it). Compiled,
+    # the method above is a native call already.
+    setattr(Message, "get", property(attrgetter("_map.get")))  # noqa: B010 (mypy: a method)
+
+
 # Fast-path proof that splitting at every '=' and SOH pairs tags with values: keeping only
 # those two bytes must leave "=\x01=\x01..." and the last byte be SOH (so each field has
 # exactly one '=').
@@ -335,7 +338,7 @@ def parse(raw: bytes) -> Message:
     a field without '=', or 8, 9, 35 not the first three fields, or 10 not the last."""
     parsed = _parse_fast(raw)
     if parsed is not None:
-        return Message(raw, *parsed)
+        return Message(raw, parsed[0], parsed[1])
     return _parse_slow(raw)
 
 

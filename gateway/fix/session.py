@@ -19,8 +19,8 @@ from gateway.fix.dictionary import (
     RejectReason,
     field_name,
 )
-from gateway.fix.store import MessageStore
-from gateway.fix.validate import Problem, validate
+from gateway.fix.store import FileStore, MemoryStore, MessageStore
+from gateway.fix.validate import STANDARD_VALIDATOR, Problem, Validator, validate
 
 BEGIN_STRING = "FIX.4.2"
 _BEGIN = b"8=FIX.4.2\x01"
@@ -83,11 +83,25 @@ class Send:
     data: bytes
 
 
-@dataclass(frozen=True, slots=True)
 class Deliver:
-    """An application message, in sequence, for the application (``msg.poss_dup`` visible)."""
+    """An application message, in sequence, for the application (``msg.poss_dup`` visible).
 
-    msg: Message
+    A plain class with its own ``__init__`` (one per delivered message: a frozen dataclass's
+    ``__init__`` costs more, and mypyc makes this a native class); treat it as read-only."""
+
+    __slots__ = ("msg",)
+
+    def __init__(self, msg: Message) -> None:
+        self.msg = msg
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Deliver and other.msg == self.msg
+
+    def __hash__(self) -> int:
+        return hash(self.msg)
+
+    def __repr__(self) -> str:
+        return f"Deliver(msg={self.msg!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +137,6 @@ class _Resend:
     chunks: int = 0
     messages: int = 0
 
-# Deliver without the frozen dataclass's __init__ (object.__setattr__ per field): the same
-# object, made in two C calls on the hot path.
-_new_action = object.__new__
-_set_deliver_msg = Deliver.__dict__["msg"].__set__  # the slot's descriptor
 
 
 def identify_logon(raw: bytes) -> tuple[str, str] | None:
@@ -154,11 +164,18 @@ class Session:
         self._app_types = settings.app_msg_types | {"j"}
         self._max_latency_ns = settings.max_latency * _NS
         self._type_bytes: dict[str, bytes] = {}
-        self._stamp_ns = -1  # SendingTime of the last message built, formatted
+        # SendingTime of the last message built, formatted once per millisecond ("ms") or
+        # nanosecond ("ns"): the unit of time it shows, and which one it was
+        self._stamp_unit = 1 if self._precision == "ns" else 1_000_000
+        self._stamp_tick = -(1 << 61)
         self._stamp = b""
         # Application types handled by the fast lane of receive (never an admin type).
         self._fast_types = self._app_types - ADMIN_MSG_TYPES
         self._validate = settings.validator or validate
+        # the acceptor's validator, called natively by the fast lane where compiled (None
+        # when the settings name another check: then _validate is called)
+        self._validator: Validator | None = (
+            STANDARD_VALIDATOR if settings.validator is None else None)
         self._connected = False
         self._inline_resend_ns = -1  # when a ResendRequest was last answered at once
         self._reset_connection_state(0)
@@ -269,9 +286,10 @@ class Session:
         mt = self._type_bytes.get(msg_type)
         if mt is None:
             mt = self._type_bytes[msg_type] = msg_type.encode()
-        if now_ns != self._stamp_ns:  # the replies to one read share one SendingTime
+        tick = now_ns // self._stamp_unit
+        if tick != self._stamp_tick:  # the messages of one millisecond share its SendingTime
             self._stamp = format_utc(now_ns, self._precision).encode()
-            self._stamp_ns = now_ns
+            self._stamp_tick = tick
         return build(_BEGIN, mt, seq, self._mid, self._stamp, self._tail, extra, rest)
 
     def send_app(
@@ -279,9 +297,14 @@ class Session:
     ) -> bytes | None:
         """Number, store (always) and return an application message; None if not logged on."""
         store = self.store
-        seq = store.next_sender_seq
-        raw = self._build(msg_type, seq, now_ns, body, header_extra)
-        store.save(seq, raw)
+        if isinstance(store, FileStore):  # the server's store: native calls where compiled
+            seq = store.next_sender_seq
+            raw = self._build(msg_type, seq, now_ns, body, header_extra)
+            store.save(seq, raw)
+        else:
+            seq = store.next_sender_seq
+            raw = self._build(msg_type, seq, now_ns, body, header_extra)
+            store.save(seq, raw)
         if (self._logon_received and self._logon_sent and self._connected
                 and self._resend_out is None):
             self._last_sent_ns = now_ns
@@ -395,9 +418,7 @@ class Session:
         except ParseError as e:
             return [SessionEvent("garbled", {"reason": str(e)})]
         if self._accept_in_sequence_app(msg, now_ns):
-            deliver = _new_action(Deliver)
-            _set_deliver_msg(deliver, msg)
-            return [deliver]
+            return [Deliver(msg)]
         if not self._logon_received:
             return self._on_logon(msg, now_ns)
         return self._process(msg, now_ns)
@@ -416,9 +437,7 @@ class Session:
                 acts.append(SessionEvent("garbled", {"reason": str(e)}))
                 continue
             if self._accept_in_sequence_app(msg, now_ns):
-                deliver = _new_action(Deliver)
-                _set_deliver_msg(deliver, msg)
-                acts.append(deliver)
+                acts.append(Deliver(msg))
                 continue
             more = self._on_logon(msg, now_ns) if not self._logon_received else (
                 self._process(msg, now_ns))
@@ -449,9 +468,7 @@ class Session:
                 i += 1
                 continue
             if self._accept_in_sequence_app(msg, now_ns):
-                deliver = _new_action(Deliver)
-                _set_deliver_msg(deliver, msg)
-                acts.append(deliver)
+                acts.append(Deliver(msg))
                 delivered = True
                 i += 1
                 continue
@@ -490,15 +507,22 @@ class Session:
             or fields.get(8) != BEGIN_STRING
             or fields.get(49) != s.target_comp_id
             or fields.get(56) != s.sender_comp_id
-            or self._validate(msg) is not None
         ):
+            return False
+        validator = self._validator
+        if (validator.validate(msg) if validator is not None else self._validate(msg)) is not None:
             return False
         sent = parse_utc(fields.get(52) or "")
         if sent is None or (s.check_latency and abs(now_ns - sent) > self._max_latency_ns):
             return False
         self._last_recv_ns = now_ns
         self._test_requests = 0
-        store.set_next_target_seq(seq + 1)
+        if isinstance(store, FileStore):  # native calls where compiled
+            store.set_next_target_seq(seq + 1)
+        elif isinstance(store, MemoryStore):
+            store.set_next_target_seq(seq + 1)
+        else:
+            store.set_next_target_seq(seq + 1)
         return True
 
     def _refuse(self, why: str) -> list[Action]:

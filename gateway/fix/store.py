@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Protocol
 
 from gateway.fix._build import speedups
+from gateway.fix._errors import StoreError as StoreError  # re-exported: its home was here
 
 _HEAD = struct.Struct(">cQI")
 _CRC = struct.Struct(">I")
@@ -44,13 +45,16 @@ def _record_py(kind: bytes, value: int, payload: bytes) -> bytes:
 _record = speedups.record if speedups is not None else _record_py
 
 
-class StoreError(OSError):
-    """A store's write or fsync failed: ``op`` says which, ``filename`` the file."""
+def _append_record_py(pending: bytearray, kind: bytes, value: int, payload: bytes) -> int:
+    """Append ``_record_py(kind, value, payload)`` to ``pending``; return where its payload
+    starts in ``pending`` (``_speedups.append_record`` is the compiled twin: in place, no
+    intermediate bytes)."""
+    offset = len(pending) + _HEAD_SIZE
+    pending += _record_py(kind, value, payload)
+    return offset
 
-    def __init__(self, op: str, path: str | os.PathLike[str], cause: OSError) -> None:
-        code = cause.errno or errno.EIO
-        super().__init__(code, cause.strerror or os.strerror(code), os.fspath(path))
-        self.op = op
+
+_append_record = speedups.append_record if speedups is not None else _append_record_py
 
 
 class MessageStore(Protocol):
@@ -205,9 +209,7 @@ class FileStore:
     # -- writing ----------------------------------------------------------------------
 
     def _append(self, kind: bytes, value: int, payload: bytes) -> int:
-        offset = self._written + len(self._pending) + _HEAD_SIZE
-        self._pending += _record(kind, value, payload)
-        return offset
+        return self._written + _append_record(self._pending, kind, value, payload)
 
     def _commit(self) -> None:
         if self.fsync == "always":
@@ -232,9 +234,9 @@ class FileStore:
 
     def save(self, seq: int, raw: bytes) -> None:
         """Append a sent message; the next sender seq becomes seq + 1 at least."""
-        pending = self._pending  # _append, inlined: this runs for every message sent
-        self._index[seq] = (self._written + len(pending) + _HEAD_SIZE) << 32 | len(raw)
-        pending += _record(b"M", seq, raw)
+        # _append, inlined: this runs for every message sent
+        offset = self._written + _append_record(self._pending, b"M", seq, raw)
+        self._index[seq] = offset << 32 | len(raw)
         if seq >= self.next_sender_seq:
             self.next_sender_seq = seq + 1
         if self.fsync == "always":
@@ -319,7 +321,10 @@ class FileStore:
             try:
                 view = memoryview(data)
                 while view:
-                    view = view[os.write(fd, view) :]
+                    # bound to a local first: mypyc 2.4.1 evaluates a slice bound that is an
+                    # expression twice (two writes, a corrupt store)
+                    taken = os.write(fd, view)
+                    view = view[taken:]
                 if self.fsync != "never":
                     os.fdatasync(fd)
             finally:

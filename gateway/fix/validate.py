@@ -9,6 +9,7 @@ against the acceptor's dictionary; ``Validator(load_dictionary(xml))`` checks ag
 from __future__ import annotations
 
 import re
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -64,6 +65,9 @@ _TYPE_CHECK: dict[str, Callable[[str], object]] = {
     "LOCALMKTDATE": _DATE,
     "MONTHYEAR": _MONTH_YEAR,
 }
+if speedups is not None:
+    # values_ok runs these checks in C (each equal to its Python function here: tests)
+    speedups.set_checks(_FLOAT, _int, _char, _bool, utc_timestamp_ok)
 # Checked by the session itself on every message (SendingTime is parsed for its accuracy
 # check, MsgSeqNum for sequencing), so the fast path does not check their format twice.
 SESSION_CHECKED = frozenset({34, 52})
@@ -102,6 +106,26 @@ def _values_ok_py(
 
 
 _values_ok = speedups.values_ok if speedups is not None else _values_ok_py
+#: struct of n tags, for n up to 63 (a longer layout is packed with its own)
+_TAGS = [struct.Struct(">%di" % n) for n in range(64)]
+
+
+def _plan_key_py(msg_type: str, present: dict[int, str]) -> bytes | None:
+    """The key of a layout's plan: the length of MsgType (one byte), MsgType (latin-1), then
+    each tag of ``present`` in order as 4 bytes (big-endian, signed); None where that cannot
+    be written (MsgType over 255 characters or not latin-1, a tag outside 32 bits): such a
+    message takes the exact walk. ``_speedups.plan_key`` is the compiled twin."""
+    n = len(present)
+    if len(msg_type) > 255:
+        return None
+    try:
+        tags = (_TAGS[n] if n < 64 else struct.Struct(">%di" % n)).pack(*present)
+        return bytes((len(msg_type),)) + msg_type.encode("latin-1") + tags
+    except (UnicodeEncodeError, struct.error):
+        return None
+
+
+_plan_key = speedups.plan_key if speedups is not None else _plan_key_py
 _NO_PLAN = _Plan(ok=False)
 _MAX_PLANS = 4096  # distinct layouts remembered (bounded: layouts are the sender's choice)
 
@@ -120,7 +144,7 @@ class Validator:
             tag for tag, values in d.enums.items()
             if tag not in d.multi_value and all(self.value_check.get(tag, bool)(v) for v in values)
         )
-        self._plans: dict[tuple[str, tuple[int, ...]], _Plan] = {}
+        self._plans: dict[bytes, _Plan] = {}
 
     def check_value(self, tag: int, value: str) -> Problem | None:
         """Format (6) and enumeration (5) check of one value."""
@@ -163,6 +187,15 @@ class Validator:
             ),
         )
 
+    def _new_plan(self, key: bytes | None, msg_type: str, shape: tuple[int, ...]) -> _Plan:
+        plans = self._plans
+        if len(plans) >= _MAX_PLANS:
+            plans.clear()
+        plan = self._plan(msg_type, shape)
+        if key is not None:
+            plans[key] = plan
+        return plan
+
     def validate(self, msg: Message) -> Problem | None:
         """First dictionary problem of ``msg`` (already framed and parsed), or None.
 
@@ -175,13 +208,10 @@ class Validator:
             # (a pure function of type and layout) proves the structure; only the values that
             # have a check are then looked at. Any problem found goes to the exact walk, which
             # reports the first problem in wire order.
-            key = (msg.msg_type, tuple(present))
-            plans = self._plans
-            plan = plans.get(key)
+            key = _plan_key(msg.msg_type, present)
+            plan = self._plans.get(key) if key is not None else _NO_PLAN
             if plan is None:
-                if len(plans) >= _MAX_PLANS:
-                    plans.clear()
-                plan = plans[key] = self._plan(*key)
+                plan = self._new_plan(key, msg.msg_type, tuple(present))
             if plan.ok:
                 if not _values_ok(present, plan.enums, plan.formats):
                     return self.walk(msg)

@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_fastpaths import EDITS, LONG, STREAM, _mutate
 
-from gateway.fix import _build, codec, store
+from gateway.fix import _build, codec, session, store
 from gateway.fix.dictionary import MESSAGES
 
 # (the package's ``validate`` is the function; the module is reached by its name)
@@ -49,6 +49,9 @@ def test_compiled_modules_are_the_ones_imported_when_built() -> None:
         assert _build.BUILD == "pure"
         assert codec.build is codec._build_py and store._record is store._record_py
         assert validate_module._values_ok is validate_module._values_ok_py
+        assert validate_module._plan_key is validate_module._plan_key_py
+        assert store._append_record is store._append_record_py
+        assert session.build is codec._build_py
         return
     sp = _speedups()
     assert _build.BUILD == "compiled"
@@ -57,7 +60,10 @@ def test_compiled_modules_are_the_ones_imported_when_built() -> None:
     assert codec._parse_fast is sp.parse
     assert codec._frame is sp.frame
     assert store._record is sp.record
+    assert store._append_record is sp.append_record
     assert validate_module._values_ok is sp.values_ok
+    assert validate_module._plan_key is sp.plan_key
+    assert session.build is sp.build  # what send_app encodes with
 
 
 def test_ats_pure_selects_the_python_twins() -> None:
@@ -212,6 +218,102 @@ def test_compiled_plan_value_checks_equal_pure(
         present, enums, formats)
 
 
+def test_compiled_parse_gives_a_repeated_value_as_the_same_object() -> None:
+    sp = _speedups()
+    first, second = sp.parse(order(2)), sp.parse(order(3))
+    assert first is not None and second is not None
+    assert (list(second[0]), second[1]) == _parsed(codec._parse_fast_py, order(3))
+    assert second[1][55] is first[1][55] and second[1][49] is first[1][49]
+    assert second[1][34] == "3" and first[1][34] == "2"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["8", "9", "35", "10", "55", "5", "55", "-1", "x", "55=1"])
+                | st.text(st.characters(min_codepoint=32, max_codepoint=0x3FF), max_size=12),
+                max_size=30))
+def test_compiled_parse_with_repeated_values_equals_pure(values: list[str]) -> None:
+    """One parse after another, the values (equal ones given as the same object) are those
+    of the Python twin."""
+    sp = _speedups()
+    tags = [11, 55, 58, 1, 999]
+    for k in range(3):
+        body = "".join(f"{tags[(i + k) % len(tags)]}={v}\x01"
+                       for i, v in enumerate(values[k:])).encode("latin-1", "replace")
+        raw = codec.frame(b"35=D\x01" + body)
+        assert _parsed(sp.parse, raw) == _parsed(codec._parse_fast_py, raw)
+
+
+MSG_TYPE = st.sampled_from(["D", "8", "AE", "", "\xff"]) | st.text(max_size=3) | st.text(
+    min_size=250, max_size=260)
+
+
+@settings(max_examples=300, deadline=None)
+@given(MSG_TYPE, st.lists(st.integers(-(2**31), 2**31 - 1) | st.integers(-(2**40), 2**40)
+                          | st.sampled_from([8, 9, 35, 34, 10]) | st.booleans(), max_size=80))
+def test_compiled_plan_key_equals_pure(msg_type: str, tags: list[int]) -> None:
+    sp = _speedups()
+    present = dict.fromkeys(tags, "v")
+    key = sp.plan_key(msg_type, present)
+    assert key == validate_module._plan_key_py(msg_type, present)
+    if key is not None and len(present) < 64:  # distinct layouts, distinct keys
+        other = dict.fromkeys([*present, 2**31 - 1 if 2**31 - 1 not in present else 7], "v")
+        assert sp.plan_key(msg_type, other) != key
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=100), st.sampled_from([b"C", b"S", b"T", b"M"]),
+       st.integers(0, 2**64 - 1), st.binary(max_size=600), st.integers(0, 40))
+def test_compiled_append_record_equals_pure(
+    before: bytes, kind: bytes, value: int, payload: bytes, consumed: int
+) -> None:
+    sp = _speedups()
+    ours, theirs = bytearray(before), bytearray(before)
+    del ours[:consumed], theirs[:consumed]  # a bytearray written in part, as FileStore's is
+    at = sp.append_record(ours, kind, value, payload)
+    assert at == store._append_record_py(theirs, kind, value, payload)
+    assert ours == theirs and ours[at - 13 :] == store._record_py(kind, value, payload)
+
+
+FORMAT_CHECKS = [validate_module._FLOAT, validate_module._int, validate_module._char,
+                 validate_module._bool, codec.utc_timestamp_ok]
+DIGITS = st.text("0123456789", min_size=1, max_size=4)
+
+
+@st.composite
+def timestamps(draw: st.DrawFn) -> str:
+    """UTCTimestamps near the edge of validity (any month and day number, leap years)."""
+    year = draw(st.sampled_from([0, 1, 1900, 2000, 2023, 2024, 2100, 9999]) | st.integers(0, 9999))
+    text = (f"{year:04d}{draw(st.integers(0, 13)):02d}{draw(st.integers(0, 32)):02d}-"
+            f"{draw(st.integers(0, 24)):02d}:{draw(st.integers(0, 60)):02d}:"
+            f"{draw(st.integers(0, 61)):02d}")
+    text += draw(st.sampled_from(["", "."]) | DIGITS.map(lambda d: "." + d * 3))
+    return draw(st.sampled_from([text, text[:-1], text + "Z", text.replace("-", "+", 1)]))
+
+
+FORMAT_VALUE = (st.text("0123456789-.YN :²\u0660x", max_size=24) | timestamps()
+                | st.integers(-(2**33), 2**33).map(str)
+                | st.sampled_from(["-", ".", "-.", "1.", "¹"]))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.sampled_from(FORMAT_CHECKS), FORMAT_VALUE)
+def test_compiled_format_checks_equal_their_python_functions(check: object, value: str) -> None:
+    """The checks set_checks hands to C (run by values_ok) give what the Python function gives
+    (an exception included: year 0 is left to Python)."""
+    sp = _speedups()
+    try:
+        expected: object = bool(check(value))  # type: ignore[operator]
+    except ValueError as exc:
+        expected = type(exc)
+    try:
+        got: object = sp.check(check, value)  # type: ignore[arg-type]
+    except ValueError as exc:
+        got = type(exc)
+    assert got == expected, (check, value)
+    if expected is not ValueError:
+        assert sp.values_ok({1: value}, (), ((1, check),)) is expected
+
+
 # ---------------------------------------------------------------- the mypyc-compiled modules
 
 
@@ -224,6 +326,8 @@ def test_mypyc_modules_are_the_ones_imported_when_built() -> None:
     if not compiled:
         pytest.skip("mypyc modules not built here (no C compiler or no mypyc at install)")
     assert "matcher.engine" in compiled and "matcher.book" in compiled
+    assert {"gateway.fix.codec", "gateway.fix.validate", "gateway.fix.store",
+            "gateway.fix.session"} <= set(compiled)
     for name in compiled:
         mod = importlib.import_module(name)
         assert _pure.is_compiled(mod) is (not PURE), (name, mod.__file__)
@@ -231,12 +335,14 @@ def test_mypyc_modules_are_the_ones_imported_when_built() -> None:
 
 
 def test_ats_pure_imports_the_matcher_source() -> None:
-    code = ("import gateway.orders, matcher.engine, matcher.book; "
-            "print(matcher.engine.__file__.endswith('.py'), matcher.book.__file__.endswith('.py'))")
+    modules = ["matcher.engine", "matcher.book", "gateway.fix.codec", "gateway.fix.validate",
+               "gateway.fix.store", "gateway.fix.session"]
+    code = ("import sys, gateway.orders, " + ", ".join(modules) + "; "
+            f"print(*(sys.modules[m].__file__.endswith('.py') for m in {modules!r}))")
     env = dict(os.environ, ATS_PURE="1")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True, cwd=FIX_DIR.parents[1])
-    assert out.stdout.split() == ["True", "True"]
+    assert out.stdout.split() == ["True"] * len(modules)
 
 
 def test_a_compiled_module_whose_source_changed_is_stale(tmp_path: Path) -> None:

@@ -255,3 +255,34 @@ def test_file_store_reload_forgets_what_did_not_reach_the_file(
     store.close()
     again = FileStore(tmp_path, "S")
     assert again.warnings == [] and again.get(4, 4) == [(4, b"logout")]
+
+
+@pytest.mark.parametrize("step", [None, 7])
+def test_file_store_reset_writes_the_new_log_exactly_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: int | None
+) -> None:
+    """The rewrite after a reset hands each byte to the OS once, short writes resumed where
+    they stopped. (mypyc 2.4.1 evaluated ``view[os.write(fd, view):]``'s bound twice: every
+    chunk was written twice and the compiled build corrupted the store.)"""
+    store = _filled(tmp_path)
+    store.reset()
+    store.save(1, b"fresh")
+    taken: list[bytes] = []
+
+    def write(fd: int, data: bytes) -> int:
+        if fd == store.fileno():
+            return _real_write(fd, data)
+        chunk = bytes(memoryview(data)[:step]) if step else bytes(data)
+        taken.append(chunk)
+        return _real_write(fd, chunk)
+
+    monkeypatch.setattr(os, "write", write)
+    store.sync()
+    monkeypatch.undo()
+    data = (tmp_path / "S.store").read_bytes()
+    assert b"".join(taken) == data
+    assert len(data) == 3 * 17 + 17 + len(b"fresh")  # C, S, T, then the message
+    store.close()
+    again = FileStore(tmp_path, "S")
+    assert again.warnings == [] and again.get(1, 3) == [(1, b"fresh")]
+    assert (again.next_sender_seq, again.next_target_seq) == (2, 1)
