@@ -30,6 +30,12 @@ MYPYC_MODULES = [
     "matcher/moc.py",
     "matcher/validate.py",
     "matcher/engine.py",
+    "matcher/journal.py",
+    "gateway/application.py",
+    "gateway/stats.py",
+    "gateway/reports.py",
+    "gateway/orders.py",
+    "gateway/app.py",
 ]
 
 

@@ -22,9 +22,9 @@ from typing import Protocol
 import structlog
 
 from gateway import logs, orders, reports
+from gateway.application import Application
 from gateway.config import Config, SessionConfig
 from gateway.fix import Message, format_utc
-from gateway.server import Application
 from gateway.stats import LatencyHistogram
 from gateway.storage import StorageUnavailable
 from matcher import (

@@ -20,6 +20,7 @@ from typing import cast
 
 import structlog
 
+from gateway.application import Application
 from gateway.config import Config, SessionConfig
 from gateway.fix import (
     Action,
@@ -27,7 +28,6 @@ from gateway.fix import (
     Disconnect,
     FileStore,
     Framer,
-    Message,
     Send,
     Session,
     SessionEvent,
@@ -40,6 +40,8 @@ from gateway.msglog import MessageLog
 from gateway.storage import EXIT_STORAGE_FAILED, NO_SPACE, describe, release_reserve
 
 log = structlog.get_logger("gateway")
+
+__all__ = ["Application", "Connection", "Gateway", "SessionRuntime", "session_settings"]
 
 Clock = Callable[[], int]
 
@@ -57,38 +59,6 @@ TICK_SECONDS = 0.5
 LOGON_TIMEOUT_NS = 10 * 1_000_000_000
 #: how every FIX 4.x stream begins; a connection whose first bytes differ is refused at once
 _FIX_START = b"8=FIX"
-
-
-class Application:
-    """QuickFIX-style callbacks behind the sessions; the order path subclasses this.
-
-    The defaults accept sessions and drop application messages: the session layer on its own.
-    """
-
-    def on_logon(self, key: str, now_ns: int) -> None:
-        """A session logged on."""
-
-    def on_logout(self, key: str, now_ns: int) -> None:
-        """A logged-on session logged out or lost its connection."""
-
-    def from_app(self, key: str, msg: Message, now_ns: int) -> None:
-        """An application message, in sequence."""
-
-    def before_send(self) -> object:
-        """Once per loop turn, before the stores are written: hand input to the OS here
-        (an OSError is a storage failure). Returns a token for `after_commit`: what this
-        turn's commit covers."""
-        return None
-
-    def sync(self) -> None:
-        """Make the application's input durable now (fsync = "batch": once per turn, before
-        the stores are written; "always": also before each message is stored)."""
-
-    def after_commit(self, token: object) -> None:
-        """After the stores were synced (up to `token`) and before the sockets are written."""
-
-    def close(self) -> None:
-        """At shutdown, after the stores were closed."""
 
 
 def session_settings(cfg: SessionConfig) -> SessionSettings:
