@@ -270,8 +270,7 @@ def _take_output(rt: SessionRuntime, now: int) -> bytes:
     rt.out_last_seq = 0
     rt.msgs_out += len(out)
     if rt.msglog is not None:
-        for data in out:
-            rt.msglog.outgoing(data, now)
+        rt.msglog.outgoing_many(out, now)  # one line-buffer entry for the turn's output
     data = b"".join(out)
     out.clear()
     return data
@@ -481,12 +480,20 @@ class Gateway:
                 self.schedule_flush()
                 return
         rt = self.runtimes[key]
-        now = self._read_now if self._read_now is not None else self.clock()
+        now = self._read_now
+        if now is None:
+            now = self.clock()
         data = rt.session.send_app(msg_type, body, now, header_extra)
         self._dirty.add(rt)
         if data is not None:  # numbered and stored just now: the store's last MsgSeqNum
-            self._queue(rt, data, now, rt.store.next_sender_seq - 1)
-        self.schedule_flush()
+            seq = rt.store.next_sender_seq - 1
+            if seq < rt.out_last_seq:  # as in _queue
+                rt.out_unordered = True
+            else:
+                rt.out_last_seq = seq
+            rt.out.append(data)
+        if not self._flush_scheduled:  # one check per message, the call once per turn
+            self.schedule_flush()
 
     def stored_messages(self, key: str) -> list[bytes]:
         """Every message the session's store holds (recovery looks for reports in them)."""
@@ -518,9 +525,10 @@ class Gateway:
         dirty = list(self._dirty)
         self._dirty.clear()
         batch: list[tuple[SessionRuntime, Connection | None, bytes, str | None]] = []
+        now = self.clock()  # one message-log stamp for the turn's output
         for rt in dirty:
             if rt.out or rt.close_after_flush is not None:
-                batch.append((rt, rt.conn, _take_output(rt, self.clock()), rt.close_after_flush))
+                batch.append((rt, rt.conn, _take_output(rt, now), rt.close_after_flush))
                 rt.close_after_flush = None
         input_durable = False
         try:
