@@ -423,7 +423,8 @@ class OrderApplication(Application):
             ev.participant,
             reports.exec_report_body(ev),
             ev.ts,
-            str(ev.exec_id).encode(),
+            # the ExecID as bytes only where recovery compares it with the stores
+            b"" if skip_stored is None else str(ev.exec_id).encode(),
             skip_stored,
         )
 

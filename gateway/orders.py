@@ -70,6 +70,15 @@ _PEG_NONE: Final = Peg.NONE
 _DAY: Final = TimeInForce.DAY
 _AON: Final = MinQtyInstruction.AON
 _FIRM: Final = OrderClass.FIRM
+_NO_EXEC_INST: Final = (Peg.NONE, False)
+#: the common ExecInst (18) values, parsed (anything else goes through _parse_exec_inst)
+_EXEC_INSTS: dict[str, tuple[Peg, bool]] = {
+    "": _NO_EXEC_INST,
+    "6": (Peg.NONE, True),
+    **{code: (peg, False) for code, peg in _PEGS.items()},
+    **{f"{code} 6": (peg, True) for code, peg in _PEGS.items()},
+    **{f"6 {code}": (peg, True) for code, peg in _PEGS.items()},
+}
 
 
 T = TypeVar("T")
@@ -171,6 +180,15 @@ def echo(value: str | None) -> str:
 
 
 def _exec_inst(value: str | None) -> tuple[Peg, bool]:
+    if value is None:
+        return _NO_EXEC_INST
+    known = _EXEC_INSTS.get(value)
+    if known is not None:
+        return known
+    return _parse_exec_inst(value)
+
+
+def _parse_exec_inst(value: str) -> tuple[Peg, bool]:
     peg, post_only = _PEG_NONE, False
     if not value:
         return peg, post_only
@@ -289,14 +307,30 @@ def new_order(msg: Message, key: str, cfg: SessionConfig) -> NewOrder | OrderErr
     )
 
 
-def _too_long(*values: str | None) -> OrderError | None:
-    """check_lengths on the values of _BOUNDED_TEXT's tags, in its order."""
+def _too_long(
+    cl_ord_id: str | None,
+    orig_cl_ord_id: str | None,
+    symbol: str | None,
+    locate_broker: str | None,
+    conditional_ref: str | None,
+) -> OrderError | None:
+    """check_lengths on the values of _BOUNDED_TEXT's tags (11, 41, 55, 5700, 7002)."""
+    limit = MAX_ID_LENGTH
+    if (
+        (cl_ord_id is None or len(cl_ord_id) <= limit)
+        and (orig_cl_ord_id is None or len(orig_cl_ord_id) <= limit)
+        and (symbol is None or len(symbol) <= limit)
+        and (locate_broker is None or len(locate_broker) <= limit)
+        and (conditional_ref is None or len(conditional_ref) <= limit)
+    ):
+        return None
+    values = (cl_ord_id, orig_cl_ord_id, symbol, locate_broker, conditional_ref)
     for (tag, name), value in zip(_BOUNDED_TEXT, values, strict=True):
-        if value is not None and len(value) > MAX_ID_LENGTH:
+        if value is not None and len(value) > limit:
             return OrderError(
-                f"{name} ({tag}) is {len(value)} characters long; the limit is {MAX_ID_LENGTH}"
+                f"{name} ({tag}) is {len(value)} characters long; the limit is {limit}"
             )
-    return None
+    return None  # pragma: no cover - one of them was too long
 
 
 def _tif_of(value: str | None, ord_type: OrdType) -> TimeInForce:
