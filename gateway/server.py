@@ -276,6 +276,10 @@ def _take_output(rt: SessionRuntime, now: int) -> bytes:
     return data
 
 
+def _drop_copy_last(rt: SessionRuntime) -> bool:
+    return rt.config.role == "drop_copy"
+
+
 def _sort_live(out: list[bytes]) -> None:
     """Put the live messages of a turn in MsgSeqNum order, each in a slot a live one had.
 
@@ -524,6 +528,10 @@ class Gateway:
             return
         dirty = list(self._dirty)
         self._dirty.clear()
+        if len(dirty) > 1:
+            # order sessions before drop copies: a copy never leaves before its original
+            # (a set's order is its members' addresses: it decided this before)
+            dirty.sort(key=_drop_copy_last)
         batch: list[tuple[SessionRuntime, Connection | None, bytes, str | None]] = []
         now = self.clock()  # one message-log stamp for the turn's output
         for rt in dirty:
