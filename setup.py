@@ -34,6 +34,12 @@ MYPYC_MODULES = [
     "gateway/fix/validate.py",
     "gateway/fix/store.py",
     "gateway/fix/session.py",
+    "matcher/journal.py",
+    "gateway/application.py",
+    "gateway/stats.py",
+    "gateway/reports.py",
+    "gateway/orders.py",
+    "gateway/app.py",
 ]
 
 

@@ -22,9 +22,9 @@ from typing import Protocol
 import structlog
 
 from gateway import logs, orders, reports
+from gateway.application import Application
 from gateway.config import Config, SessionConfig
 from gateway.fix import Message, format_utc
-from gateway.server import Application
 from gateway.stats import LatencyHistogram
 from gateway.storage import StorageUnavailable
 from matcher import (
@@ -148,6 +148,10 @@ class OrderApplication(Application):
         self._last_exec_id = self._delivered
         self._reject_seq = 0
         self._targets: dict[tuple[str, str], list[tuple[str, str, bytes]]] = {}
+        # TransactTime (60) text per precision of the last event time: the events of one
+        # command share their time, so it is formatted once per command and precision
+        self._stamp_ts = -1
+        self._stamps: dict[str, bytes] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._timer_due: int | None = None
         self._redeliver(replayed)
@@ -419,7 +423,8 @@ class OrderApplication(Application):
             ev.participant,
             reports.exec_report_body(ev),
             ev.ts,
-            str(ev.exec_id).encode(),
+            # the ExecID as bytes only where recovery compares it with the stores
+            b"" if skip_stored is None else str(ev.exec_id).encode(),
             skip_stored,
         )
 
@@ -451,6 +456,10 @@ class OrderApplication(Application):
         targets = self._targets.get((key, participant))
         if targets is None:
             targets = self._targets[(key, participant)] = self._targets_for(key, participant)
+        if ts != self._stamp_ts:
+            self._stamp_ts = ts
+            self._stamps = {}
+        stamps = self._stamps
         stamped: dict[str, bytes] = {}  # precision -> the body with its 60, made once
         send = self.sender.send
         for target_key, precision, header in targets:
@@ -460,8 +469,10 @@ class OrderApplication(Application):
                 continue
             full = stamped.get(precision)
             if full is None:
-                full = stamped[precision] = b"%s60=%s\x01" % (
-                    body, format_utc(ts, precision).encode())
+                stamp = stamps.get(precision)
+                if stamp is None:
+                    stamp = stamps[precision] = b"60=%s\x01" % format_utc(ts, precision).encode()
+                full = stamped[precision] = body + stamp
             send(target_key, "8", full, header)
 
     def _targets_for(self, key: str, participant: str) -> list[tuple[str, str, bytes]]:

@@ -63,6 +63,16 @@ class MessageLog:
             self._out_head = _stamp(now_ns) + b" OUT "
         self._buf += (self._out_head, raw, b"\n")
 
+    def outgoing_many(self, raws: list[bytes], now_ns: int) -> None:
+        """A turn's output of the session, logged at ``now_ns``: its lines in one piece."""
+        if not raws:
+            return
+        if now_ns != self._out_ns:
+            self._out_ns = now_ns
+            self._out_head = _stamp(now_ns) + b" OUT "
+        head = self._out_head
+        self._buf.append(head + (b"\n" + head).join(raws) + b"\n")
+
     def flush(self) -> bool:
         """Write the buffered lines; False (and the log is off) when the write failed."""
         if self._fd < 0:

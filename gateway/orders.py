@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Final, TypeVar
 
 from gateway.config import SessionConfig
 from gateway.fix import Message, parse_utc
@@ -61,6 +61,24 @@ _CAPACITIES = {"A": Capacity.AGENCY, "P": Capacity.PRINCIPAL, "R": Capacity.RISK
 _YES_NO = {"Y": True, "N": False}
 _MIN_QTY_INSTRUCTIONS = {"A": MinQtyInstruction.AON, "C": MinQtyInstruction.CANCEL}
 _ORDER_CLASSES = {"F": OrderClass.FIRM, "C": OrderClass.CONDITIONAL}
+# enum members as module constants (an attribute lookup on the enum class each time otherwise)
+_LIMIT: Final = OrdType.LIMIT
+_MARKET: Final = OrdType.MARKET
+_MOC: Final = OrdType.MARKET_ON_CLOSE
+_PEGGED: Final = OrdType.PEGGED
+_PEG_NONE: Final = Peg.NONE
+_DAY: Final = TimeInForce.DAY
+_AON: Final = MinQtyInstruction.AON
+_FIRM: Final = OrderClass.FIRM
+_NO_EXEC_INST: Final = (Peg.NONE, False)
+#: the common ExecInst (18) values, parsed (anything else goes through _parse_exec_inst)
+_EXEC_INSTS: dict[str, tuple[Peg, bool]] = {
+    "": _NO_EXEC_INST,
+    "6": (Peg.NONE, True),
+    **{code: (peg, False) for code, peg in _PEGS.items()},
+    **{f"{code} 6": (peg, True) for code, peg in _PEGS.items()},
+    **{f"6 {code}": (peg, True) for code, peg in _PEGS.items()},
+}
 
 
 T = TypeVar("T")
@@ -73,7 +91,11 @@ class _Bad(Exception):
 
 
 def _choice(msg: Message, tag: int, name: str, table: Mapping[str, T]) -> T | None:
-    value = msg.get(tag)
+    return _pick(msg.get(tag), tag, name, table)
+
+
+def _pick(value: str | None, tag: int, name: str, table: Mapping[str, T]) -> T | None:
+    """A tag's value (None: not sent) through its table of allowed values."""
     if value is None:
         return None
     try:
@@ -86,7 +108,10 @@ def _choice(msg: Message, tag: int, name: str, table: Mapping[str, T]) -> T | No
 
 
 def _qty(msg: Message, tag: int, name: str, required: bool) -> int | None:
-    value = msg.get(tag)
+    return _qty_of(msg.get(tag), tag, name, required)
+
+
+def _qty_of(value: str | None, tag: int, name: str, required: bool) -> int | None:
     if value is None:
         if required:
             raise _Bad(f"{name} ({tag}) is required")
@@ -119,7 +144,10 @@ def _show(value: str) -> str:
 
 
 def _price(msg: Message, tag: int = 44) -> int | None:
-    value = msg.get(tag)
+    return _price_of(msg.get(tag), tag)
+
+
+def _price_of(value: str | None, tag: int = 44) -> int | None:
     if value is None:
         return None
     try:
@@ -151,14 +179,22 @@ def echo(value: str | None) -> str:
     return (value or "")[:MAX_ID_LENGTH]
 
 
-def _exec_inst(msg: Message) -> tuple[Peg, bool]:
-    value = msg.get(18)
-    peg, post_only = Peg.NONE, False
+def _exec_inst(value: str | None) -> tuple[Peg, bool]:
+    if value is None:
+        return _NO_EXEC_INST
+    known = _EXEC_INSTS.get(value)
+    if known is not None:
+        return known
+    return _parse_exec_inst(value)
+
+
+def _parse_exec_inst(value: str) -> tuple[Peg, bool]:
+    peg, post_only = _PEG_NONE, False
     if not value:
         return peg, post_only
     for item in value.split():
         if item in _PEGS:
-            if peg is not Peg.NONE and _PEGS[item] is not peg:
+            if peg is not _PEG_NONE and _PEGS[item] is not peg:
                 raise _Bad(f"ExecInst (18) {value!r} names two peg instructions")
             peg = _PEGS[item]
         elif item == "6":
@@ -172,24 +208,38 @@ def _exec_inst(msg: Message) -> tuple[Peg, bool]:
 
 
 def _order_terms(msg: Message) -> tuple[OrdType, int | None, Peg, bool]:
-    ord_type = _choice(msg, 40, "OrdType", _ORD_TYPES)
+    get = msg.get
+    return _terms(get(40), get(44), get(18))
+
+
+def _terms(
+    ord_type_text: str | None, price_text: str | None, exec_inst: str | None
+) -> tuple[OrdType, int | None, Peg, bool]:
+    """OrdType (40), Price (44) and ExecInst (18) checked together."""
+    ord_type = _pick(ord_type_text, 40, "OrdType", _ORD_TYPES)
     if ord_type is None:
         raise _Bad("OrdType (40) is required")
-    limit = _price(msg)
-    peg, post_only = _exec_inst(msg)
-    if ord_type is OrdType.LIMIT and limit is None:
-        raise _Bad("Price (44) is required on a limit order (40=2)")
-    if ord_type in (OrdType.MARKET, OrdType.MARKET_ON_CLOSE) and limit is not None:
-        raise _Bad(f"Price (44) is not allowed on a market order (40={msg.get(40)})")
-    if ord_type is OrdType.PEGGED and peg is Peg.NONE:
+    limit = _price_of(price_text)
+    peg, post_only = _exec_inst(exec_inst)
+    if ord_type is _LIMIT:
+        if limit is None:
+            raise _Bad("Price (44) is required on a limit order (40=2)")
+        return ord_type, limit, peg, post_only
+    market = ord_type is _MARKET or ord_type is _MOC
+    if market and limit is not None:
+        raise _Bad(f"Price (44) is not allowed on a market order (40={ord_type_text})")
+    if ord_type is _PEGGED and peg is _PEG_NONE:
         raise _Bad("a pegged order (40=P) needs ExecInst (18) M, R or P")
-    if ord_type in (OrdType.MARKET, OrdType.MARKET_ON_CLOSE) and peg is not Peg.NONE:
+    if market and peg is not _PEG_NONE:
         raise _Bad("peg instructions in ExecInst (18) need OrdType (40) P or 2")
     return ord_type, limit, peg, post_only
 
 
 def _inclusion(msg: Message) -> int | None:
-    value = msg.get(7011)
+    return _inclusion_of(msg.get(7011))
+
+
+def _inclusion_of(value: str | None) -> int | None:
     if value is None:
         return None
     if not value.isdigit():
@@ -198,62 +248,103 @@ def _inclusion(msg: Message) -> int | None:
 
 
 def new_order(msg: Message, key: str, cfg: SessionConfig) -> NewOrder | OrderError:
-    """NewOrderSingle (D) into NewOrder, the session's defaults attached."""
-    too_long = check_lengths(msg)
+    """NewOrderSingle (D) into NewOrder, the session's defaults attached.
+
+    Each tag is read once; the checks run in the order their errors take precedence."""
+    get = msg.get
+    cl_ord_id = get(11)
+    symbol = get(55)
+    locate_broker = get(5700)
+    conditional_ref = get(7002)
+    too_long = _too_long(cl_ord_id, get(41), symbol, locate_broker, conditional_ref)
     if too_long is not None:
         return too_long
     try:
-        ord_type, limit, peg, post_only = _order_terms(msg)
-        side = _side(msg)
-        qty = _qty(msg, 38, "OrderQty", True)
+        ord_type, limit, peg, post_only = _terms(get(40), get(44), get(18))
+        side = _pick(get(54), 54, "Side", _SIDES)
+        if side is None:
+            raise _Bad("Side (54) is required")
+        qty = _qty_of(get(38), 38, "OrderQty", True)
         assert qty is not None
-        return NewOrder(
-            session=key,
-            participant=cfg.participant,
-            cl_ord_id=msg.get(11) or "",
-            symbol=msg.get(55) or "",
-            side=side,
-            qty=qty,
-            ord_type=ord_type,
-            limit=limit,
-            peg=peg,
-            tif=_tif(msg, ord_type),
-            min_qty=_qty(msg, 110, "MinQty", False),
-            min_qty_instruction=_choice(msg, 7012, "MinQtyInstruction", _MIN_QTY_INSTRUCTIONS)
-            or MinQtyInstruction.AON,
-            post_only=post_only,
-            capacity=_choice(msg, 47, "Rule80A", _CAPACITIES),
-            locate_reqd=_choice(msg, 114, "LocateReqd", _YES_NO),
-            locate_broker=msg.get(5700) or None,
-            order_class=_choice(msg, 7001, "OrderClass", _ORDER_CLASSES) or OrderClass.FIRM,
-            conditional_ref=msg.get(7002),
-            conditional_interaction=_eligible(msg, cfg),
-            dncp=_choice(msg, 7010, "DoNotCrossPrincipal", _YES_NO),
-            inclusion_level=_inclusion(msg),
-            session_dncp=cfg.dncp,
-            smp=cfg.self_match_prevention,
-            smp_scope=cfg.smp_scope,
-            default_inclusion_level=cfg.default_inclusion_level,
-        )
+        tif = _tif_of(get(59), ord_type)
+        min_qty = _qty_of(get(110), 110, "MinQty", False)
+        min_qty_instruction = _pick(get(7012), 7012, "MinQtyInstruction", _MIN_QTY_INSTRUCTIONS)
+        capacity = _pick(get(47), 47, "Rule80A", _CAPACITIES)
+        locate_reqd = _pick(get(114), 114, "LocateReqd", _YES_NO)
+        order_class = _pick(get(7001), 7001, "OrderClass", _ORDER_CLASSES)
+        eligible = _pick(get(7013), 7013, "ConditionalInteraction", _YES_NO)
+        dncp = _pick(get(7010), 7010, "DoNotCrossPrincipal", _YES_NO)
+        inclusion_level = _inclusion_of(get(7011))
     except _Bad as bad:
         return bad.error
+    # positional, in NewOrder's field order (no keyword matching per order)
+    return NewOrder(
+        key,
+        cfg.participant,
+        cl_ord_id or "",
+        symbol or "",
+        side,
+        qty,
+        ord_type,
+        limit,
+        peg,
+        tif,
+        min_qty,
+        min_qty_instruction or _AON,
+        post_only,
+        capacity,
+        locate_reqd,
+        locate_broker or None,
+        order_class or _FIRM,
+        conditional_ref,
+        cfg.conditional_interaction if eligible is None else eligible,
+        dncp,
+        inclusion_level,
+        cfg.dncp,
+        cfg.self_match_prevention,
+        cfg.smp_scope,
+        cfg.default_inclusion_level,
+    )
 
 
-def _tif(msg: Message, ord_type: OrdType) -> TimeInForce:
+def _too_long(
+    cl_ord_id: str | None,
+    orig_cl_ord_id: str | None,
+    symbol: str | None,
+    locate_broker: str | None,
+    conditional_ref: str | None,
+) -> OrderError | None:
+    """check_lengths on the values of _BOUNDED_TEXT's tags (11, 41, 55, 5700, 7002)."""
+    limit = MAX_ID_LENGTH
+    if (
+        (cl_ord_id is None or len(cl_ord_id) <= limit)
+        and (orig_cl_ord_id is None or len(orig_cl_ord_id) <= limit)
+        and (symbol is None or len(symbol) <= limit)
+        and (locate_broker is None or len(locate_broker) <= limit)
+        and (conditional_ref is None or len(conditional_ref) <= limit)
+    ):
+        return None
+    values = (cl_ord_id, orig_cl_ord_id, symbol, locate_broker, conditional_ref)
+    for (tag, name), value in zip(_BOUNDED_TEXT, values, strict=True):
+        if value is not None and len(value) > limit:
+            return OrderError(
+                f"{name} ({tag}) is {len(value)} characters long; the limit is {limit}"
+            )
+    return None  # pragma: no cover - one of them was too long
+
+
+def _tif_of(value: str | None, ord_type: OrdType) -> TimeInForce:
     """TimeInForce (59): 0 day (default), 3 IOC; 7 At the Close is a day MOC order (40=5)."""
-    if msg.get(59) == "7":
-        if ord_type is not OrdType.MARKET_ON_CLOSE:
+    if value is None:
+        return _DAY
+    if value == "7":
+        if ord_type is not _MOC:
             raise _Bad("TimeInForce (59) 7 (At the Close) is only for market-on-close orders "
                        "(40=5)")
-        return TimeInForce.DAY
-    tif = _choice(msg, 59, "TimeInForce", _TIFS)
-    if tif is None:
-        return TimeInForce.DAY
+        return _DAY
+    tif = _pick(value, 59, "TimeInForce", _TIFS)
+    assert tif is not None
     return tif
-def _eligible(msg: Message, cfg: SessionConfig) -> bool:
-    """An Eligible FRS Order: 7013 when sent, else the session's conditional_interaction."""
-    value = _choice(msg, 7013, "ConditionalInteraction", _YES_NO)
-    return cfg.conditional_interaction if value is None else value
 
 
 def _side(msg: Message) -> Side:

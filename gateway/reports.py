@@ -22,6 +22,21 @@ from matcher import (
 
 _SOH = b"\x01"
 
+#: price (integer ticks) -> its FIX text: an order's fills repeat its few prices. Bounded
+#: (cleared when full), so a long day of distinct prices costs no memory.
+_PRICE_TEXT: dict[int, str] = {}
+PRICE_TEXT_CACHE = 4096
+
+
+def price_text(price: int) -> str:
+    """format_price, remembered for the last few thousand prices."""
+    text = _PRICE_TEXT.get(price)
+    if text is None:
+        if len(_PRICE_TEXT) >= PRICE_TEXT_CACHE:
+            _PRICE_TEXT.clear()
+        text = _PRICE_TEXT[price] = format_price(price)
+    return text
+
 
 #: the fields every ExecutionReport carries, in one formatting step (str, encoded once)
 _COMMON = (
@@ -40,7 +55,7 @@ def exec_report_body(ev: OrderEvent) -> bytes:
         exec_type = status = "2" if ev.leaves_qty == 0 else "1"
         extra = "32=%d\x0131=%s\x01851=%d\x01" % (
             ev.last_qty,
-            format_price(ev.last_px),
+            price_text(ev.last_px),
             ev.liquidity,
         )
     elif kind is Accepted:
@@ -75,7 +90,7 @@ def exec_report_body(ev: OrderEvent) -> bytes:
         ev.order_qty,
         ev.leaves_qty,
         ev.cum_qty,
-        format_price(ev.avg_px) if ev.cum_qty else "0",
+        price_text(ev.avg_px) if ev.cum_qty else "0",
     )
     return (body + extra).encode("utf-8", "replace")
 

@@ -20,6 +20,7 @@ from typing import cast
 
 import structlog
 
+from gateway.application import Application
 from gateway.config import Config, SessionConfig
 from gateway.fix import (
     Action,
@@ -27,7 +28,6 @@ from gateway.fix import (
     Disconnect,
     FileStore,
     Framer,
-    Message,
     Send,
     Session,
     SessionEvent,
@@ -40,6 +40,8 @@ from gateway.msglog import MessageLog
 from gateway.storage import EXIT_STORAGE_FAILED, NO_SPACE, describe, release_reserve
 
 log = structlog.get_logger("gateway")
+
+__all__ = ["Application", "Connection", "Gateway", "SessionRuntime", "session_settings"]
 
 Clock = Callable[[], int]
 
@@ -57,38 +59,6 @@ TICK_SECONDS = 0.5
 LOGON_TIMEOUT_NS = 10 * 1_000_000_000
 #: how every FIX 4.x stream begins; a connection whose first bytes differ is refused at once
 _FIX_START = b"8=FIX"
-
-
-class Application:
-    """QuickFIX-style callbacks behind the sessions; the order path subclasses this.
-
-    The defaults accept sessions and drop application messages: the session layer on its own.
-    """
-
-    def on_logon(self, key: str, now_ns: int) -> None:
-        """A session logged on."""
-
-    def on_logout(self, key: str, now_ns: int) -> None:
-        """A logged-on session logged out or lost its connection."""
-
-    def from_app(self, key: str, msg: Message, now_ns: int) -> None:
-        """An application message, in sequence."""
-
-    def before_send(self) -> object:
-        """Once per loop turn, before the stores are written: hand input to the OS here
-        (an OSError is a storage failure). Returns a token for `after_commit`: what this
-        turn's commit covers."""
-        return None
-
-    def sync(self) -> None:
-        """Make the application's input durable now (fsync = "batch": once per turn, before
-        the stores are written; "always": also before each message is stored)."""
-
-    def after_commit(self, token: object) -> None:
-        """After the stores were synced (up to `token`) and before the sockets are written."""
-
-    def close(self) -> None:
-        """At shutdown, after the stores were closed."""
 
 
 def session_settings(cfg: SessionConfig) -> SessionSettings:
@@ -300,11 +270,14 @@ def _take_output(rt: SessionRuntime, now: int) -> bytes:
     rt.out_last_seq = 0
     rt.msgs_out += len(out)
     if rt.msglog is not None:
-        for data in out:
-            rt.msglog.outgoing(data, now)
+        rt.msglog.outgoing_many(out, now)  # one line-buffer entry for the turn's output
     data = b"".join(out)
     out.clear()
     return data
+
+
+def _drop_copy_last(rt: SessionRuntime) -> bool:
+    return rt.config.role == "drop_copy"
 
 
 def _sort_live(out: list[bytes]) -> None:
@@ -511,12 +484,20 @@ class Gateway:
                 self.schedule_flush()
                 return
         rt = self.runtimes[key]
-        now = self._read_now if self._read_now is not None else self.clock()
+        now = self._read_now
+        if now is None:
+            now = self.clock()
         data = rt.session.send_app(msg_type, body, now, header_extra)
         self._dirty.add(rt)
         if data is not None:  # numbered and stored just now: the store's last MsgSeqNum
-            self._queue(rt, data, now, rt.store.next_sender_seq - 1)
-        self.schedule_flush()
+            seq = rt.store.next_sender_seq - 1
+            if seq < rt.out_last_seq:  # as in _queue
+                rt.out_unordered = True
+            else:
+                rt.out_last_seq = seq
+            rt.out.append(data)
+        if not self._flush_scheduled:  # one check per message, the call once per turn
+            self.schedule_flush()
 
     def stored_messages(self, key: str) -> list[bytes]:
         """Every message the session's store holds (recovery looks for reports in them)."""
@@ -547,10 +528,15 @@ class Gateway:
             return
         dirty = list(self._dirty)
         self._dirty.clear()
+        if len(dirty) > 1:
+            # order sessions before drop copies: a copy never leaves before its original
+            # (a set's order is its members' addresses: it decided this before)
+            dirty.sort(key=_drop_copy_last)
         batch: list[tuple[SessionRuntime, Connection | None, bytes, str | None]] = []
+        now = self.clock()  # one message-log stamp for the turn's output
         for rt in dirty:
             if rt.out or rt.close_after_flush is not None:
-                batch.append((rt, rt.conn, _take_output(rt, self.clock()), rt.close_after_flush))
+                batch.append((rt, rt.conn, _take_output(rt, now), rt.close_after_flush))
                 rt.close_after_flush = None
         input_durable = False
         try:

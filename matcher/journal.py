@@ -24,6 +24,8 @@ import zlib
 from enum import Enum
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from matcher.types import (
     Cancel,
     CancelAll,
@@ -43,6 +45,7 @@ _CLASSES: tuple[type, ...] = (NewOrder, Cancel, Replace, CancelAll, QuoteUpdate,
                               ClosingPrice, FirmUpTimer)
 
 
+@mypyc_attr(native_class=False)  # mypyc cannot make a native subclass of OSError
 class JournalError(OSError):
     """The journal's write or fsync failed: ``op`` says which, ``filename`` the file."""
 
@@ -80,7 +83,7 @@ class _Codec:
         for i in self.enum_idx:
             v = vals[i]
             if v is not None:
-                vals[i] = v.value
+                vals[i] = v._value_  # the plain attribute: `.value` is a property call
         return (ts, self.tag, *vals)
 
     def decode(self, rec: tuple[Any, ...]) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from gateway import orders
 from gateway.config import SessionConfig
 from gateway.fix import Message, frame, parse, parse_utc
 from gateway.orders import OrderError, cancel, market_data, new_order, replace, security_status
@@ -327,3 +328,21 @@ def test_closing_price_snapshot() -> None:
          "a closing price (269=5) comes alone: one entry in its own W, not with the NBBO"),
     ):
         assert bad == OrderError(text)
+
+
+def test_exec_inst_table_is_the_parser() -> None:
+    """The ExecInst values new_order looks up are what the parser makes of them."""
+    for text, parsed in orders._EXEC_INSTS.items():
+        assert orders._parse_exec_inst(text) == parsed
+    assert orders._exec_inst(None) == orders._parse_exec_inst("")
+
+
+def test_too_long_names_the_first_long_tag() -> None:
+    long = "X" * (orders.MAX_ID_LENGTH + 1)
+    ok = "X" * orders.MAX_ID_LENGTH
+    assert orders._too_long(ok, None, ok, None, ok) is None
+    for i, (tag, _) in enumerate(orders._BOUNDED_TEXT):
+        values: list[str | None] = [None, ok, None, ok, None]
+        values[i] = long
+        err = orders._too_long(*values)
+        assert err is not None and f"({tag})" in err.text

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from gateway.fix import format_utc, frame, parse
-from gateway.reports import cancel_reject_body, exec_report_body
+from gateway.reports import PRICE_TEXT_CACHE, cancel_reject_body, exec_report_body, price_text
 from matcher import (
     Accepted,
     Cancelled,
@@ -16,6 +19,7 @@ from matcher import (
     RejectReason,
     Replaced,
     Side,
+    format_price,
     parse_price,
 )
 
@@ -207,3 +211,14 @@ def test_cancel_reject() -> None:
         order_qty=100,
     )
     assert dict(parse(frame(b"35=9\x01" + cancelled)).fields)[39] == "4"
+
+
+@settings(max_examples=25)
+@given(st.integers(min_value=0, max_value=10**14))
+def test_price_text_is_format_price(price: int) -> None:
+    """The bounded cache answers what format_price answers, also after it was cleared."""
+    assert price_text(price) == format_price(price)
+    assert price_text(price) == format_price(price)  # from the cache
+    for p in range(price, price + PRICE_TEXT_CACHE + 1):  # fills it past its bound
+        price_text(p)
+    assert price_text(price) == format_price(price)

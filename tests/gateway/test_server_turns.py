@@ -75,3 +75,67 @@ async def test_inbound_seq_is_on_disk_after_a_turn_that_sent_nothing(tmp_path: P
     after_crash = FileStore(tmp_path / "data" / "sessions", "ATS-MD1")
     assert after_crash.next_target_seq == 4
     after_crash.close()
+
+
+ORDER_VENUE = """
+[gateway]
+data_dir = "data"
+
+[[participants]]
+id = "P1"
+
+[[sessions]]
+target_comp_id = "DC1"
+role = "drop_copy"
+participants = ["*"]
+
+[[sessions]]
+target_comp_id = "%s"
+role = "order_entry"
+participant = "P1"
+
+[[symbols]]
+symbol = "AAPL"
+"""
+
+
+class _Ordered(_Transport):
+    """Notes in a shared list which connection wrote when."""
+
+    def __init__(self, name: str, log: list[str]) -> None:
+        super().__init__()
+        self.name, self.log = name, log
+
+    def write(self, data: bytes) -> None:
+        super().write(data)
+        self.log.append(self.name)
+
+
+async def test_order_session_is_written_before_its_drop_copy(tmp_path: Path) -> None:
+    """In a turn's write, order sessions come before drop copies, whatever the set order."""
+    from gateway.app import build_application
+
+    for i, sender in enumerate(("OE1", "OE2", "OE3")):  # a few layouts in memory
+        cfg = loads_config(ORDER_VENUE % sender, base=tmp_path / str(i))
+        gw = Gateway(cfg, cfg.gateway.data_dir)
+        gw.app = build_application(cfg, gw)
+        writes: list[str] = []
+        conns = {}
+        for name in ("DC1", sender):
+            conn = Connection(gw)
+            conn.connection_made(_Ordered(name, writes))  # type: ignore[arg-type]
+            now = format_utc(time.time_ns())
+            conn.data_received(frame(
+                f"35=A\x0134=1\x0149={name}\x0152={now}\x0156=ATS\x0198=0\x01108=30\x01".encode()))
+            conns[name] = conn
+        await asyncio.sleep(0)
+        writes.clear()
+        now = format_utc(time.time_ns())
+        conns[sender].data_received(frame(
+            f"35=D\x0134=2\x0149={sender}\x0152={now}\x0156=ATS\x0111=C1\x0121=1\x0155=AAPL"
+            f"\x0154=1\x0160={now}\x0138=100\x0140=2\x0144=10.00\x01".encode()))
+        await asyncio.sleep(0)
+        assert writes == [sender, "DC1"]
+        for rt in gw.runtimes.values():
+            rt.store.close()
+        gw.app.close()
