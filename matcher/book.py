@@ -32,6 +32,8 @@ from matcher.types import OrdType, Peg, Side, TimeInForce
 # Final: mypyc inlines them. Inside mypyc's tagged (63-bit) ints, so keys stay unboxed.
 NEG_INF: Final = -(1 << 61)
 NO_LIMIT: Final = -(1 << 61) - 1  # the limit key of a market order or an unlimited peg
+#: SideBook.best() of an empty side: above every key (prices are far below 2**61)
+EMPTY_KEY: Final = 1 << 61
 KIND_BID: Final = 0
 KIND_ASK: Final = 1
 KIND_MID: Final = 2
@@ -278,18 +280,24 @@ class SideBook:
 
     def best_key(self) -> int | None:
         """Key of the best ALP on this side (None if empty)."""
+        best = self.best()
+        return None if best == EMPTY_KEY else best
+
+    def best(self) -> int:
+        """``best_key()`` as a plain int, EMPTY_KEY (above every key) when the side is empty:
+        compiled, an ``int | None`` is a boxed object, this is not (it runs for every taker)."""
         k0, k1, k2 = self.keys
         r0, r1, r2 = self.ref_keys
-        best = None
+        best = EMPTY_KEY
         if k0:  # unrolled over the three kinds: this runs for every arriving order
             best = k0[0] if k0[0] > r0 else r0
         if k1:
             x = k1[0] if k1[0] > r1 else r1
-            if best is None or x < best:
+            if x < best:
                 best = x
         if k2:
             x = k2[0] if k2[0] > r2 else r2
-            if best is None or x < best:
+            if x < best:
                 best = x
         return best
 

@@ -54,7 +54,8 @@ if TYPE_CHECKING:
 
 #: no deadline; inside mypyc's tagged (63-bit) ints, beyond any ns clock (year 2116)
 NEVER: Final = (1 << 62) - 1
-_CO_INCL: Final = 5  # Inclusion Level does not apply to COs: one value keeps their levels in time order
+#: Inclusion Level does not apply to COs: one value keeps their levels in time order
+_CO_INCL: Final = 5
 _NS_PER_MS: Final = 1_000_000
 _CXL_OTHER: Final = CxlRejReason.OTHER
 
@@ -89,7 +90,8 @@ class Shadow(Order):
         # (a compiled class has no instance without its own __init__, so no __new__ trick)
         self.real, self.pair = o, None
         self.order_id, self.is_buy, self.bg, self.cfg = o.order_id, o.is_buy, o.bg, o.cfg
-        self.limit_key, self.kind, self.prio_seq, self.incl = o.limit_key, o.kind, o.prio_seq, _CO_INCL
+        self.limit_key, self.kind, self.prio_seq = o.limit_key, o.kind, o.prio_seq
+        self.incl = _CO_INCL
         self.entry = self.level = None
 
 

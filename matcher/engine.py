@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import TYPE_CHECKING, Final
 
-from matcher.book import KIND_MID, NO_LIMIT, Entry, Order, Settings, SideBook
+from matcher.book import EMPTY_KEY, KIND_MID, NO_LIMIT, Entry, Order, Settings, SideBook
 from matcher.conditional import NEVER, Conditionals
 from matcher.moc import MocSession
 from matcher.prices import CENT, DOLLAR, SUB_PENNY, Price
@@ -610,8 +610,8 @@ class Engine:
 
     def _reeval(self, st: SymbolState, ts: int, ev: list[Event]) -> None:
         """Match resting orders that now cross; the later-arrived order of a pair is the taker."""
-        bb, sb = st.buys.best_key(), st.sells.best_key()
-        if bb is None or sb is None or bb + sb > 0:
+        bb, sb = st.buys.best(), st.sells.best()
+        if bb == EMPTY_KEY or sb == EMPTY_KEY or bb + sb > 0:
             return
         buys, sells = st.buys, st.sells
         bs = [e for _, lvs in buys.levels_upto(-sb) for lv in lvs for e in lv.entries]
@@ -635,8 +635,8 @@ class Engine:
                     (buys if t.is_buy else sells).remove(t)
                 # every match needs the two ALPs to cross: once the sides no longer do, the
                 # rest of the candidates (a re-priced pool, say) cannot trade
-                bb, sb = buys.best_key(), sells.best_key()
-                if bb is None or sb is None or bb + sb > 0:
+                bb, sb = buys.best(), sells.best()
+                if bb == EMPTY_KEY or sb == EMPTY_KEY or bb + sb > 0:
                     break
 
     def _match(self, st: SymbolState, t: Order, ts: int, ev: list[Event], reeval: bool) -> None:
@@ -658,8 +658,8 @@ class Engine:
         bound = -tkey
         tcfg = t.cfg
         t_bg = tcfg.bg if tcfg.is_bd else None
-        best = contra.best_key()  # cheap test first: most arriving orders do not cross
-        if best is None or best > bound:
+        best = contra.best()  # cheap test first: most arriving orders do not cross
+        if best == EMPTY_KEY or best > bound:
             return
         # the best group only: most takers fill there, and the levels behind it are listed
         # (levels_upto) only when the walk gets past it

@@ -11,8 +11,8 @@ import pytest
 
 from matcher import (
     Accepted,
-    CancelReason,
     Cancelled,
+    CancelReason,
     CancelRejected,
     CloseRefused,
     CxlRejReason,
