@@ -108,6 +108,8 @@ def _values_ok_py(
 _values_ok = speedups.values_ok if speedups is not None else _values_ok_py
 #: struct of n tags, for n up to 63 (a longer layout is packed with its own)
 _TAGS = [struct.Struct(">%di" % n) for n in range(64)]
+#: MsgType -> the key's head (its length, then it), for the types seen (bounded)
+_KEY_HEAD: dict[str, bytes] = {}
 
 
 def _plan_key_py(msg_type: str, present: dict[int, str]) -> bytes | None:
@@ -115,13 +117,20 @@ def _plan_key_py(msg_type: str, present: dict[int, str]) -> bytes | None:
     each tag of ``present`` in order as 4 bytes (big-endian, signed); None where that cannot
     be written (MsgType over 255 characters or not latin-1, a tag outside 32 bits): such a
     message takes the exact walk. ``_speedups.plan_key`` is the compiled twin."""
+    head = _KEY_HEAD.get(msg_type)
+    if head is None:
+        if len(msg_type) > 255:
+            return None
+        try:
+            head = bytes((len(msg_type),)) + msg_type.encode("latin-1")
+        except UnicodeEncodeError:
+            return None
+        if len(_KEY_HEAD) < 256:
+            _KEY_HEAD[msg_type] = head
     n = len(present)
-    if len(msg_type) > 255:
-        return None
     try:
-        tags = (_TAGS[n] if n < 64 else struct.Struct(">%di" % n)).pack(*present)
-        return bytes((len(msg_type),)) + msg_type.encode("latin-1") + tags
-    except (UnicodeEncodeError, struct.error):
+        return head + (_TAGS[n] if n < 64 else struct.Struct(">%di" % n)).pack(*present)
+    except struct.error:
         return None
 
 
