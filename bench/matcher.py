@@ -226,6 +226,10 @@ class NaiveBook:
         return out
 
 
+#: the latency percentiles (us) of the last ``run``, for bench/e2e.py's table
+LAST: dict[str, float] = {}
+
+
 def run(name: str, apply: Callable[[Any], Any], count: int, chunk: int = 100_000,
         after: Callable[[], None] | None = None,
         stream: Callable[[int], Iterator[Any]] = commands) -> float:
@@ -258,6 +262,8 @@ def run(name: str, apply: Callable[[Any], Any], count: int, chunk: int = 100_000
     lat.sort()
     n = len(lat)
     rate = n / total
+    LAST.update(p50=lat[n // 2] / 1e3, p99=lat[int(n * 0.99)] / 1e3,
+                p999=lat[int(n * 0.999)] / 1e3, cpu_rate=n / cpu)
     print(f"{name:<26} {n:>8} cmds {rate / 1e3:6.1f}k cmds/s (cpu {n / cpu / 1e3:6.1f}k)"
           f"  p50 {lat[n // 2] / 1e3:5.2f} us  p99 {lat[int(n * 0.99)] / 1e3:6.2f} us"
           f"  p99.9 {lat[int(n * 0.999)] / 1e3:7.2f} us  max {lat[-1] / 1e3:8.1f} us")
