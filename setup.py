@@ -103,8 +103,8 @@ def mypyc_extensions() -> list[Extension]:
     write_manifest()
     try:
         return list(mypycify(MYPYC_MODULES, opt_level="3", group_name="matcher.hot"))
-    except Exception as exc:  # noqa: BLE001 - a failed mypyc run leaves the pure build
-        print(f"warning: mypyc failed ({exc}); the matcher runs as Python", file=sys.stderr)
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - mypy exits on a type error
+        print(f"warning: mypyc failed ({exc!r}); the pure build runs", file=sys.stderr)
         return []
 
 
