@@ -15,7 +15,7 @@ Prices
     (0.01 at or above $1, 0.0001 below); NBBO quotes must be 0.0001 multiples (else the NBBO
     counts as invalid and matching pauses). Mid = (NBB + NBO) / 2 is exact.
 
-Commands (frozen dataclasses)
+Commands (slots dataclasses with their own __init__, read-only by convention)
     ``NewOrder`` (with the session defaults session_dncp, smp, smp_scope,
     default_inclusion_level), ``Cancel``, ``Replace`` (complete new order state, as FIX G),
     ``CancelAll(session, reason)`` (cancel_on_disconnect), ``QuoteUpdate`` (NBBO; None = side

@@ -305,33 +305,13 @@ class SideBook:
         """Move a kind's reference: its pool is re-priced, no order moves."""
         self.ref_keys[kind] = new
 
-    def levels_at(self, key: int) -> list[Level]:
-        """The levels whose ALP key is exactly ``key`` (the first group of ``levels_upto``
-        when ``key`` is ``best_key()``): a taker that fills at the best price never lists the
-        levels behind it."""
-        out: list[Level] = []
-        for k in (0, 1, 2):
-            ks = self.keys[k]
-            if not ks:
-                continue
-            r = self.ref_keys[k]
-            if key > r:
-                lv = self.levels[k].get(key)
-                if lv is not None:
-                    out.append(lv)
-            elif key == r and ks[0] <= r:
-                levels = self.levels[k]
-                if len(ks) == 1 or ks[1] > r:
-                    out.append(levels[ks[0]])
-                else:
-                    out += [levels[x] for x in ks[:bisect_right(ks, r)]]
-        return out
-
     def group_at(self, key: int, bg: str | None
                  ) -> tuple[list[Level], tuple[list[Entry], list[Entry]] | None]:
-        """``levels_at(key)``, or, when those levels are exactly one kind's pool of more than one
-        level, ``([], pool_at(...))``: the kept merged entries without listing the pool's
-        levels (a taker's first group is most often a pool, walked once per taker)."""
+        """``(levels, None)``: the levels whose ALP key is exactly ``key`` (the first group of
+        ``levels_upto`` when ``key`` is ``best_key()``: a taker that fills at the best price
+        never lists the levels behind it); or, when those levels are exactly one kind's pool of
+        more than one level, ``([], pool_at(...))``: the kept merged entries without listing
+        the pool's levels (a taker's first group is most often a pool, walked once per taker)."""
         out: list[Level] = []
         pool_kind = -1
         n = 0

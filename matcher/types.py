@@ -145,9 +145,14 @@ class SymbolConfig:
 
 
 # ---------------------------------------------------------------- commands
+# Commands are slots dataclasses with their own __init__ (mypyc compiles it; the dataclass-made
+# one runs interpreted and, frozen, sets each slot through object.__setattr__: building a
+# NewOrder was most of gateway/orders.new_order). No longer frozen, for that: treat them as
+# read-only. unsafe_hash keeps the hash a frozen dataclass had (tests/matcher_shape checks the
+# fields, defaults, __init__, eq, hash and repr).
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class NewOrder:
     """NewOrderSingle (D) with the order-entry session's defaults already attached."""
 
@@ -178,8 +183,45 @@ class NewOrder:
     smp_scope: str = "participant"
     default_inclusion_level: int = 5
 
+    def __init__(self, session: str, participant: str, cl_ord_id: str, symbol: str, side: Side,
+                 qty: int, ord_type: OrdType = OrdType.LIMIT, limit: Price | None = None,
+                 peg: Peg = Peg.NONE, tif: TimeInForce = TimeInForce.DAY,
+                 min_qty: int | None = None,
+                 min_qty_instruction: MinQtyInstruction = MinQtyInstruction.AON,
+                 post_only: bool = False, capacity: Capacity | None = None,
+                 locate_reqd: bool | None = None, locate_broker: str | None = None,
+                 order_class: OrderClass = OrderClass.FIRM, conditional_ref: str | None = None,
+                 conditional_interaction: bool = False, dncp: bool | None = None,
+                 inclusion_level: int | None = None, session_dncp: bool = False, smp: bool = True,
+                 smp_scope: str = "participant", default_inclusion_level: int = 5) -> None:
+        self.session = session
+        self.participant = participant
+        self.cl_ord_id = cl_ord_id
+        self.symbol = symbol
+        self.side = side
+        self.qty = qty
+        self.ord_type = ord_type
+        self.limit = limit
+        self.peg = peg
+        self.tif = tif
+        self.min_qty = min_qty
+        self.min_qty_instruction = min_qty_instruction
+        self.post_only = post_only
+        self.capacity = capacity
+        self.locate_reqd = locate_reqd
+        self.locate_broker = locate_broker
+        self.order_class = order_class
+        self.conditional_ref = conditional_ref
+        self.conditional_interaction = conditional_interaction
+        self.dncp = dncp
+        self.inclusion_level = inclusion_level
+        self.session_dncp = session_dncp
+        self.smp = smp
+        self.smp_scope = smp_scope
+        self.default_inclusion_level = default_inclusion_level
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True, unsafe_hash=True)
 class Cancel:
     """OrderCancelRequest (F); symbol/side, when given, must match the order."""
 
@@ -189,8 +231,16 @@ class Cancel:
     symbol: str | None = None
     side: Side | None = None
 
+    def __init__(self, session: str, cl_ord_id: str, orig_cl_ord_id: str,
+                 symbol: str | None = None, side: Side | None = None) -> None:
+        self.session = session
+        self.cl_ord_id = cl_ord_id
+        self.orig_cl_ord_id = orig_cl_ord_id
+        self.symbol = symbol
+        self.side = side
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True, unsafe_hash=True)
 class Replace:
     """OrderCancelReplaceRequest (G): the complete new state of the order.
 
@@ -215,16 +265,44 @@ class Replace:
     symbol: str | None = None
     order_class: OrderClass | None = None  # 7001 when repeated on the G: must not change
 
+    def __init__(self, session: str, cl_ord_id: str, orig_cl_ord_id: str, qty: int,
+                 ord_type: OrdType, side: Side, limit: Price | None = None, peg: Peg = Peg.NONE,
+                 min_qty: int | None = None,
+                 min_qty_instruction: MinQtyInstruction = MinQtyInstruction.AON,
+                 post_only: bool = False, inclusion_level: int | None = None,
+                 locate_reqd: bool | None = None, locate_broker: str | None = None,
+                 symbol: str | None = None, order_class: OrderClass | None = None) -> None:
+        self.session = session
+        self.cl_ord_id = cl_ord_id
+        self.orig_cl_ord_id = orig_cl_ord_id
+        self.qty = qty
+        self.ord_type = ord_type
+        self.side = side
+        self.limit = limit
+        self.peg = peg
+        self.min_qty = min_qty
+        self.min_qty_instruction = min_qty_instruction
+        self.post_only = post_only
+        self.inclusion_level = inclusion_level
+        self.locate_reqd = locate_reqd
+        self.locate_broker = locate_broker
+        self.symbol = symbol
+        self.order_class = order_class
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True, unsafe_hash=True)
 class CancelAll:
     """Cancel every open order of a session (e.g. cancel_on_disconnect)."""
 
     session: str
     reason: str = "session cancel"
 
+    def __init__(self, session: str, reason: str = "session cancel") -> None:
+        self.session = session
+        self.reason = reason
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True, unsafe_hash=True)
 class QuoteUpdate:
     """A new NBBO for one symbol; a None side means that side of the NBBO is missing.
 
@@ -240,8 +318,19 @@ class QuoteUpdate:
     source_time: int | None = None
     source_seq: int | None = None
 
+    def __init__(self, symbol: str, bid: Price | None, bid_size: int, ask: Price | None,
+                 ask_size: int, source_time: int | None = None,
+                 source_seq: int | None = None) -> None:
+        self.symbol = symbol
+        self.bid = bid
+        self.bid_size = bid_size
+        self.ask = ask
+        self.ask_size = ask_size
+        self.source_time = source_time
+        self.source_seq = source_seq
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True, unsafe_hash=True)
 class SecurityStatus:
     """Halt / LULD / short-sale-restriction state; None leaves a field unchanged."""
 
@@ -252,17 +341,31 @@ class SecurityStatus:
     source_time: int | None = None  # as on QuoteUpdate
     source_seq: int | None = None
 
+    def __init__(self, symbol: str, halted: bool | None = None, luld_state: int | None = None,
+                 ssr: bool | None = None, source_time: int | None = None,
+                 source_seq: int | None = None) -> None:
+        self.symbol = symbol
+        self.halted = halted
+        self.luld_state = luld_state
+        self.ssr = ssr
+        self.source_time = source_time
+        self.source_seq = source_seq
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True, unsafe_hash=True)
 class ClosingPrice:
     """The official closing price of a symbol (W with 269=5): runs its MOC closing cross."""
 
     symbol: str
     price: Price
 
+    def __init__(self, symbol: str, price: Price) -> None:
+        self.symbol = symbol
+        self.price = price
+
 
 # conditional orders (SPEC 5.1): the deadline clock
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class FirmUpTimer:
     """The clock of firm-up deadlines, journaled like any command (so replay is exact).
 
@@ -273,6 +376,10 @@ class FirmUpTimer:
 
     firm_up_window_ms: int
     due_ns: int = 0
+
+    def __init__(self, firm_up_window_ms: int, due_ns: int = 0) -> None:
+        self.firm_up_window_ms = firm_up_window_ms
+        self.due_ns = due_ns
 
 
 Command = (NewOrder | Cancel | Replace | CancelAll | QuoteUpdate | SecurityStatus
