@@ -500,7 +500,16 @@ class Session:
         ):
             return False
         store = self.store
-        seq = store.next_target_seq
+        # the concrete stores called natively where compiled (through the Protocol an
+        # attribute is a generic lookup); one isinstance each, reused for the update below
+        fstore = store if isinstance(store, FileStore) else None
+        mstore = store if fstore is None and isinstance(store, MemoryStore) else None
+        if fstore is not None:
+            seq = fstore.next_target_seq
+        elif mstore is not None:
+            seq = mstore.next_target_seq
+        else:
+            seq = store.next_target_seq
         s = self.settings
         if (
             fields.get(34) != str(seq)
@@ -517,10 +526,10 @@ class Session:
             return False
         self._last_recv_ns = now_ns
         self._test_requests = 0
-        if isinstance(store, FileStore):  # native calls where compiled
-            store.set_next_target_seq(seq + 1)
-        elif isinstance(store, MemoryStore):
-            store.set_next_target_seq(seq + 1)
+        if fstore is not None:
+            fstore.set_next_target_seq(seq + 1)
+        elif mstore is not None:
+            mstore.set_next_target_seq(seq + 1)
         else:
             store.set_next_target_seq(seq + 1)
         return True
