@@ -12,12 +12,14 @@ write or fsync raises `JournalError`, and after a failed fsync every later sync 
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import errno
 import operator
 import os
 import pickle
 import struct
+import sys
 import types
 import typing
 import zlib
@@ -65,13 +67,39 @@ def _enum_of(hint: Any) -> type[Enum] | None:
     return None
 
 
+def _field_hints(cls: type) -> dict[str, Any]:
+    """The field annotations of a command class, evaluated.
+
+    From the class's source: a mypyc-compiled class keeps only erased annotations (an
+    ``X | None`` field says ``type``), so `typing.get_type_hints` would not see an optional
+    enum field there, which would then be pickled as an enum (a class reference, and a slow
+    reduce) by the compiled build and read back as a plain value by the same build."""
+    module = sys.modules[cls.__module__]
+    hints: dict[str, Any] = {}
+    # found from the top package (never compiled): a compiled module's __file__ is not reliable
+    top, *rest = cls.__module__.split(".")
+    package_file = getattr(sys.modules[top], "__file__", None)
+    if package_file and rest:
+        path = os.path.join(os.path.dirname(package_file), *rest) + ".py"
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                tree = ast.parse(f.read())
+            for node in tree.body:
+                if isinstance(node, ast.ClassDef) and node.name == cls.__name__:
+                    for stmt in node.body:
+                        if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                            hints[stmt.target.id] = eval(  # noqa: S307 - our own source
+                                ast.unparse(stmt.annotation), vars(module))
+    return hints or typing.get_type_hints(cls)
+
+
 class _Codec:
     """Per-command-class field list and enum decoders."""
 
     def __init__(self, tag: int, cls: type) -> None:
         self.tag = tag
         self.cls = cls
-        hints = typing.get_type_hints(cls)
+        hints = _field_hints(cls)
         self.names = [f.name for f in dataclasses.fields(cls)]
         self.enums = [(i, e) for i, n in enumerate(self.names)
                       if (e := _enum_of(hints[n])) is not None]
