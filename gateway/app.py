@@ -149,8 +149,10 @@ class OrderApplication(Application):
         self._reject_seq = 0
         self._targets: dict[tuple[str, str], list[tuple[str, str, bytes]]] = {}
         # TransactTime (60) text per precision of the last event time: the events of one
-        # command share their time, so it is formatted once per command and precision
+        # command share their time, so it is formatted once per command and precision ("ms":
+        # once per millisecond)
         self._stamp_ts = -1
+        self._stamp_tick = -1
         self._stamps: dict[str, bytes] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._timer_due: int | None = None
@@ -458,7 +460,13 @@ class OrderApplication(Application):
             targets = self._targets[(key, participant)] = self._targets_for(key, participant)
         if ts != self._stamp_ts:
             self._stamp_ts = ts
-            self._stamps = {}
+            tick = ts // 1_000_000
+            if tick != self._stamp_tick:  # a millisecond's "ms" stamp serves all its events
+                self._stamp_tick = tick
+                self._stamps = {}
+            else:  # only the "ms" stamp is the same for another time in its millisecond
+                ms = self._stamps.get("ms")
+                self._stamps = {} if ms is None else {"ms": ms}
         stamps = self._stamps
         stamped: dict[str, bytes] = {}  # precision -> the body with its 60, made once
         send = self.sender.send
