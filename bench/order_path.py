@@ -90,7 +90,7 @@ def stamp(ns: int) -> bytes:
 
 
 async def run(sessions: int, batch: int, turns: int, skip: bool, profile: str | None,
-              msglog: bool) -> None:
+              msglog: bool, gc_threshold: int) -> None:
     from gateway.app import OrderApplication
     from gateway.config import load_config
     from gateway.logs import configure_logging
@@ -140,7 +140,7 @@ async def run(sessions: int, batch: int, turns: int, skip: bool, profile: str | 
             reads.append([b"".join(msgs[k : k + batch]) for k in range(0, len(msgs), batch)])
         gc.collect()
         gc.freeze()
-        gc.set_threshold(50_000, 50, 100)
+        gc.set_threshold(gc_threshold, 50, 100)  # as gateway/cli.py (50_000) unless given
         prof = None
         if profile:
             import cProfile
@@ -188,6 +188,7 @@ def instructions(args: argparse.Namespace, skip: bool, tool: str = "cachegrind",
         cmd.append("--skip")
     if args.no_msglog:
         cmd.append("--no-msglog")
+    cmd += ["--gc-threshold", str(args.gc_threshold)]
     res = subprocess.run(cmd, capture_output=True, text=True, check=True)
     m = re.search(r"(?:I\s+refs|Collected)\s*:\s+([\d,]+)", res.stderr)
     if m is None:
@@ -201,6 +202,8 @@ def main() -> int:
     ap.add_argument("--batch", type=int, default=5, help="orders per read per session")
     ap.add_argument("--turns", type=int, default=200)
     ap.add_argument("--no-msglog", action="store_true")
+    ap.add_argument("--gc-threshold", type=int, default=50_000,
+                    help="gen0 threshold of the cyclic GC (0: off)")
     ap.add_argument("--instructions", action="store_true", help="valgrind instruction counts")
     ap.add_argument("--callgrind", metavar="OUT", help="write a callgrind profile of a run")
     ap.add_argument("--profile", metavar="OUT", help="cProfile stats of the measured turns")
@@ -227,7 +230,7 @@ def main() -> int:
     import uvloop
 
     uvloop.run(run(args.sessions, args.batch, args.turns, args.skip, args.profile,
-                   not args.no_msglog))
+                   not args.no_msglog, args.gc_threshold))
     if args.profile and not args.child:
         import pstats
 

@@ -143,7 +143,7 @@ class Connection(asyncio.Protocol):
         # The whole read in as few calls as the order of replies allows (see receive_batch);
         # it stops after a message that ends the connection.
         start, session = 0, rt.session
-        out = gw._out
+        out = gw.outbound
         out.read_now = now
         try:
             while start < len(messages):
@@ -295,11 +295,11 @@ class Gateway:
         # the per-message half of `send`, compiled (gateway/application.py); it also holds the
         # clock reading of the read being handled (its replies share it: one SendingTime and
         # message-log stamp formatted per read, not per message) and whether a flush is due
-        self._out = Outbound(self.runtimes, self._dirty, clock, self.schedule_flush,
-                             self._sync_input if self.fsync == "always" else None,
-                             self._other_action, app or Application())
+        self.outbound = Outbound(self.runtimes, self._dirty, clock, self.schedule_flush,
+                                 self._sync_input if self.fsync == "always" else None,
+                                 self._other_action, app or Application())
         # the application calls the compiled send directly (one native call per message)
-        self.send = self._out.send  # type: ignore[method-assign]
+        self.send = self.outbound.send  # type: ignore[method-assign]
         self._server: asyncio.AbstractServer | None = None
         self._ticker: asyncio.Task[None] | None = None
         # read by the operator surface (gateway/admin.py)
@@ -331,11 +331,11 @@ class Gateway:
     @property
     def app(self) -> Application:
         """The application behind the sessions (`Outbound` delivers to it)."""
-        return self._out.app
+        return self.outbound.app
 
     @app.setter
     def app(self, app: Application) -> None:
-        self._out.app = app
+        self.outbound.app = app
 
     def runtime_for(self, their_sender: str, their_target: str) -> SessionRuntime | None:
         return self._by_pair.get((their_sender, their_target))
@@ -378,7 +378,7 @@ class Gateway:
     # -- actions from sessions -----------------------------------------------------------------
 
     def handle_actions(self, rt: SessionRuntime, actions: Sequence[Action], now: int) -> None:
-        self._out.handle(rt, actions, now)  # compiled: Send and Deliver; the rest comes back
+        self.outbound.handle(rt, actions, now)  # compiled: Send and Deliver; the rest comes back
         if rt.session.resend_pending and rt not in self._resending:
             self._resending.add(rt)
             self.schedule_resend()
@@ -438,7 +438,7 @@ class Gateway:
         """Send an application message on a session; stored even when it is not connected.
 
         `Outbound.send` does it (an instance attribute of the same name calls it directly)."""
-        self._out.send(key, msg_type, body, header_extra)
+        self.outbound.send(key, msg_type, body, header_extra)
 
     def _sync_input(self) -> bool:
         """fsync = "always": the stores fsync each message as it is stored, the input it
@@ -447,7 +447,7 @@ class Gateway:
             self.app.sync()
         except OSError as exc:
             self._deferred = exc
-            self._out.stopped = True
+            self.outbound.stopped = True
             self.schedule_flush()
             return False
         return True
@@ -460,7 +460,7 @@ class Gateway:
     # -- group commit --------------------------------------------------------------------------
 
     def schedule_flush(self) -> None:
-        out = self._out
+        out = self.outbound
         if not out.flush_scheduled:
             out.flush_scheduled = True
             asyncio.get_running_loop().call_soon(self.flush)
@@ -477,7 +477,7 @@ class Gateway:
         message themselves; with "never" nothing is fsynced. A failed write or fsync
         (`StoreError`, `JournalError`) sends nothing of the turn: see `_storage_failed`.
         """
-        self._out.flush_scheduled = False
+        self.outbound.flush_scheduled = False
         if self.failure is not None or self._closed:
             return
         dirty = list(self._dirty)
@@ -529,7 +529,7 @@ class Gateway:
         `input_durable`: the journal holds this turn's input, so the sessions may record
         the inbound MsgSeqNums they took (else the counterparty sends those messages again)."""
         self.failure = exc
-        self._out.stopped = True
+        self.outbound.stopped = True
         self.storage_error = f"{getattr(exc, 'op', 'write')} failed: {exc}"
         self._failed.set()
         freed = exc.errno in NO_SPACE and release_reserve(self.data_dir)
@@ -658,7 +658,7 @@ class Gateway:
         await asyncio.sleep(0)
         self.flush()
         self._closed = True  # a late callback must not write to the closed files
-        self._out.stopped = True
+        self.outbound.stopped = True
         if self.failure is None:
             try:
                 for rt in self.runtimes.values():
