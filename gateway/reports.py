@@ -38,6 +38,12 @@ def price_text(price: int) -> str:
     return text
 
 
+def _int_text(value: int) -> str:
+    """An int (a Side or Liquidity too: IntEnums) as its decimal text; compiled, the value
+    is unboxed at the call, with no call of int()."""
+    return str(int(value))
+
+
 def exec_report_body(ev: OrderEvent) -> bytes:
     """The ExecutionReport fields of a per-order event, TransactTime excepted:
     37 11 [41] 17 20 150 39 55 54 38 151 14 6, then the kind's own fields.
@@ -50,7 +56,8 @@ def exec_report_body(ev: OrderEvent) -> bytes:
     if kind is Filled:
         assert isinstance(ev, Filled)
         exec_type = status = "2" if ev.leaves_qty == 0 else "1"
-        extra = f"32={ev.last_qty}\x0131={price_text(ev.last_px)}\x01851={int(ev.liquidity)}\x01"
+        extra = (f"32={ev.last_qty}\x0131={price_text(ev.last_px)}\x01"
+                 f"851={_int_text(ev.liquidity)}\x01")
     elif kind is Accepted:
         exec_type = status = "0"
     elif kind is Cancelled:
@@ -76,7 +83,7 @@ def exec_report_body(ev: OrderEvent) -> bytes:
     avg_px = price_text(ev.avg_px) if ev.cum_qty else "0"
     body = (
         f"37={order_id}\x0111={ev.cl_ord_id}\x01{orig_field}17={ev.exec_id}\x0120=0\x01"
-        f"150={exec_type}\x0139={status}\x0155={ev.symbol}\x0154={int(ev.side)}\x01"
+        f"150={exec_type}\x0139={status}\x0155={ev.symbol}\x0154={_int_text(ev.side)}\x01"
         f"38={ev.order_qty}\x01151={ev.leaves_qty}\x0114={ev.cum_qty}\x016={avg_px}\x01{extra}"
     )
     return body.encode("utf-8", "replace")
