@@ -22,7 +22,7 @@ from typing import Protocol
 import structlog
 
 from gateway import logs, orders, reports
-from gateway.application import Application
+from gateway.application import Application, Outbound
 from gateway.config import Config, SessionConfig
 from gateway.fix import Message, format_utc
 from gateway.stats import LatencyHistogram
@@ -107,6 +107,10 @@ class OrderApplication(Application):
     ) -> None:
         self.cfg = cfg
         self.sender = sender
+        # the server's compiled send (gateway.server.Gateway.outbound), called natively for
+        # each report; any other Sender through its `send`
+        outbound = getattr(sender, "outbound", None)
+        self._outbound = outbound if isinstance(outbound, Outbound) else None
         self.clock = clock
         self.fsync = cfg.gateway.fsync
         self.sessions: dict[str, SessionConfig] = {s.key: s for s in cfg.sessions}
@@ -149,8 +153,10 @@ class OrderApplication(Application):
         self._reject_seq = 0
         self._targets: dict[tuple[str, str], list[tuple[str, str, bytes]]] = {}
         # TransactTime (60) text per precision of the last event time: the events of one
-        # command share their time, so it is formatted once per command and precision
+        # command share their time, so it is formatted once per command and precision ("ms":
+        # once per millisecond)
         self._stamp_ts = -1
+        self._stamp_tick = -1
         self._stamps: dict[str, bytes] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._timer_due: int | None = None
@@ -458,9 +464,16 @@ class OrderApplication(Application):
             targets = self._targets[(key, participant)] = self._targets_for(key, participant)
         if ts != self._stamp_ts:
             self._stamp_ts = ts
-            self._stamps = {}
+            tick = ts // 1_000_000
+            if tick != self._stamp_tick:  # a millisecond's "ms" stamp serves all its events
+                self._stamp_tick = tick
+                self._stamps = {}
+            else:  # only the "ms" stamp is the same for another time in its millisecond
+                ms = self._stamps.get("ms")
+                self._stamps = {} if ms is None else {"ms": ms}
         stamps = self._stamps
         stamped: dict[str, bytes] = {}  # precision -> the body with its 60, made once
+        outbound = self._outbound
         send = self.sender.send
         for target_key, precision, header in targets:
             if skip_stored is not None and exec_id in self._stored_exec_ids(
@@ -473,7 +486,10 @@ class OrderApplication(Application):
                 if stamp is None:
                     stamp = stamps[precision] = b"60=%s\x01" % format_utc(ts, precision).encode()
                 full = stamped[precision] = body + stamp
-            send(target_key, "8", full, header)
+            if outbound is not None:
+                outbound.send(target_key, "8", full, header)
+            else:
+                send(target_key, "8", full, header)
 
     def _targets_for(self, key: str, participant: str) -> list[tuple[str, str, bytes]]:
         """(session, precision, extra header) of everyone who gets this session's reports."""

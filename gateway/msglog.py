@@ -53,9 +53,12 @@ class MessageLog:
         self._buf.append(b"%s IN  %s\n" % (_stamp(now_ns), raw))
 
     def incoming_many(self, raws: list[bytes], now_ns: int) -> None:
-        """The messages of one read, received at ``now_ns``: one stamp for all."""
-        stamp = _stamp(now_ns)
-        self._buf += [b"%s IN  %s\n" % (stamp, raw) for raw in raws]
+        """The messages of one read, received at ``now_ns``: one stamp for all, their lines
+        in one piece."""
+        if not raws:
+            return
+        head = _stamp(now_ns) + b" IN  "
+        self._buf.append(head + (b"\n" + head).join(raws) + b"\n")
 
     def outgoing(self, raw: bytes, now_ns: int) -> None:
         if now_ns != self._out_ns:  # the replies to one read share one clock reading

@@ -250,31 +250,32 @@ def _inclusion_of(value: str | None) -> int | None:
 def new_order(msg: Message, key: str, cfg: SessionConfig) -> NewOrder | OrderError:
     """NewOrderSingle (D) into NewOrder, the session's defaults attached.
 
-    Each tag is read once; the checks run in the order their errors take precedence."""
-    get = msg.get
-    cl_ord_id = get(11)
-    symbol = get(55)
-    locate_broker = get(5700)
-    conditional_ref = get(7002)
-    too_long = _too_long(cl_ord_id, get(41), symbol, locate_broker, conditional_ref)
+    Each tag is read once (`msg.get(...)` each time, not a bound `get`: compiled, that is a
+    native call); the checks run in the order their errors take precedence."""
+    cl_ord_id = msg.get(11)
+    symbol = msg.get(55)
+    locate_broker = msg.get(5700)
+    conditional_ref = msg.get(7002)
+    too_long = _too_long(cl_ord_id, msg.get(41), symbol, locate_broker, conditional_ref)
     if too_long is not None:
         return too_long
     try:
-        ord_type, limit, peg, post_only = _terms(get(40), get(44), get(18))
-        side = _pick(get(54), 54, "Side", _SIDES)
+        ord_type, limit, peg, post_only = _terms(msg.get(40), msg.get(44), msg.get(18))
+        side = _pick(msg.get(54), 54, "Side", _SIDES)
         if side is None:
             raise _Bad("Side (54) is required")
-        qty = _qty_of(get(38), 38, "OrderQty", True)
+        qty = _qty_of(msg.get(38), 38, "OrderQty", True)
         assert qty is not None
-        tif = _tif_of(get(59), ord_type)
-        min_qty = _qty_of(get(110), 110, "MinQty", False)
-        min_qty_instruction = _pick(get(7012), 7012, "MinQtyInstruction", _MIN_QTY_INSTRUCTIONS)
-        capacity = _pick(get(47), 47, "Rule80A", _CAPACITIES)
-        locate_reqd = _pick(get(114), 114, "LocateReqd", _YES_NO)
-        order_class = _pick(get(7001), 7001, "OrderClass", _ORDER_CLASSES)
-        eligible = _pick(get(7013), 7013, "ConditionalInteraction", _YES_NO)
-        dncp = _pick(get(7010), 7010, "DoNotCrossPrincipal", _YES_NO)
-        inclusion_level = _inclusion_of(get(7011))
+        tif = _tif_of(msg.get(59), ord_type)
+        min_qty = _qty_of(msg.get(110), 110, "MinQty", False)
+        min_qty_instruction = _pick(msg.get(7012), 7012, "MinQtyInstruction",
+                                    _MIN_QTY_INSTRUCTIONS)
+        capacity = _pick(msg.get(47), 47, "Rule80A", _CAPACITIES)
+        locate_reqd = _pick(msg.get(114), 114, "LocateReqd", _YES_NO)
+        order_class = _pick(msg.get(7001), 7001, "OrderClass", _ORDER_CLASSES)
+        eligible = _pick(msg.get(7013), 7013, "ConditionalInteraction", _YES_NO)
+        dncp = _pick(msg.get(7010), 7010, "DoNotCrossPrincipal", _YES_NO)
+        inclusion_level = _inclusion_of(msg.get(7011))
     except _Bad as bad:
         return bad.error
     # positional, in NewOrder's field order (no keyword matching per order)

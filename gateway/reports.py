@@ -38,26 +38,26 @@ def price_text(price: int) -> str:
     return text
 
 
-#: the fields every ExecutionReport carries, in one formatting step (str, encoded once)
-_COMMON = (
-    "37=%s\x0111=%s\x01%s17=%d\x0120=0\x01150=%s\x0139=%s\x0155=%s\x0154=%d\x0138=%d"
-    "\x01151=%d\x0114=%d\x016=%s\x01"
-)
+def _int_text(value: int) -> str:
+    """An int (a Side or Liquidity too: IntEnums) as its decimal text; compiled, the value
+    is unboxed at the call, with no call of int()."""
+    return str(int(value))
 
 
 def exec_report_body(ev: OrderEvent) -> bytes:
-    """The ExecutionReport fields of a per-order event, TransactTime excepted."""
+    """The ExecutionReport fields of a per-order event, TransactTime excepted:
+    37 11 [41] 17 20 150 39 55 54 38 151 14 6, then the kind's own fields.
+
+    f-strings, not %-formatting: compiled, mypyc builds them in one step with native int
+    to text (a third of the instructions of the same % format)."""
     extra = ""
     orig = ""
     kind = type(ev)
     if kind is Filled:
         assert isinstance(ev, Filled)
         exec_type = status = "2" if ev.leaves_qty == 0 else "1"
-        extra = "32=%d\x0131=%s\x01851=%d\x01" % (
-            ev.last_qty,
-            price_text(ev.last_px),
-            ev.liquidity,
-        )
+        extra = (f"32={ev.last_qty}\x0131={price_text(ev.last_px)}\x01"
+                 f"851={_int_text(ev.liquidity)}\x01")
     elif kind is Accepted:
         exec_type = status = "0"
     elif kind is Cancelled:
@@ -65,7 +65,7 @@ def exec_report_body(ev: OrderEvent) -> bytes:
         exec_type = status = "4"
         orig = ev.orig_cl_ord_id or ""
         if ev.text:
-            extra = "58=%s\x01" % _clean(ev.text)
+            extra = f"58={_clean(ev.text)}\x01"
     elif kind is Replaced:
         assert isinstance(ev, Replaced)
         exec_type = "5"
@@ -75,24 +75,18 @@ def exec_report_body(ev: OrderEvent) -> bytes:
     elif kind is Rejected:
         assert isinstance(ev, Rejected)
         exec_type = status = "8"
-        extra = "103=%d\x0158=%s\x01" % (ev.reason, _clean(ev.text))
+        extra = f"103={int(ev.reason)}\x0158={_clean(ev.text)}\x01"
     else:  # pragma: no cover - every OrderEvent subclass is listed above
         raise TypeError(f"no ExecutionReport for {type(ev).__name__}")
-    body = _COMMON % (
-        ev.order_id or "NONE",
-        ev.cl_ord_id,
-        "41=%s\x01" % orig if orig else "",
-        ev.exec_id,
-        exec_type,
-        status,
-        ev.symbol,
-        ev.side,
-        ev.order_qty,
-        ev.leaves_qty,
-        ev.cum_qty,
-        price_text(ev.avg_px) if ev.cum_qty else "0",
+    order_id = str(ev.order_id) if ev.order_id else "NONE"
+    orig_field = f"41={orig}\x01" if orig else ""
+    avg_px = price_text(ev.avg_px) if ev.cum_qty else "0"
+    body = (
+        f"37={order_id}\x0111={ev.cl_ord_id}\x01{orig_field}17={ev.exec_id}\x0120=0\x01"
+        f"150={exec_type}\x0139={status}\x0155={ev.symbol}\x0154={_int_text(ev.side)}\x01"
+        f"38={ev.order_qty}\x01151={ev.leaves_qty}\x0114={ev.cum_qty}\x016={avg_px}\x01{extra}"
     )
-    return (body + extra).encode("utf-8", "replace")
+    return body.encode("utf-8", "replace")
 
 
 def cancel_reject_body(ev: CancelRejected, order_qty: int | None = None) -> bytes:

@@ -14,17 +14,15 @@ import asyncio
 import ipaddress
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
 import structlog
 
-from gateway.application import Application
+from gateway.application import Application, Outbound, SessionRuntime, seq_of
 from gateway.config import Config, SessionConfig
 from gateway.fix import (
     Action,
-    Deliver,
     Disconnect,
     FileStore,
     Framer,
@@ -76,29 +74,6 @@ def session_settings(cfg: SessionConfig) -> SessionSettings:
         timestamp_precision=cfg.timestamp_precision,
         app_msg_types=ROLE_APP_TYPES[cfg.role],
     )
-
-
-@dataclass(slots=True, eq=False)
-class SessionRuntime:
-    """A configured session: its state machine, store, message log and current connection."""
-
-    config: SessionConfig
-    session: Session
-    store: FileStore
-    msglog: MessageLog | None
-    conn: Connection | None = None
-    out: list[bytes] = field(default_factory=list)
-    out_last_seq: int = 0  # MsgSeqNum of the last message put in `out`
-    out_unordered: bool = False  # `out` needs sorting by MsgSeqNum before it is written
-    close_after_flush: str | None = None
-    # counters for the operator surface (gateway/admin.py reads them at scrape time)
-    msgs_in: int = 0
-    msgs_out: int = 0
-    events: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def key(self) -> str:
-        return self.config.key
 
 
 class Connection(asyncio.Protocol):
@@ -168,13 +143,14 @@ class Connection(asyncio.Protocol):
         # The whole read in as few calls as the order of replies allows (see receive_batch);
         # it stops after a message that ends the connection.
         start, session = 0, rt.session
-        gw._read_now = now
+        out = gw.outbound
+        out.read_now = now
         try:
             while start < len(messages):
                 actions, start = session.receive_batch(messages, start, now)
                 gw.handle_actions(rt, actions, now)
         finally:
-            gw._read_now = None
+            out.read_now = 0
         # The expected inbound MsgSeqNum moved: it is made durable with this turn's commit (with
         # the journal of what the messages did), also when nothing is sent back, so a restart
         # asks the counterparty only for what was never applied.
@@ -255,12 +231,6 @@ class Connection(asyncio.Protocol):
             self.gateway.detach(rt, "peer closed" if exc is None else str(exc))
 
 
-def _seq_of(data: bytes) -> int:
-    """MsgSeqNum of a message we built (34 follows 35 near the start)."""
-    start = data.find(b"\x0134=") + 4
-    return int(data[start : data.find(b"\x01", start)])
-
-
 def _take_output(rt: SessionRuntime, now: int) -> bytes:
     """The turn's output of a session in MsgSeqNum order, logged; `out` is emptied."""
     out = rt.out
@@ -287,7 +257,7 @@ def _sort_live(out: list[bytes]) -> None:
     keep their places: a reply made before a ResendRequest was read goes out before the
     resend, not in the middle of it."""
     live = [i for i, data in enumerate(out) if b"\x0143=Y\x01" not in data]
-    for i, data in zip(live, sorted((out[i] for i in live), key=_seq_of), strict=True):
+    for i, data in zip(live, sorted((out[i] for i in live), key=seq_of), strict=True):
         out[i] = data
 
 
@@ -313,7 +283,6 @@ class Gateway:
     ) -> None:
         self.config = config
         self.data_dir = data_dir
-        self.app: Application = app or Application()
         self.clock = clock
         self.fsync = config.gateway.fsync
         self.logon_timeout_ns = LOGON_TIMEOUT_NS
@@ -321,12 +290,16 @@ class Gateway:
         self.runtimes: dict[str, SessionRuntime] = {}
         self._by_pair: dict[tuple[str, str], SessionRuntime] = {}
         self._dirty: set[SessionRuntime] = set()
-        self._flush_scheduled = False
         self._resending: set[SessionRuntime] = set()
         self._resend_scheduled = False
-        # the clock reading of the read being handled: its replies share it (one SendingTime
-        # and message-log stamp formatted per read, not per message)
-        self._read_now: int | None = None
+        # the per-message half of `send`, compiled (gateway/application.py); it also holds the
+        # clock reading of the read being handled (its replies share it: one SendingTime and
+        # message-log stamp formatted per read, not per message) and whether a flush is due
+        self.outbound = Outbound(self.runtimes, self._dirty, clock, self.schedule_flush,
+                                 self._sync_input if self.fsync == "always" else None,
+                                 self._other_action, app or Application())
+        # the application calls the compiled send directly (one native call per message)
+        self.send = self.outbound.send  # type: ignore[method-assign]
         self._server: asyncio.AbstractServer | None = None
         self._ticker: asyncio.Task[None] | None = None
         # read by the operator surface (gateway/admin.py)
@@ -354,6 +327,15 @@ class Gateway:
         self.runtimes[cfg.key] = rt
         # keyed as the counterparty sends it: their SenderCompID is our target
         self._by_pair[(cfg.target_comp_id, cfg.sender_comp_id)] = rt
+
+    @property
+    def app(self) -> Application:
+        """The application behind the sessions (`Outbound` delivers to it)."""
+        return self.outbound.app
+
+    @app.setter
+    def app(self, app: Application) -> None:
+        self.outbound.app = app
 
     def runtime_for(self, their_sender: str, their_target: str) -> SessionRuntime | None:
         return self._by_pair.get((their_sender, their_target))
@@ -396,42 +378,23 @@ class Gateway:
     # -- actions from sessions -----------------------------------------------------------------
 
     def handle_actions(self, rt: SessionRuntime, actions: Sequence[Action], now: int) -> None:
-        for action in actions:
-            if isinstance(action, Send):
-                self._queue(rt, action.data, now)
-            elif isinstance(action, Deliver):
-                self.app.from_app(rt.key, action.msg, now)
-            elif isinstance(action, SessionEvent):
-                self._session_event(rt, action, now)
-            elif isinstance(action, Disconnect):
-                rt.close_after_flush = action.reason
-                self._dirty.add(rt)
+        self.outbound.handle(rt, actions, now)  # compiled: Send and Deliver; the rest comes back
         if rt.session.resend_pending and rt not in self._resending:
             self._resending.add(rt)
             self.schedule_resend()
+
+    def _other_action(self, rt: SessionRuntime, action: Action, now: int) -> None:
+        if isinstance(action, SessionEvent):
+            self._session_event(rt, action, now)
+        elif isinstance(action, Disconnect):
+            rt.close_after_flush = action.reason
+            self._dirty.add(rt)
 
     def _session_event(self, rt: SessionRuntime, ev: SessionEvent, now: int) -> None:
         log.info(ev.kind, session=rt.key, **ev.detail)
         rt.events[ev.kind] = rt.events.get(ev.kind, 0) + 1
         if ev.kind == "logon":
             self.app.on_logon(rt.key, now)
-
-    def _queue(self, rt: SessionRuntime, data: bytes, now: int, seq: int = 0) -> None:
-        """Queue a message for the turn's write; `seq` is its MsgSeqNum when the caller knows
-        it (0: read it from the message)."""
-        if not data:  # held by the session behind a resend: stored, sent when it is reached
-            return
-        # A session numbers its own replies (a Heartbeat) while it reads a batch, before the
-        # application numbers what the batch's earlier messages caused: note when a message
-        # comes out below one already queued, so the turn's output is sorted before it goes.
-        if not seq:
-            seq = _seq_of(data)
-        if seq < rt.out_last_seq:
-            rt.out_unordered = True
-        else:
-            rt.out_last_seq = seq
-        rt.out.append(data)
-        self._dirty.add(rt)
 
     # -- resends in chunks ---------------------------------------------------------------------
 
@@ -472,32 +435,22 @@ class Gateway:
             self.schedule_resend()
 
     def send(self, key: str, msg_type: str, body: bytes, header_extra: bytes = b"") -> None:
-        """Send an application message on a session; stored even when it is not connected."""
-        if self.failure is not None or self._deferred is not None or self._closed:
-            return
-        if self.fsync == "always":
-            # the stores fsync each message as it is stored: the input it answers first
-            try:
-                self.app.sync()
-            except OSError as exc:
-                self._deferred = exc
-                self.schedule_flush()
-                return
-        rt = self.runtimes[key]
-        now = self._read_now
-        if now is None:
-            now = self.clock()
-        data = rt.session.send_app(msg_type, body, now, header_extra)
-        self._dirty.add(rt)
-        if data is not None:  # numbered and stored just now: the store's last MsgSeqNum
-            seq = rt.store.next_sender_seq - 1
-            if seq < rt.out_last_seq:  # as in _queue
-                rt.out_unordered = True
-            else:
-                rt.out_last_seq = seq
-            rt.out.append(data)
-        if not self._flush_scheduled:  # one check per message, the call once per turn
+        """Send an application message on a session; stored even when it is not connected.
+
+        `Outbound.send` does it (an instance attribute of the same name calls it directly)."""
+        self.outbound.send(key, msg_type, body, header_extra)
+
+    def _sync_input(self) -> bool:
+        """fsync = "always": the stores fsync each message as it is stored, the input it
+        answers first; False (and the gateway stops at the next flush) when that failed."""
+        try:
+            self.app.sync()
+        except OSError as exc:
+            self._deferred = exc
+            self.outbound.stopped = True
             self.schedule_flush()
+            return False
+        return True
 
     def stored_messages(self, key: str) -> list[bytes]:
         """Every message the session's store holds (recovery looks for reports in them)."""
@@ -507,8 +460,9 @@ class Gateway:
     # -- group commit --------------------------------------------------------------------------
 
     def schedule_flush(self) -> None:
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
+        out = self.outbound
+        if not out.flush_scheduled:
+            out.flush_scheduled = True
             asyncio.get_running_loop().call_soon(self.flush)
 
     def flush(self) -> None:
@@ -523,7 +477,7 @@ class Gateway:
         message themselves; with "never" nothing is fsynced. A failed write or fsync
         (`StoreError`, `JournalError`) sends nothing of the turn: see `_storage_failed`.
         """
-        self._flush_scheduled = False
+        self.outbound.flush_scheduled = False
         if self.failure is not None or self._closed:
             return
         dirty = list(self._dirty)
@@ -575,6 +529,7 @@ class Gateway:
         `input_durable`: the journal holds this turn's input, so the sessions may record
         the inbound MsgSeqNums they took (else the counterparty sends those messages again)."""
         self.failure = exc
+        self.outbound.stopped = True
         self.storage_error = f"{getattr(exc, 'op', 'write')} failed: {exc}"
         self._failed.set()
         freed = exc.errno in NO_SPACE and release_reserve(self.data_dir)
@@ -703,6 +658,7 @@ class Gateway:
         await asyncio.sleep(0)
         self.flush()
         self._closed = True  # a late callback must not write to the closed files
+        self.outbound.stopped = True
         if self.failure is None:
             try:
                 for rt in self.runtimes.values():

@@ -28,3 +28,17 @@ def test_outgoing_many_is_outgoing_per_message(turns: list[
         one.close()
         many.close()
         assert (Path(tmp) / "one.log").read_bytes() == (Path(tmp) / "many.log").read_bytes()
+
+
+@given(reads=st.lists(st.tuples(st.lists(_raw, max_size=5), st.integers(0, 3)), max_size=6))
+def test_incoming_many_is_incoming_per_message(reads: list[tuple[list[bytes], int]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        one, many = MessageLog(Path(tmp) / "one.log"), MessageLog(Path(tmp) / "many.log")
+        for raws, second in reads:
+            now = 1_700_000_000_000_000_000 + second * 1_000_000_007
+            for raw in raws:
+                one.incoming(raw, now)
+            many.incoming_many(raws, now)
+        one.close()
+        many.close()
+        assert (Path(tmp) / "one.log").read_bytes() == (Path(tmp) / "many.log").read_bytes()

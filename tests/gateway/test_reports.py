@@ -222,3 +222,69 @@ def test_price_text_is_format_price(price: int) -> None:
     for p in range(price, price + PRICE_TEXT_CACHE + 1):  # fills it past its bound
         price_text(p)
     assert price_text(price) == format_price(price)
+
+
+# The %-format the f-strings of exec_report_body replaced: the reference they must equal.
+_REF_COMMON = (
+    "37=%s\x0111=%s\x01%s17=%d\x0120=0\x01150=%s\x0139=%s\x0155=%s\x0154=%d\x0138=%d"
+    "\x01151=%d\x0114=%d\x016=%s\x01"
+)
+
+
+def _reference_body(ev: Accepted | Filled | Cancelled | Replaced | Rejected) -> bytes:
+    extra = orig = ""
+    if isinstance(ev, Filled):
+        exec_type = status = "2" if ev.leaves_qty == 0 else "1"
+        extra = "32=%d\x0131=%s\x01851=%d\x01" % (ev.last_qty, format_price(ev.last_px),
+                                                   ev.liquidity)
+    elif isinstance(ev, Accepted):
+        exec_type = status = "0"
+    elif isinstance(ev, Cancelled):
+        exec_type = status = "4"
+        orig = ev.orig_cl_ord_id or ""
+        if ev.text:
+            extra = "58=%s\x01" % ev.text.replace("\x01", " ")
+    elif isinstance(ev, Replaced):
+        exec_type = "5"
+        status = ("1" if ev.cum_qty else "0") if ev.leaves_qty else "2"
+        orig = ev.orig_cl_ord_id
+    else:
+        exec_type = status = "8"
+        extra = "103=%d\x0158=%s\x01" % (ev.reason, ev.text.replace("\x01", " "))
+    body = _REF_COMMON % (ev.order_id or "NONE", ev.cl_ord_id, "41=%s\x01" % orig if orig else "",
+                          ev.exec_id, exec_type, status, ev.symbol, ev.side, ev.order_qty,
+                          ev.leaves_qty, ev.cum_qty,
+                          format_price(ev.avg_px) if ev.cum_qty else "0")
+    return (body + extra).encode("utf-8", "replace")
+
+
+_text = st.text(max_size=12)
+_qty = st.integers(min_value=0, max_value=10**9)
+
+
+@settings(max_examples=200)
+@given(kind=st.sampled_from(["ack", "fill", "cancel", "replace", "reject"]),
+       order_id=st.integers(min_value=0, max_value=10**12), cl=_text, orig=_text, text=_text,
+       symbol=_text, side=st.sampled_from(list(Side)), qty=_qty, cum=_qty, leaves=_qty,
+       px=st.integers(min_value=0, max_value=10**12), liq=st.sampled_from(list(Liquidity)),
+       reason=st.sampled_from(list(RejectReason)), exec_id=st.integers(0, 10**15))
+def test_exec_report_body_equals_the_percent_format(
+        kind: str, order_id: int, cl: str, orig: str, text: str, symbol: str, side: Side,
+        qty: int, cum: int, leaves: int, px: int, liq: Liquidity, reason: RejectReason,
+        exec_id: int) -> None:
+    common = dict(ts=TS, exec_id=exec_id, order_id=order_id, session="S", cl_ord_id=cl,
+                  participant="P", symbol=symbol, side=side, order_qty=qty, cum_qty=cum,
+                  leaves_qty=leaves, avg_px=px, notional=0)
+    ev: Accepted | Filled | Cancelled | Replaced | Rejected
+    if kind == "ack":
+        ev = Accepted(**common)  # type: ignore[arg-type]
+    elif kind == "fill":
+        ev = Filled(**common, last_qty=qty, last_px=px, liquidity=liq)  # type: ignore[arg-type]
+    elif kind == "cancel":
+        ev = Cancelled(**common, orig_cl_ord_id=orig or None, reason=CancelReason.USER,  # type: ignore[arg-type]
+                       text=text)
+    elif kind == "replace":
+        ev = Replaced(**common, orig_cl_ord_id=orig)  # type: ignore[arg-type]
+    else:
+        ev = Rejected(**common, reason=reason, text=text)  # type: ignore[arg-type]
+    assert exec_report_body(ev) == _reference_body(ev)
