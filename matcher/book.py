@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from operator import itemgetter
-from typing import Final
+from typing import Final, NamedTuple, cast
 
 from matcher.types import OrdType, Peg, Side, TimeInForce
 
@@ -37,9 +37,6 @@ EMPTY_KEY: Final = 1 << 61
 KIND_BID: Final = 0
 KIND_ASK: Final = 1
 KIND_MID: Final = 2
-
-Entry = tuple[int, int, "Order"]
-
 
 _BUY: Final = Side.BUY
 _SHORT: Final = Side.SELL_SHORT
@@ -154,6 +151,26 @@ class Order:
         return self.qty - self.cum if self.open else 0
 
 
+class Entry(NamedTuple):
+    """A book entry ``(-inclusion_level, prio_seq, order)``, always built as a plain tuple
+    (``entry()``) and only ever indexed, never read by field name.
+
+    A NamedTuple only for mypyc: it keeps a NamedTuple-typed value a tuple object, where a
+    ``tuple[int, int, Order]`` is an unboxed C struct boxed again (a new tuple, ints boxed) at
+    every list write, comparison and ``is`` test, so identity tests never held and each use
+    allocated."""
+
+    nincl: int
+    prio: int
+    order: Order
+
+
+def entry(o: Order) -> Entry:
+    """The order's entry: one tuple object, shared by its level, broker group and pool."""
+    return cast(Entry, (-o.incl, o.prio_seq, o))
+
+
+
 class Level:
     """Orders of one kind at one limit key (NO_LIMIT: market orders and unlimited pegs)."""
 
@@ -229,7 +246,7 @@ class SideBook:
             else:
                 insort(keys, key)
         # Level.add, inlined: this runs for every resting order
-        e = (-o.incl, o.prio_seq, o)
+        e = entry(o)
         entries = level.entries
         if not entries or entries[-1] < e:
             entries.append(e)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import heapq
 from typing import TYPE_CHECKING, Final
 
-from matcher.book import Order, Settings, SideBook
+from matcher.book import Entry, Order, Settings, SideBook
 from matcher.prices import SUB_PENNY
 from matcher.types import (
     Accepted,
@@ -117,7 +117,7 @@ class Books:
         self.el_buys, self.el_sells = SideBook(True), SideBook(False)
 
 
-def _in_order(entries: list[list[tuple[int, int, Order]]]) -> list[tuple[int, int, Order]]:
+def _in_order(entries: list[list[Entry]]) -> list[Entry]:
     if len(entries) == 1:
         return entries[0]
     out = [e for lst in entries for e in lst]
@@ -367,7 +367,8 @@ class Conditionals:
                     seq = _in_order([lv.by_bg.get(t_bg, []) for lv in levels])  # type: ignore[arg-type]
                 else:
                     seq = _in_order([lv.entries for lv in levels])
-                for _, _, c in seq:
+                for e in seq:
+                    c = e[2]
                     if want_bg is False and c.bg == t_bg:
                         continue
                     real = c

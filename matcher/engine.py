@@ -720,7 +720,10 @@ class Engine:
                     i = 0
                     n_seq = len(seq)
                     while i < n_seq:
-                        nincl, prio, c = seq[i]
+                        e = seq[i]  # indexed, not unpacked: unpacking a boxed tuple iterates
+                        nincl = e[0]
+                        prio = e[1]
+                        c = e[2]
                         i += 1
                         if -nincl < t_level:
                             # entries run in Inclusion Level order: no later one admits t
