@@ -95,8 +95,11 @@ class Order:
         "order_id", "session", "cl_ord_id", "pid", "symbol", "side", "is_buy", "qty", "cum",
         "notional", "ord_type", "peg", "limit", "limit_key", "kind", "tif", "min_qty",
         "min_cancel", "post_only", "incl", "prio_seq", "entry", "level", "open", "short",
-        "bg", "cfg", "locate_reqd", "locate_broker",
+        "bg", "cfg", "locate_reqd", "locate_broker", "opens",
     )
+    #: the open orders of its session (order id -> order), set when the engine registers it:
+    #: closing an order deletes from it without looking its session up again
+    opens: dict[int, Order]
 
     def __init__(self, order_id: int, session: str, cl_ord_id: str, symbol: str,
                  tif: TimeInForce, cfg: Settings, prio_seq: int, side: Side, qty: int,
@@ -193,13 +196,13 @@ class Level:
         group = by_bg[o.bg]
         entries = self.entries
         if entries[0] is e:
-            del entries[0]
+            entries.pop(0)  # (pop, not del: compiled, del boxes the index)
         else:
-            del entries[bisect_left(entries, e)]
+            entries.pop(bisect_left(entries, e))
         if group[0] is e:
-            del group[0]
+            group.pop(0)
         else:
-            del group[bisect_left(group, e)]
+            group.pop(bisect_left(group, e))
         if not group:
             del by_bg[o.bg]
         o.entry = None
@@ -284,16 +287,16 @@ class SideBook:
                 e = o.entry
                 assert e is not None
                 pool = self.pool[o.kind]
-                del pool[0 if pool[0] is e else bisect_left(pool, e)]
+                pool.pop(0 if pool[0] is e else bisect_left(pool, e))
                 group = self.pool_bg[o.kind].get(o.bg)
                 if group is not None:
-                    del group[0 if group[0] is e else bisect_left(group, e)]
+                    group.pop(0 if group[0] is e else bisect_left(group, e))
         level.discard(o)
         if not level.entries:
             kind = o.kind
             del self.levels[kind][level.key]
             keys = self.keys[kind]
-            del keys[bisect_left(keys, level.key)]
+            keys.pop(bisect_left(keys, level.key))
 
     def best_key(self) -> int | None:
         """Key of the best ALP on this side (None if empty)."""

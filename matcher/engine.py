@@ -343,7 +343,7 @@ class Engine:
         """Close the order (book removal is the caller's) and describe it."""
         leaves = o.qty - o.cum
         o.open = False
-        del self._open[o.session][o.order_id]
+        del o.opens[o.order_id]
         return Cancelled(ts, self._next_exec(), o.order_id, o.session, o.cl_ord_id, o.pid,
                          o.symbol, o.side, o.qty, o.cum, 0, _avg(o), o.notional, orig, reason,
                          text or f"{leaves} cancelled: {reason.value}")
@@ -394,6 +394,7 @@ class Engine:
         if open_ is None:
             open_ = self._open[session] = {}
         open_[oid] = o
+        o.opens = open_
         self._exec_id += 1
         ev: list[Event] = [Accepted(ts, self._exec_id, oid, session, clid, pid, o.symbol,
                                     o.side, o.qty, 0, o.qty, 0, 0)]
@@ -534,7 +535,7 @@ class Engine:
             own.remove(o)
             o.qty = o.cum
             o.open = False
-            del self._open[o.session][o.order_id]
+            del o.opens[o.order_id]
             ev.append(self._replaced(ts, o, orig))
             return ev
         if keep:
@@ -781,14 +782,14 @@ class Engine:
                                          c.order_id, match_id))
                         if c_cum == c.qty:
                             c.open = False
-                            del self._open[c.session][c.order_id]
+                            del c.opens[c.order_id]
                             dead.append(c)
                         elif c.min_cancel and c_left - q < c.min_qty:
                             ev.append(self._cancelled(ts, c, None, CancelReason.MIN_QTY, ""))
                             dead.append(c)
                         if t_left == 0:
                             t.open = False
-                            del self._open[t.session][t.order_id]
+                            del t.opens[t.order_id]
                             done = True
                             break
                         if t.min_cancel and t_left < t_mq:
