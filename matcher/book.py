@@ -212,13 +212,19 @@ class Level:
 class SideBook:
     """One side (buys or sells) of one symbol."""
 
-    __slots__ = ("is_buy", "levels", "keys", "ref_keys", "pool_ref", "pool", "pool_bg")
+    __slots__ = ("is_buy", "levels", "keys", "ref_keys", "pool_ref", "pool", "pool_bg",
+                 "r0", "r1", "r2", "t0", "t1", "t2")
 
     def __init__(self, is_buy: bool) -> None:
         self.is_buy = is_buy
         self.levels: list[dict[int, Level]] = [{}, {}, {}]  # per kind: limit key -> level
         self.keys: list[list[int]] = [[], [], []]  # per kind: sorted limit keys
         self.ref_keys = [NEG_INF, NEG_INF, NEG_INF]  # NEG_INF: no NBBO yet, ALP = limit
+        # The same references and each kind's first limit key (EMPTY_KEY: no level) as plain
+        # attributes, for best(): compiled, these are unboxed ints in the object, where a list
+        # item is a boxed int to unbox (prices take two PyLong digits) on every read.
+        self.r0 = self.r1 = self.r2 = NEG_INF
+        self.t0 = self.t1 = self.t2 = EMPTY_KEY
         # Per kind, the entries of its pool (the capped levels) merged in Inclusion | Time
         # order, whole and per broker group, as of reference pool_ref[kind] (None: not kept).
         # Built when a taker first walks the pool at a reference, then kept up to date by
@@ -248,6 +254,8 @@ class SideBook:
                 keys.append(key)
             else:
                 insort(keys, key)
+            if keys[0] == key:
+                self._set_top(o.kind, key)
         # Level.add, inlined: this runs for every resting order
         e = entry(o)
         entries = level.entries
@@ -296,7 +304,18 @@ class SideBook:
             kind = o.kind
             del self.levels[kind][level.key]
             keys = self.keys[kind]
-            keys.pop(bisect_left(keys, level.key))
+            i = bisect_left(keys, level.key)
+            keys.pop(i)
+            if i == 0:
+                self._set_top(kind, keys[0] if keys else EMPTY_KEY)
+
+    def _set_top(self, kind: int, key: int) -> None:
+        if kind == 0:
+            self.t0 = key
+        elif kind == 1:
+            self.t1 = key
+        else:
+            self.t2 = key
 
     def best_key(self) -> int | None:
         """Key of the best ALP on this side (None if empty)."""
@@ -306,24 +325,30 @@ class SideBook:
     def best(self) -> int:
         """``best_key()`` as a plain int, EMPTY_KEY (above every key) when the side is empty:
         compiled, an ``int | None`` is a boxed object, this is not (it runs for every taker)."""
-        k0, k1, k2 = self.keys
-        r0, r1, r2 = self.ref_keys
-        best = EMPTY_KEY
-        if k0:  # unrolled over the three kinds: this runs for every arriving order
-            best = k0[0] if k0[0] > r0 else r0
-        if k1:
-            x = k1[0] if k1[0] > r1 else r1
-            if x < best:
-                best = x
-        if k2:
-            x = k2[0] if k2[0] > r2 else r2
-            if x < best:
-                best = x
+        # unrolled over the three kinds: this runs for every arriving order. A kind without
+        # levels has t = EMPTY_KEY, above every reference: it never lowers the minimum.
+        t, r = self.t0, self.r0
+        best = t if t > r else r
+        t, r = self.t1, self.r1
+        x = t if t > r else r
+        if x < best:
+            best = x
+        t, r = self.t2, self.r2
+        x = t if t > r else r
+        if x < best:
+            best = x
         return best
 
-    def set_ref(self, kind: int, new: int) -> None:
-        """Move a kind's reference: its pool is re-priced, no order moves."""
-        self.ref_keys[kind] = new
+    def set_refs(self, bid: int, ask: int, mid: int) -> None:
+        """Move the references (keys of the NBB, NBO, mid): pools are re-priced, no order
+        moves."""
+        self.ref_keys = [bid, ask, mid]  # indexed by KIND_BID, KIND_ASK, KIND_MID
+        self.r0, self.r1, self.r2 = bid, ask, mid
+
+    def share_refs(self, other: SideBook) -> None:
+        """Take ``other``'s references (the same list object: no copy)."""
+        self.ref_keys = other.ref_keys
+        self.r0, self.r1, self.r2 = other.r0, other.r1, other.r2
 
     def group_at(self, key: int, bg: str | None
                  ) -> tuple[list[Level], tuple[list[Entry], list[Entry]] | None]:

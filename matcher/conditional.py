@@ -329,8 +329,10 @@ class Conditionals:
     @staticmethod
     def _sync(st: SymbolState, bk: Books) -> None:
         """Take the FRS book's NBBO references (the same lists: no copy, no order moves)."""
-        bk.co_buys.ref_keys = bk.el_buys.ref_keys = st.buys.ref_keys
-        bk.co_sells.ref_keys = bk.el_sells.ref_keys = st.sells.ref_keys
+        bk.co_buys.share_refs(st.buys)
+        bk.el_buys.share_refs(st.buys)
+        bk.co_sells.share_refs(st.sells)
+        bk.el_sells.share_refs(st.sells)
 
     def _seek(self, st: SymbolState, bk: Books, t: CondOrder, ts: int, ev: list[Event]) -> None:
         """Invite ``t`` with its best contra: COs first, then Eligible FRS Orders."""
