@@ -107,6 +107,21 @@ class SymbolState:
         self.can_match = ok
 
 
+class _Session:
+    """What ``Engine._new`` keeps per session: its ClOrdID and open-order maps (the very dicts
+    of ``Engine._clids`` / ``_open``), and the interaction settings of its last new order with
+    the terms they were looked up by (a session's orders mostly share them: no key tuple to
+    build and hash)."""
+
+    __slots__ = ("ids", "opens", "cfg", "pid", "smp", "scope", "dncp", "op_principal")
+
+    def __init__(self, ids: dict[str, Order], opens: dict[int, Order]) -> None:
+        self.ids, self.opens = ids, opens
+        self.cfg: Settings | None = None
+        self.pid = self.scope = ""
+        self.smp = self.dncp = self.op_principal = False
+
+
 def _plain(c: NewOrder, incl: int) -> bool:
     """A cheap sufficient test that every acceptance check passes (the common case).
 
@@ -171,6 +186,7 @@ class Engine:
         # resize, tens of ms at a million ids) small
         self._clids: dict[str, dict[str, Order]] = {}
         self._open: dict[str, dict[int, Order]] = {}
+        self._sessions: dict[str, _Session] = {}  # the same two maps per session, and more
         # (symbol, QuoteUpdate or SecurityStatus) -> (source_time, source_seq) last applied
         self._md_source: dict[tuple[str, type], tuple[int, int]] = {}
         self.warnings: list[str] = []
@@ -352,9 +368,11 @@ class Engine:
 
     def _new(self, ts: int, c: NewOrder) -> list[Event]:
         session, clid, pid = c.session, c.cl_ord_id, c.participant
-        ids = self._clids.get(session)
-        if ids is None:
-            ids = self._clids[session] = {}
+        sess = self._sessions.get(session)  # one lookup for both of the session's maps
+        if sess is None:
+            sess = self._sessions[session] = _Session(self._clids.setdefault(session, {}),
+                                                      self._open.setdefault(session, {}))
+        ids = sess.ids
         if clid in ids:
             return self._reject(ts, c, RejectReason.DUPLICATE_ORDER,
                                 f"duplicate ClOrdID {clid} on session {session}")
@@ -377,12 +395,19 @@ class Engine:
         # 47=P from the operator or an operator affiliate; agency (e.g. CBNA) is not principal
         op_principal = c.capacity is _PRINCIPAL and (part.operator or part.operator_affiliate)
         # a session-level DNCP cannot be overridden
-        skey = (pid, c.smp, c.smp_scope, c.session_dncp or bool(c.dncp), op_principal)
-        cfg = self._settings.get(skey)
-        if cfg is None:
-            cfg = self._settings[skey] = Settings(
-                pid, part.broker_group_id, part.affiliate_group_id, part.broker_dealer,
-                part.taker_level, c.smp, c.smp_scope == "affiliates", skey[3], op_principal)
+        dncp = c.session_dncp or bool(c.dncp)
+        smp, scope = c.smp, c.smp_scope
+        cfg = sess.cfg  # the session's last settings: most often the same again
+        if (cfg is None or sess.pid != pid or sess.smp != smp or sess.scope != scope
+                or sess.dncp != dncp or sess.op_principal != op_principal):
+            skey = (pid, smp, scope, dncp, op_principal)
+            cfg = self._settings.get(skey)
+            if cfg is None:
+                cfg = self._settings[skey] = Settings(
+                    pid, part.broker_group_id, part.affiliate_group_id, part.broker_dealer,
+                    part.taker_level, smp, scope == "affiliates", dncp, op_principal)
+            sess.cfg, sess.pid, sess.smp, sess.scope = cfg, pid, smp, scope
+            sess.dncp, sess.op_principal = dncp, op_principal
         self._order_id += 1
         self._seq += 1
         oid = self._order_id
@@ -390,11 +415,8 @@ class Engine:
                   c.ord_type, c.limit, c.peg, c.min_qty, c.min_qty_instruction is _MQ_CANCEL,
                   c.post_only, incl, c.locate_reqd, c.locate_broker)
         ids[clid] = o
-        open_ = self._open.get(session)
-        if open_ is None:
-            open_ = self._open[session] = {}
+        open_ = o.opens = sess.opens
         open_[oid] = o
-        o.opens = open_
         self._exec_id += 1
         ev: list[Event] = [Accepted(ts, self._exec_id, oid, session, clid, pid, o.symbol,
                                     o.side, o.qty, 0, o.qty, 0, 0)]
