@@ -360,7 +360,7 @@ class SideBook:
         out: list[Level] = []
         pool_kind = -1
         n = 0
-        for k in (0, 1, 2):
+        for k in range(3):  # (a native loop; a tuple literal is iterated generically)
             ks = self.keys[k]
             if not ks:
                 continue
@@ -387,7 +387,7 @@ class SideBook:
         """The merged entries (all, and broker group ``bg``'s) of the group of ``n`` levels at
         ALP ``key`` when that group is exactly one kind's pool; None otherwise (merge the
         levels). The lists are the kept ones: read them, do not change them."""
-        for k in (0, 1, 2):
+        for k in range(3):
             if self.ref_keys[k] != key:
                 continue
             ks = self.keys[k]
@@ -423,7 +423,7 @@ class SideBook:
     def levels_upto(self, bound: int) -> list[tuple[int, list[Level]]]:
         """Levels whose ALP key <= bound, grouped by equal ALP key, best first."""
         out: list[tuple[int, list[Level]]] = []
-        for k in (0, 1, 2):
+        for k in range(3):
             ks = self.keys[k]
             if not ks:
                 continue
