@@ -796,12 +796,12 @@ class Engine:
                         self._exec_id = eid = self._exec_id + 2
                         ev.append(Filled(ts, eid - 1, c.order_id, c.session, c.cl_ord_id, c.pid,
                                          c.symbol, c.side, c.qty, c_cum, c.qty - c_cum,
-                                         (c_not + c_not + c_cum) // (c_cum + c_cum), c_not, q, px, _ADDED,
-                                         t.order_id, match_id))
+                                         (c_not + c_not + c_cum) // (c_cum + c_cum), c_not,
+                                         q, px, _ADDED, t.order_id, match_id))
                         ev.append(Filled(ts, eid, t.order_id, t.session, t.cl_ord_id, t.pid,
                                          t.symbol, t.side, t.qty, t_cum, t_left,
-                                         (t_not + t_not + t_cum) // (t_cum + t_cum), t_not, q, px, _REMOVED,
-                                         c.order_id, match_id))
+                                         (t_not + t_not + t_cum) // (t_cum + t_cum), t_not,
+                                         q, px, _REMOVED, c.order_id, match_id))
                         if c_cum == c.qty:
                             c.open = False
                             del c.opens[c.order_id]
