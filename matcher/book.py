@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
 from operator import itemgetter
-from typing import Final
+from typing import Final, NamedTuple, cast
 
 from matcher.types import OrdType, Peg, Side, TimeInForce
 
@@ -37,9 +37,6 @@ EMPTY_KEY: Final = 1 << 61
 KIND_BID: Final = 0
 KIND_ASK: Final = 1
 KIND_MID: Final = 2
-
-Entry = tuple[int, int, "Order"]
-
 
 _BUY: Final = Side.BUY
 _SHORT: Final = Side.SELL_SHORT
@@ -98,8 +95,11 @@ class Order:
         "order_id", "session", "cl_ord_id", "pid", "symbol", "side", "is_buy", "qty", "cum",
         "notional", "ord_type", "peg", "limit", "limit_key", "kind", "tif", "min_qty",
         "min_cancel", "post_only", "incl", "prio_seq", "entry", "level", "open", "short",
-        "bg", "cfg", "locate_reqd", "locate_broker",
+        "bg", "cfg", "locate_reqd", "locate_broker", "opens",
     )
+    #: the open orders of its session (order id -> order), set when the engine registers it:
+    #: closing an order deletes from it without looking its session up again
+    opens: dict[int, Order]
 
     def __init__(self, order_id: int, session: str, cl_ord_id: str, symbol: str,
                  tif: TimeInForce, cfg: Settings, prio_seq: int, side: Side, qty: int,
@@ -154,6 +154,26 @@ class Order:
         return self.qty - self.cum if self.open else 0
 
 
+class Entry(NamedTuple):
+    """A book entry ``(-inclusion_level, prio_seq, order)``, always built as a plain tuple
+    (``entry()``) and only ever indexed, never read by field name.
+
+    A NamedTuple only for mypyc: it keeps a NamedTuple-typed value a tuple object, where a
+    ``tuple[int, int, Order]`` is an unboxed C struct boxed again (a new tuple, ints boxed) at
+    every list write, comparison and ``is`` test, so identity tests never held and each use
+    allocated."""
+
+    nincl: int
+    prio: int
+    order: Order
+
+
+def entry(o: Order) -> Entry:
+    """The order's entry: one tuple object, shared by its level, broker group and pool."""
+    return cast(Entry, (-o.incl, o.prio_seq, o))
+
+
+
 class Level:
     """Orders of one kind at one limit key (NO_LIMIT: market orders and unlimited pegs)."""
 
@@ -176,13 +196,13 @@ class Level:
         group = by_bg[o.bg]
         entries = self.entries
         if entries[0] is e:
-            del entries[0]
+            entries.pop(0)  # (pop, not del: compiled, del boxes the index)
         else:
-            del entries[bisect_left(entries, e)]
+            entries.pop(bisect_left(entries, e))
         if group[0] is e:
-            del group[0]
+            group.pop(0)
         else:
-            del group[bisect_left(group, e)]
+            group.pop(bisect_left(group, e))
         if not group:
             del by_bg[o.bg]
         o.entry = None
@@ -192,13 +212,19 @@ class Level:
 class SideBook:
     """One side (buys or sells) of one symbol."""
 
-    __slots__ = ("is_buy", "levels", "keys", "ref_keys", "pool_ref", "pool", "pool_bg")
+    __slots__ = ("is_buy", "levels", "keys", "ref_keys", "pool_ref", "pool", "pool_bg",
+                 "r0", "r1", "r2", "t0", "t1", "t2")
 
     def __init__(self, is_buy: bool) -> None:
         self.is_buy = is_buy
         self.levels: list[dict[int, Level]] = [{}, {}, {}]  # per kind: limit key -> level
         self.keys: list[list[int]] = [[], [], []]  # per kind: sorted limit keys
         self.ref_keys = [NEG_INF, NEG_INF, NEG_INF]  # NEG_INF: no NBBO yet, ALP = limit
+        # The same references and each kind's first limit key (EMPTY_KEY: no level) as plain
+        # attributes, for best(): compiled, these are unboxed ints in the object, where a list
+        # item is a boxed int to unbox (prices take two PyLong digits) on every read.
+        self.r0 = self.r1 = self.r2 = NEG_INF
+        self.t0 = self.t1 = self.t2 = EMPTY_KEY
         # Per kind, the entries of its pool (the capped levels) merged in Inclusion | Time
         # order, whole and per broker group, as of reference pool_ref[kind] (None: not kept).
         # Built when a taker first walks the pool at a reference, then kept up to date by
@@ -228,8 +254,10 @@ class SideBook:
                 keys.append(key)
             else:
                 insort(keys, key)
+            if keys[0] == key:
+                self._set_top(o.kind, key)
         # Level.add, inlined: this runs for every resting order
-        e = (-o.incl, o.prio_seq, o)
+        e = entry(o)
         entries = level.entries
         if not entries or entries[-1] < e:
             entries.append(e)
@@ -267,16 +295,27 @@ class SideBook:
                 e = o.entry
                 assert e is not None
                 pool = self.pool[o.kind]
-                del pool[0 if pool[0] is e else bisect_left(pool, e)]
+                pool.pop(0 if pool[0] is e else bisect_left(pool, e))
                 group = self.pool_bg[o.kind].get(o.bg)
                 if group is not None:
-                    del group[0 if group[0] is e else bisect_left(group, e)]
+                    group.pop(0 if group[0] is e else bisect_left(group, e))
         level.discard(o)
         if not level.entries:
             kind = o.kind
             del self.levels[kind][level.key]
             keys = self.keys[kind]
-            del keys[bisect_left(keys, level.key)]
+            i = bisect_left(keys, level.key)
+            keys.pop(i)
+            if i == 0:
+                self._set_top(kind, keys[0] if keys else EMPTY_KEY)
+
+    def _set_top(self, kind: int, key: int) -> None:
+        if kind == 0:
+            self.t0 = key
+        elif kind == 1:
+            self.t1 = key
+        else:
+            self.t2 = key
 
     def best_key(self) -> int | None:
         """Key of the best ALP on this side (None if empty)."""
@@ -286,24 +325,30 @@ class SideBook:
     def best(self) -> int:
         """``best_key()`` as a plain int, EMPTY_KEY (above every key) when the side is empty:
         compiled, an ``int | None`` is a boxed object, this is not (it runs for every taker)."""
-        k0, k1, k2 = self.keys
-        r0, r1, r2 = self.ref_keys
-        best = EMPTY_KEY
-        if k0:  # unrolled over the three kinds: this runs for every arriving order
-            best = k0[0] if k0[0] > r0 else r0
-        if k1:
-            x = k1[0] if k1[0] > r1 else r1
-            if x < best:
-                best = x
-        if k2:
-            x = k2[0] if k2[0] > r2 else r2
-            if x < best:
-                best = x
+        # unrolled over the three kinds: this runs for every arriving order. A kind without
+        # levels has t = EMPTY_KEY, above every reference: it never lowers the minimum.
+        t, r = self.t0, self.r0
+        best = t if t > r else r
+        t, r = self.t1, self.r1
+        x = t if t > r else r
+        if x < best:
+            best = x
+        t, r = self.t2, self.r2
+        x = t if t > r else r
+        if x < best:
+            best = x
         return best
 
-    def set_ref(self, kind: int, new: int) -> None:
-        """Move a kind's reference: its pool is re-priced, no order moves."""
-        self.ref_keys[kind] = new
+    def set_refs(self, bid: int, ask: int, mid: int) -> None:
+        """Move the references (keys of the NBB, NBO, mid): pools are re-priced, no order
+        moves."""
+        self.ref_keys = [bid, ask, mid]  # indexed by KIND_BID, KIND_ASK, KIND_MID
+        self.r0, self.r1, self.r2 = bid, ask, mid
+
+    def share_refs(self, other: SideBook) -> None:
+        """Take ``other``'s references (the same list object: no copy)."""
+        self.ref_keys = other.ref_keys
+        self.r0, self.r1, self.r2 = other.r0, other.r1, other.r2
 
     def group_at(self, key: int, bg: str | None
                  ) -> tuple[list[Level], tuple[list[Entry], list[Entry]] | None]:
@@ -315,7 +360,7 @@ class SideBook:
         out: list[Level] = []
         pool_kind = -1
         n = 0
-        for k in (0, 1, 2):
+        for k in range(3):  # (a native loop; a tuple literal is iterated generically)
             ks = self.keys[k]
             if not ks:
                 continue
@@ -342,7 +387,7 @@ class SideBook:
         """The merged entries (all, and broker group ``bg``'s) of the group of ``n`` levels at
         ALP ``key`` when that group is exactly one kind's pool; None otherwise (merge the
         levels). The lists are the kept ones: read them, do not change them."""
-        for k in (0, 1, 2):
+        for k in range(3):
             if self.ref_keys[k] != key:
                 continue
             ks = self.keys[k]
@@ -378,7 +423,7 @@ class SideBook:
     def levels_upto(self, bound: int) -> list[tuple[int, list[Level]]]:
         """Levels whose ALP key <= bound, grouped by equal ALP key, best first."""
         out: list[tuple[int, list[Level]]] = []
-        for k in (0, 1, 2):
+        for k in range(3):
             ks = self.keys[k]
             if not ks:
                 continue

@@ -24,7 +24,7 @@ from __future__ import annotations
 import heapq
 from typing import TYPE_CHECKING, Final
 
-from matcher.book import Order, Settings, SideBook
+from matcher.book import Entry, Order, Settings, SideBook
 from matcher.prices import SUB_PENNY
 from matcher.types import (
     Accepted,
@@ -117,7 +117,7 @@ class Books:
         self.el_buys, self.el_sells = SideBook(True), SideBook(False)
 
 
-def _in_order(entries: list[list[tuple[int, int, Order]]]) -> list[tuple[int, int, Order]]:
+def _in_order(entries: list[list[Entry]]) -> list[Entry]:
     if len(entries) == 1:
         return entries[0]
     out = [e for lst in entries for e in lst]
@@ -226,6 +226,7 @@ class Conditionals:
         if open_ is None:
             open_ = e._open[o.session] = {}
         open_[o.order_id] = o
+        o.opens = open_
 
     def _accepted(self, ts: int, o: Order) -> Accepted:
         return Accepted(ts, self.e._next_exec(), o.order_id, o.session, o.cl_ord_id, o.pid,
@@ -328,8 +329,10 @@ class Conditionals:
     @staticmethod
     def _sync(st: SymbolState, bk: Books) -> None:
         """Take the FRS book's NBBO references (the same lists: no copy, no order moves)."""
-        bk.co_buys.ref_keys = bk.el_buys.ref_keys = st.buys.ref_keys
-        bk.co_sells.ref_keys = bk.el_sells.ref_keys = st.sells.ref_keys
+        bk.co_buys.share_refs(st.buys)
+        bk.el_buys.share_refs(st.buys)
+        bk.co_sells.share_refs(st.sells)
+        bk.el_sells.share_refs(st.sells)
 
     def _seek(self, st: SymbolState, bk: Books, t: CondOrder, ts: int, ev: list[Event]) -> None:
         """Invite ``t`` with its best contra: COs first, then Eligible FRS Orders."""
@@ -367,7 +370,8 @@ class Conditionals:
                     seq = _in_order([lv.by_bg.get(t_bg, []) for lv in levels])  # type: ignore[arg-type]
                 else:
                     seq = _in_order([lv.entries for lv in levels])
-                for _, _, c in seq:
+                for e in seq:
+                    c = e[2]
                     if want_bg is False and c.bg == t_bg:
                         continue
                     real = c
@@ -527,7 +531,7 @@ class Conditionals:
             if o.cum == o.qty:
                 (st.buys if o.is_buy else st.sells).remove(o)  # a no-op for a firm-up
                 o.open = False
-                del e._open[o.session][o.order_id]
+                del o.opens[o.order_id]
             elif o.min_cancel and o.qty - o.cum < o.min_qty and type(o) is Order:
                 (st.buys if o.is_buy else st.sells).remove(o)
                 ev.append(e._cancelled(ts, o, None, CancelReason.MIN_QTY, ""))

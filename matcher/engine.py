@@ -107,6 +107,21 @@ class SymbolState:
         self.can_match = ok
 
 
+class _Session:
+    """What ``Engine._new`` keeps per session: its ClOrdID and open-order maps (the very dicts
+    of ``Engine._clids`` / ``_open``), and the interaction settings of its last new order with
+    the terms they were looked up by (a session's orders mostly share them: no key tuple to
+    build and hash)."""
+
+    __slots__ = ("ids", "opens", "cfg", "pid", "smp", "scope", "dncp", "op_principal")
+
+    def __init__(self, ids: dict[str, Order], opens: dict[int, Order]) -> None:
+        self.ids, self.opens = ids, opens
+        self.cfg: Settings | None = None
+        self.pid = self.scope = ""
+        self.smp = self.dncp = self.op_principal = False
+
+
 def _plain(c: NewOrder, incl: int) -> bool:
     """A cheap sufficient test that every acceptance check passes (the common case).
 
@@ -171,6 +186,7 @@ class Engine:
         # resize, tens of ms at a million ids) small
         self._clids: dict[str, dict[str, Order]] = {}
         self._open: dict[str, dict[int, Order]] = {}
+        self._sessions: dict[str, _Session] = {}  # the same two maps per session, and more
         # (symbol, QuoteUpdate or SecurityStatus) -> (source_time, source_seq) last applied
         self._md_source: dict[tuple[str, type], tuple[int, int]] = {}
         self.warnings: list[str] = []
@@ -343,7 +359,7 @@ class Engine:
         """Close the order (book removal is the caller's) and describe it."""
         leaves = o.qty - o.cum
         o.open = False
-        del self._open[o.session][o.order_id]
+        del o.opens[o.order_id]
         return Cancelled(ts, self._next_exec(), o.order_id, o.session, o.cl_ord_id, o.pid,
                          o.symbol, o.side, o.qty, o.cum, 0, _avg(o), o.notional, orig, reason,
                          text or f"{leaves} cancelled: {reason.value}")
@@ -352,9 +368,11 @@ class Engine:
 
     def _new(self, ts: int, c: NewOrder) -> list[Event]:
         session, clid, pid = c.session, c.cl_ord_id, c.participant
-        ids = self._clids.get(session)
-        if ids is None:
-            ids = self._clids[session] = {}
+        sess = self._sessions.get(session)  # one lookup for both of the session's maps
+        if sess is None:
+            sess = self._sessions[session] = _Session(self._clids.setdefault(session, {}),
+                                                      self._open.setdefault(session, {}))
+        ids = sess.ids
         if clid in ids:
             return self._reject(ts, c, RejectReason.DUPLICATE_ORDER,
                                 f"duplicate ClOrdID {clid} on session {session}")
@@ -377,12 +395,19 @@ class Engine:
         # 47=P from the operator or an operator affiliate; agency (e.g. CBNA) is not principal
         op_principal = c.capacity is _PRINCIPAL and (part.operator or part.operator_affiliate)
         # a session-level DNCP cannot be overridden
-        skey = (pid, c.smp, c.smp_scope, c.session_dncp or bool(c.dncp), op_principal)
-        cfg = self._settings.get(skey)
-        if cfg is None:
-            cfg = self._settings[skey] = Settings(
-                pid, part.broker_group_id, part.affiliate_group_id, part.broker_dealer,
-                part.taker_level, c.smp, c.smp_scope == "affiliates", skey[3], op_principal)
+        dncp = c.session_dncp or bool(c.dncp)
+        smp, scope = c.smp, c.smp_scope
+        cfg = sess.cfg  # the session's last settings: most often the same again
+        if (cfg is None or sess.pid != pid or sess.smp != smp or sess.scope != scope
+                or sess.dncp != dncp or sess.op_principal != op_principal):
+            skey = (pid, smp, scope, dncp, op_principal)
+            cfg = self._settings.get(skey)
+            if cfg is None:
+                cfg = self._settings[skey] = Settings(
+                    pid, part.broker_group_id, part.affiliate_group_id, part.broker_dealer,
+                    part.taker_level, smp, scope == "affiliates", dncp, op_principal)
+            sess.cfg, sess.pid, sess.smp, sess.scope = cfg, pid, smp, scope
+            sess.dncp, sess.op_principal = dncp, op_principal
         self._order_id += 1
         self._seq += 1
         oid = self._order_id
@@ -390,9 +415,7 @@ class Engine:
                   c.ord_type, c.limit, c.peg, c.min_qty, c.min_qty_instruction is _MQ_CANCEL,
                   c.post_only, incl, c.locate_reqd, c.locate_broker)
         ids[clid] = o
-        open_ = self._open.get(session)
-        if open_ is None:
-            open_ = self._open[session] = {}
+        open_ = o.opens = sess.opens
         open_[oid] = o
         self._exec_id += 1
         ev: list[Event] = [Accepted(ts, self._exec_id, oid, session, clid, pid, o.symbol,
@@ -534,7 +557,7 @@ class Engine:
             own.remove(o)
             o.qty = o.cum
             o.open = False
-            del self._open[o.session][o.order_id]
+            del o.opens[o.order_id]
             ev.append(self._replaced(ts, o, orig))
             return ev
         if keep:
@@ -576,8 +599,8 @@ class Engine:
             assert bid is not None and ask is not None
             mid = st.mid = (bid + ask) // 2
             # re-price every pool: O(1), no order moves (see matcher.book)
-            st.buys.ref_keys = [-bid, -ask, -mid]  # indexed by KIND_BID, KIND_ASK, KIND_MID
-            st.sells.ref_keys = [bid, ask, mid]
+            st.buys.set_refs(-bid, -ask, -mid)
+            st.sells.set_refs(bid, ask, mid)
         st.update_can_match()
         ev: list[Event] = []
         if st.can_match:
@@ -720,7 +743,10 @@ class Engine:
                     i = 0
                     n_seq = len(seq)
                     while i < n_seq:
-                        nincl, prio, c = seq[i]
+                        e = seq[i]  # indexed, not unpacked: unpacking a boxed tuple iterates
+                        nincl = e[0]
+                        prio = e[1]
+                        c = e[2]
                         i += 1
                         if -nincl < t_level:
                             # entries run in Inclusion Level order: no later one admits t
@@ -770,22 +796,22 @@ class Engine:
                         self._exec_id = eid = self._exec_id + 2
                         ev.append(Filled(ts, eid - 1, c.order_id, c.session, c.cl_ord_id, c.pid,
                                          c.symbol, c.side, c.qty, c_cum, c.qty - c_cum,
-                                         (2 * c_not + c_cum) // (2 * c_cum), c_not, q, px, _ADDED,
-                                         t.order_id, match_id))
+                                         (c_not + c_not + c_cum) // (c_cum + c_cum), c_not,
+                                         q, px, _ADDED, t.order_id, match_id))
                         ev.append(Filled(ts, eid, t.order_id, t.session, t.cl_ord_id, t.pid,
                                          t.symbol, t.side, t.qty, t_cum, t_left,
-                                         (2 * t_not + t_cum) // (2 * t_cum), t_not, q, px, _REMOVED,
-                                         c.order_id, match_id))
+                                         (t_not + t_not + t_cum) // (t_cum + t_cum), t_not,
+                                         q, px, _REMOVED, c.order_id, match_id))
                         if c_cum == c.qty:
                             c.open = False
-                            del self._open[c.session][c.order_id]
+                            del c.opens[c.order_id]
                             dead.append(c)
                         elif c.min_cancel and c_left - q < c.min_qty:
                             ev.append(self._cancelled(ts, c, None, CancelReason.MIN_QTY, ""))
                             dead.append(c)
                         if t_left == 0:
                             t.open = False
-                            del self._open[t.session][t.order_id]
+                            del t.opens[t.order_id]
                             done = True
                             break
                         if t.min_cancel and t_left < t_mq:
@@ -840,4 +866,6 @@ _SECOND: Final = itemgetter(1)
 
 def _avg(o: Order) -> int:
     """Average fill price rounded half-up to the Price unit."""
-    return (2 * o.notional + o.cum) // (2 * o.cum) if o.cum else 0
+    # (x + x, not 2 * x: compiled, a product of a notional takes mypyc's slow multiply)
+    n, cum = o.notional, o.cum
+    return (n + n + cum) // (cum + cum) if cum else 0

@@ -112,7 +112,8 @@ class MocSession:
         o = Order(oid, c.session, c.cl_ord_id, c.symbol, TimeInForce.DAY, cfg, eng._seq, c.side,
                   c.qty, _MOC, None, Peg.NONE, None, False, False, incl, None, None)
         eng._clids[c.session][c.cl_ord_id] = o
-        eng._open.setdefault(c.session, {})[oid] = o
+        o.opens = eng._open.setdefault(c.session, {})
+        o.opens[oid] = o
         self._orders.setdefault(c.symbol, {})[oid] = o
         return [Accepted(ts, eng._next_exec(), oid, c.session, c.cl_ord_id, part.id, c.symbol,
                          c.side, c.qty, 0, c.qty, 0, 0)]
@@ -219,7 +220,7 @@ class MocSession:
                              contra.order_id, eng._match_id))
             if not leaves:
                 o.open = False
-                del eng._open[o.session][o.order_id]
+                del o.opens[o.order_id]
 
 
 def _size_rank(o: Order) -> tuple[int, int]:
