@@ -50,6 +50,7 @@ bench: $(STAMP)-bench
 	$(BIN)/python bench/session.py
 	$(BIN)/python bench/matcher.py
 	$(BIN)/python bench/e2e.py
+	$(BIN)/python bench/order_path.py
 	$(BIN)/python bench/instructions.py
 
 clean:
