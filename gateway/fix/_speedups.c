@@ -207,8 +207,14 @@ parse(PyObject *self, PyObject *arg)
         Py_INCREF(tag_text[tag]);
         PyList_SET_ITEM(flat, 2 * k, tag_text[tag]);
         PyList_SET_ITEM(flat, 2 * k + 1, value); /* the list owns the reference */
+#if PY_VERSION_HEX < 0x030D0000
+        /* the hash of a small int is its value: no hash call per field */
+        if (_PyDict_SetItem_KnownHash(map, tag_int[tag], value, (Py_hash_t)tag) < 0)
+            goto fail;
+#else
         if (PyDict_SetItem(map, tag_int[tag], value) < 0)
             goto fail;
+#endif
     }
     /* flat holds str only and is never changed (Message keeps it): it can be in no reference
      * cycle, so the garbage collector need not visit it (nor the pair, dropped at once) */
