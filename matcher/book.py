@@ -372,9 +372,12 @@ class SideBook:
             elif key == r and ks[0] <= r:
                 if len(ks) == 1 or ks[1] > r:
                     out.append(self.levels[k][ks[0]])
-                else:
+                elif pool_kind < 0:
                     pool_kind = k
                     n = bisect_right(ks, r)
+                else:  # a second kind's pool at the same price (a locked NBBO): its levels
+                    levels = self.levels[k]
+                    out += [levels[x] for x in ks[:bisect_right(ks, r)]]
         if pool_kind < 0:
             return out, None
         if not out:
