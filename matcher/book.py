@@ -372,9 +372,12 @@ class SideBook:
             elif key == r and ks[0] <= r:
                 if len(ks) == 1 or ks[1] > r:
                     out.append(self.levels[k][ks[0]])
-                else:
+                elif pool_kind < 0:
                     pool_kind = k
                     n = bisect_right(ks, r)
+                else:  # a second kind's pool at the same price (a locked NBBO): its levels
+                    levels = self.levels[k]
+                    out += [levels[x] for x in ks[:bisect_right(ks, r)]]
         if pool_kind < 0:
             return out, None
         if not out:
@@ -382,6 +385,26 @@ class SideBook:
         levels = self.levels[pool_kind]
         out += [levels[x] for x in self.keys[pool_kind][:n]]
         return out, None
+
+    def next_key(self, prev: int) -> int:
+        """The smallest ALP key above ``prev`` that any level has (EMPTY_KEY: none): the key of
+        the group after ``prev`` in ``levels_upto``'s order, without listing the levels."""
+        best = EMPTY_KEY
+        for k in range(3):
+            ks = self.keys[k]
+            if not ks:
+                continue
+            r = self.ref_keys[k]
+            if r > prev and ks[0] <= r:
+                x = r  # the kind's pool, ahead of its uncapped levels
+            else:
+                i = bisect_right(ks, r if r > prev else prev)
+                if i == len(ks):
+                    continue
+                x = ks[i]
+            if x < best:
+                best = x
+        return best
 
     def pool_at(self, key: int, n: int, bg: str | None) -> tuple[list[Entry], list[Entry]] | None:
         """The merged entries (all, and broker group ``bg``'s) of the group of ``n`` levels at
@@ -445,6 +468,20 @@ class SideBook:
                 else:
                     merged.append((key, lvs))
             return merged
+        return out
+
+    def entries_upto(self, bound: int) -> list[Entry]:
+        """The entries of every level whose ALP key <= bound, in no particular order (what
+        ``levels_upto`` lists, without grouping or sorting the levels)."""
+        out: list[Entry] = []
+        for k in range(3):
+            ks = self.keys[k]
+            if not ks or ks[0] > bound or self.ref_keys[k] > bound:
+                continue
+            # capped levels (limit <= reference <= bound) and uncapped ones up to bound
+            levels = self.levels[k]
+            for x in ks[:bisect_right(ks, bound)]:
+                out += levels[x].entries
         return out
 
     def orders(self) -> list[Order]:

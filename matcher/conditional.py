@@ -311,13 +311,11 @@ class Conditionals:
         if bb is not None:
             s_best = min((k for k in (sb, es) if k is not None), default=None)
             if s_best is not None and bb + s_best <= 0:
-                cands += [e[2] for _, lvs in bk.co_buys.levels_upto(-s_best) for lv in lvs
-                          for e in lv.entries]
+                cands += [e[2] for e in bk.co_buys.entries_upto(-s_best)]
         if sb is not None:
             b_best = min((k for k in (bb, eb) if k is not None), default=None)
             if b_best is not None and sb + b_best <= 0:
-                cands += [e[2] for _, lvs in bk.co_sells.levels_upto(-b_best) for lv in lvs
-                          for e in lv.entries]
+                cands += [e[2] for e in bk.co_sells.entries_upto(-b_best)]
         if not cands:
             return
         cands.sort(key=lambda o: o.prio_seq)

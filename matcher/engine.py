@@ -637,8 +637,8 @@ class Engine:
         if bb == EMPTY_KEY or sb == EMPTY_KEY or bb + sb > 0:
             return
         buys, sells = st.buys, st.sells
-        bs = [e for _, lvs in buys.levels_upto(-sb) for lv in lvs for e in lv.entries]
-        ss = [e for _, lvs in sells.levels_upto(-bb) for lv in lvs for e in lv.entries]
+        bs = buys.entries_upto(-sb)
+        ss = sells.entries_upto(-bb)
         # A taker only meets earlier contras, and every contra it could meet lies in the other
         # side's crossed region; an order older than all of that region cannot trade now.
         # (Entries carry the prio_seq: plain loops and a C key, no call per order.)
@@ -684,11 +684,12 @@ class Engine:
         best = contra.best()  # cheap test first: most arriving orders do not cross
         if best == EMPTY_KEY or best > bound:
             return
-        # the best group only: most takers fill there, and the levels behind it are listed
-        # (levels_upto) only when the walk gets past it
-        # (a first group that is one kind's pool comes as its kept merged entries, no levels)
+        # the groups are found one at a time (next_key, group_at) as the walk gets to them:
+        # most takers fill in the best group and never look at the levels behind it
+        # (a group that is one kind's pool comes as its kept merged entries, no levels)
         first, pool0 = contra.group_at(best, t_bg)
         groups = [(best, first)]
+        pools = [pool0]
         full = best == bound
         tcfg = t.cfg
         t_level = tcfg.taker_level
@@ -711,17 +712,23 @@ class Engine:
                 if gi == len(groups):
                     if full:
                         break
-                    # the same first group (dead orders leave the book only at the end)
-                    groups = contra.levels_upto(bound)
-                    full = True
-                    if gi == len(groups):
+                    # the book does not change during the walk (dead orders leave it only at
+                    # the end), so the groups found stay valid for a MinQty pass from the top
+                    nkey = contra.next_key(groups[gi - 1][0])
+                    if nkey > bound:
+                        full = True
                         break
+                    lvs, pl = contra.group_at(nkey, t_bg)
+                    groups.append((nkey, lvs))
+                    pools.append(pl)
+                    if nkey == bound:
+                        full = True
                 key, levels = groups[gi]
+                pool = pools[gi]
                 gi += 1
                 # one level needs no merge; a kind's pool is kept merged by the book
-                if not levels:  # the first group, given as its pool by group_at
+                if not levels:  # given as its pool by group_at
                     one = None
-                    pool = pool0
                 else:
                     one = levels[0] if len(levels) == 1 else None
                     pool = None if one is not None else contra.pool_at(key, len(levels), t_bg)
