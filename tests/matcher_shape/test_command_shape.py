@@ -9,6 +9,7 @@ import dataclasses
 from typing import Any
 
 import pytest
+from shapehelp import NONE, assert_defaults_apply
 
 from matcher import (
     Cancel,
@@ -28,7 +29,7 @@ from matcher import (
     TimeInForce,
 )
 
-_NONE = dataclasses.MISSING
+_NONE = NONE
 
 #: class -> [(field, default or MISSING)], as the dataclasses were declared before the change
 SHAPES: dict[type, list[tuple[str, Any]]] = {
@@ -108,14 +109,7 @@ def test_init_takes_the_fields_positionally_and_by_name(cls: type) -> None:
 
 @pytest.mark.parametrize("cls", list(SHAPES), ids=lambda c: c.__name__)
 def test_defaults_apply_when_left_out(cls: type) -> None:
-    shape = SHAPES[cls]
-    required = [_value(name, i) for i, (name, d) in enumerate(shape) if d is _NONE]
-    cmd = cls(*required)
-    for name, default in shape:
-        if default is not _NONE:
-            assert getattr(cmd, name) == default
-    with pytest.raises(TypeError):
-        cls(*required[:-1])
+    assert_defaults_apply(cls, SHAPES[cls], _value)
 
 
 @pytest.mark.parametrize("cls", list(SHAPES), ids=lambda c: c.__name__)

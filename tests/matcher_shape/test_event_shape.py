@@ -8,6 +8,7 @@ import dataclasses
 from typing import Any
 
 import pytest
+from shapehelp import NONE, assert_defaults_apply
 
 from matcher import (
     Accepted,
@@ -28,7 +29,7 @@ from matcher import (
 
 _COMMON = ["ts", "exec_id", "order_id", "session", "cl_ord_id", "participant", "symbol", "side",
            "order_qty", "cum_qty", "leaves_qty", "avg_px", "notional"]
-_NONE = dataclasses.MISSING
+_NONE = NONE
 
 #: class -> [(field, default or MISSING)], as the dataclasses were declared before the change
 SHAPES: dict[type, list[tuple[str, Any]]] = {
@@ -88,11 +89,4 @@ def test_init_takes_the_fields_positionally_and_by_name(cls: type) -> None:
 
 @pytest.mark.parametrize("cls", list(SHAPES), ids=lambda c: c.__name__)
 def test_defaults_apply_when_left_out(cls: type) -> None:
-    shape = SHAPES[cls]
-    required = [_value(name, i) for i, (name, d) in enumerate(shape) if d is _NONE]
-    ev = cls(*required)
-    for name, default in shape:
-        if default is not _NONE:
-            assert getattr(ev, name) == default
-    with pytest.raises(TypeError):
-        cls(*required[:-1])
+    assert_defaults_apply(cls, SHAPES[cls], _value)
