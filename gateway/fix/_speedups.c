@@ -393,6 +393,30 @@ crc32_update(uint32_t crc, const unsigned char *p, Py_ssize_t n)
 }
 
 /* record(kind, value, payload) -> bytes; twin of store._record_py */
+/* One store record at w (13 + payload + 4 bytes, sized by the caller): kind, value as 8 bytes
+   big-endian, the payload's length as 4, the payload, then the CRC-32 of all of it as 4.
+   Releases the payload's buffer. */
+static void
+write_record(unsigned char *w, char kind, uint64_t value, Py_buffer *payload)
+{
+    w[0] = (unsigned char)kind;
+    for (int j = 0; j < 8; j++)
+        w[1 + j] = (unsigned char)(value >> (56 - 8 * j));
+    uint32_t len = (uint32_t)payload->len;
+    w[9] = (unsigned char)(len >> 24);
+    w[10] = (unsigned char)(len >> 16);
+    w[11] = (unsigned char)(len >> 8);
+    w[12] = (unsigned char)len;
+    memcpy(w + 13, payload->buf, payload->len);
+    PyBuffer_Release(payload);
+    uint32_t crc = crc32_update(0, w, 13 + (Py_ssize_t)len);
+    unsigned char *c = w + 13 + len;
+    c[0] = (unsigned char)(crc >> 24);
+    c[1] = (unsigned char)(crc >> 16);
+    c[2] = (unsigned char)(crc >> 8);
+    c[3] = (unsigned char)crc;
+}
+
 static PyObject *
 record(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -418,22 +442,7 @@ record(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     unsigned char *w = (unsigned char *)PyBytes_AS_STRING(out);
-    w[0] = (unsigned char)PyBytes_AS_STRING(args[0])[0];
-    for (int j = 0; j < 8; j++)
-        w[1 + j] = (unsigned char)(value >> (56 - 8 * j));
-    uint32_t len = (uint32_t)payload.len;
-    w[9] = (unsigned char)(len >> 24);
-    w[10] = (unsigned char)(len >> 16);
-    w[11] = (unsigned char)(len >> 8);
-    w[12] = (unsigned char)len;
-    memcpy(w + 13, payload.buf, payload.len);
-    PyBuffer_Release(&payload);
-    uint32_t crc = crc32_update(0, w, 13 + (Py_ssize_t)len);
-    unsigned char *c = w + 13 + len;
-    c[0] = (unsigned char)(crc >> 24);
-    c[1] = (unsigned char)(crc >> 16);
-    c[2] = (unsigned char)(crc >> 8);
-    c[3] = (unsigned char)crc;
+    write_record(w, PyBytes_AS_STRING(args[0])[0], value, &payload);
     return out;
 }
 
@@ -527,22 +536,7 @@ append_record(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         return NULL;
     }
     unsigned char *w = (unsigned char *)PyByteArray_AS_STRING(pending) + old;
-    w[0] = (unsigned char)PyBytes_AS_STRING(args[1])[0];
-    for (int j = 0; j < 8; j++)
-        w[1 + j] = (unsigned char)(value >> (56 - 8 * j));
-    uint32_t len = (uint32_t)payload.len;
-    w[9] = (unsigned char)(len >> 24);
-    w[10] = (unsigned char)(len >> 16);
-    w[11] = (unsigned char)(len >> 8);
-    w[12] = (unsigned char)len;
-    memcpy(w + 13, payload.buf, payload.len);
-    PyBuffer_Release(&payload);
-    uint32_t crc = crc32_update(0, w, 13 + (Py_ssize_t)len);
-    unsigned char *c = w + 13 + len;
-    c[0] = (unsigned char)(crc >> 24);
-    c[1] = (unsigned char)(crc >> 16);
-    c[2] = (unsigned char)(crc >> 8);
-    c[3] = (unsigned char)crc;
+    write_record(w, PyBytes_AS_STRING(args[1])[0], value, &payload);
     return PyLong_FromSsize_t(old + 13);
 }
 
