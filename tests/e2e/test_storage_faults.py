@@ -319,10 +319,17 @@ def _fill(directory: Path, leave: int) -> Path:
     st = os.statvfs(directory)
     size = max(0, st.f_bavail * st.f_frsize - leave)
     filler = directory / "filler"
-    with open(filler, "wb") as f:
+    with open(filler, "wb", buffering=0) as f:
         chunk = b"\0" * 65536
-        while size > 0:
-            size -= f.write(chunk[: min(size, len(chunk))])
+        try:
+            while size > 0:
+                size -= f.write(chunk[: min(size, len(chunk))])
+        except OSError as e:
+            # the gateway wrote while we filled (a quote stream, a resend): the disk is
+            # full now, so give back `leave` bytes of the filler instead
+            if e.errno != errno.ENOSPC:
+                raise
+            f.truncate(max(0, f.tell() - leave))
     return filler
 
 
