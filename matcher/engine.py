@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
@@ -113,10 +113,14 @@ class _Session:
     the terms they were looked up by (a session's orders mostly share them: no key tuple to
     build and hash)."""
 
-    __slots__ = ("ids", "opens", "cfg", "pid", "smp", "scope", "dncp", "op_principal")
+    __slots__ = ("ids", "opens", "cfg", "pid", "smp", "scope", "dncp", "op_principal", "part",
+                 "part_pid")
 
     def __init__(self, ids: dict[str, Order], opens: dict[int, Order]) -> None:
         self.ids, self.opens = ids, opens
+        # the participant of the session's last new order, by its id (compared, not hashed)
+        self.part: Participant | None = None
+        self.part_pid = ""
         self.cfg: Settings | None = None
         self.pid = self.scope = ""
         self.smp = self.dncp = self.op_principal = False
@@ -376,9 +380,12 @@ class Engine:
         if clid in ids:
             return self._reject(ts, c, RejectReason.DUPLICATE_ORDER,
                                 f"duplicate ClOrdID {clid} on session {session}")
-        part = self._parts.get(pid)
-        if part is None:
-            return self._reject(ts, c, RejectReason.OTHER, f"unknown participant {pid}")
+        part = sess.part  # the session's participant of its last order: most often the same
+        if part is None or sess.part_pid != pid:
+            part = self._parts.get(pid)
+            if part is None:
+                return self._reject(ts, c, RejectReason.OTHER, f"unknown participant {pid}")
+            sess.part, sess.part_pid = part, pid
         st = self._syms.get(c.symbol)
         incl = c.inclusion_level
         if incl is None:
@@ -647,9 +654,28 @@ class Engine:
         cands = [e for e in bs if e[1] > min_s]
         cands += [e for e in ss if e[1] > min_b]
         cands.sort(key=_SECOND)
+        # A candidate trades only with an older contra whose ALP is within its own: per side,
+        # the crossed contras' ALP keys in order with the oldest prio_seq up to each, so a
+        # candidate that would find nothing costs one bisect instead of a walk of the book
+        # (the book only loses orders during the loop: what this rules out stays ruled out).
+        s_keys, s_oldest = _oldest_upto(sells, ss)
+        b_keys, b_oldest = _oldest_upto(buys, bs)
+        ssr_floor = st.nbb + SUB_PENNY if st.ssr else NO_LIMIT  # type: ignore[operator]
         for e in cands:
             t = e[2]
             if t.open and not t.post_only:
+                r = (buys if t.is_buy else sells).ref_keys[t.kind]
+                tkey = t.limit_key if t.limit_key > r else r
+                if t.is_buy:
+                    j = bisect_right(s_keys, -tkey)
+                    if j == 0 or s_oldest[j - 1] > e[1]:
+                        continue
+                else:
+                    if t.short and tkey < ssr_floor:
+                        tkey = ssr_floor
+                    j = bisect_right(b_keys, -tkey)
+                    if j == 0 or b_oldest[j - 1] > e[1]:
+                        continue
                 n = len(ev)
                 self._match(st, t, ts, ev, True)
                 if len(ev) == n:
@@ -732,8 +758,11 @@ class Engine:
                 else:
                     one = levels[0] if len(levels) == 1 else None
                     pool = None if one is not None else contra.pool_at(key, len(levels), t_bg)
-                for want_bg in ((True, False) if t_bg is not None else (None,)):
-                    if want_bg:  # Broker priority: the taker's broker group first
+                # phase 0: the taker's broker group (Broker priority), 1: the others; 2: all
+                # (no broker priority). (A native range loop: a tuple literal of bools is
+                # iterated generically.)
+                for phase in range(0 if t_bg is not None else 2, 2 if t_bg is not None else 3):
+                    if phase == 0:  # Broker priority: the taker's broker group first
                         if one is not None:
                             seq = one.by_bg.get(t_bg, _EMPTY)  # type: ignore[arg-type]
                         elif pool is not None:
@@ -764,7 +793,7 @@ class Engine:
                             i = bisect_left(seq, (nincl + 1,), i)
                             continue
                         # the skips, cheapest first; none has a side effect, so order is free
-                        if not c.open or (want_bg is False and c.bg == t_bg):
+                        if not c.open or (phase == 1 and c.bg == t_bg):
                             continue
                         ccfg = c.cfg
                         b = blocked.get(ccfg)
@@ -856,6 +885,28 @@ def _merged(lists: list[list[Entry]]) -> list[Entry]:
         out += entries
     out.sort()
     return out
+
+
+def _oldest_upto(side: SideBook, entries: list[Entry]) -> tuple[list[int], list[int]]:
+    """The entries' ALP keys in ascending order, and beside each the smallest prio_seq of the
+    entries up to that key (so ``oldest[bisect_right(keys, bound) - 1]`` is the oldest entry
+    with its ALP within ``bound``)."""
+    refs = side.ref_keys
+    pairs: list[tuple[int, int]] = []
+    for e in entries:
+        o = e[2]
+        r = refs[o.kind]
+        pairs.append((o.limit_key if o.limit_key > r else r, e[1]))
+    pairs.sort()
+    keys: list[int] = []
+    oldest: list[int] = []
+    m = _NO_PRIO
+    for k, p in pairs:
+        if p < m:
+            m = p
+        keys.append(k)
+        oldest.append(m)
+    return keys, oldest
 
 
 def _min_prio(entries: list[Entry]) -> int:
