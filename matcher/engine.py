@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
@@ -654,28 +654,9 @@ class Engine:
         cands = [e for e in bs if e[1] > min_s]
         cands += [e for e in ss if e[1] > min_b]
         cands.sort(key=_SECOND)
-        # A candidate trades only with an older contra whose ALP is within its own: per side,
-        # the crossed contras' ALP keys in order with the oldest prio_seq up to each, so a
-        # candidate that would find nothing costs one bisect instead of a walk of the book
-        # (the book only loses orders during the loop: what this rules out stays ruled out).
-        s_keys, s_oldest = _oldest_upto(sells, ss)
-        b_keys, b_oldest = _oldest_upto(buys, bs)
-        ssr_floor = st.nbb + SUB_PENNY if st.ssr else NO_LIMIT  # type: ignore[operator]
         for e in cands:
             t = e[2]
             if t.open and not t.post_only:
-                r = (buys if t.is_buy else sells).ref_keys[t.kind]
-                tkey = t.limit_key if t.limit_key > r else r
-                if t.is_buy:
-                    j = bisect_right(s_keys, -tkey)
-                    if j == 0 or s_oldest[j - 1] > e[1]:
-                        continue
-                else:
-                    if t.short and tkey < ssr_floor:
-                        tkey = ssr_floor
-                    j = bisect_right(b_keys, -tkey)
-                    if j == 0 or b_oldest[j - 1] > e[1]:
-                        continue
                 n = len(ev)
                 self._match(st, t, ts, ev, True)
                 if len(ev) == n:
@@ -885,28 +866,6 @@ def _merged(lists: list[list[Entry]]) -> list[Entry]:
         out += entries
     out.sort()
     return out
-
-
-def _oldest_upto(side: SideBook, entries: list[Entry]) -> tuple[list[int], list[int]]:
-    """The entries' ALP keys in ascending order, and beside each the smallest prio_seq of the
-    entries up to that key (so ``oldest[bisect_right(keys, bound) - 1]`` is the oldest entry
-    with its ALP within ``bound``)."""
-    refs = side.ref_keys
-    pairs: list[tuple[int, int]] = []
-    for e in entries:
-        o = e[2]
-        r = refs[o.kind]
-        pairs.append((o.limit_key if o.limit_key > r else r, e[1]))
-    pairs.sort()
-    keys: list[int] = []
-    oldest: list[int] = []
-    m = _NO_PRIO
-    for k, p in pairs:
-        if p < m:
-            m = p
-        keys.append(k)
-        oldest.append(m)
-    return keys, oldest
 
 
 def _min_prio(entries: list[Entry]) -> int:
