@@ -7,6 +7,12 @@ for the engine (optionally with its journal) and for the baseline. Speed is only
 never asserted in tests.
 
     python bench/matcher.py [--count N] [--journal] [--moc] [--gc [on|off|freeze]] [--co-mix]
+    python bench/matcher.py --events-sha [--count N]
+
+``--events-sha`` times nothing: it prints the sha256 over the repr of every event the FRS, CO
+and MOC mixes of ``--count`` commands emit (the MOC one with its closing cross), the check that a
+change to the matcher leaves its event streams as they were (compare with the figures of the
+code before the change, compiled and pure).
 
 ``--moc`` adds a run of the same mix with one MOC order per 20 commands interleaved (the FRS
 path must not get slower: MOC orders are routed away before the regular-session checks), then
@@ -280,7 +286,12 @@ def main() -> None:
                     help="garbage collector: off (default), on, or on with periodic gc.freeze()")
     ap.add_argument("--co-mix", action="store_true",
                     help="also run a mix with 10%% conditional orders (and 10%% eligible)")
+    ap.add_argument("--events-sha", action="store_true",
+                    help="print the sha256 of the events of the FRS, CO and MOC mixes and exit")
     args = ap.parse_args()
+    if args.events_sha:
+        events_sha(args.count)
+        return
     if args.gc == "off":
         gc.disable()
     chunk, after = (10_000, gc.freeze) if args.gc == "freeze" else (100_000, None)
@@ -315,6 +326,47 @@ def main() -> None:
                         after=j.flush)
             print(f"  ratio journal / baseline: {jrate / base:.2f}  "
                   f"({os.path.getsize(j.path) / 1e6:.1f} MB written)")
+
+
+def events_sha(count: int) -> None:
+    """sha256 over the repr of every event of the three mixes (see the module docstring)."""
+    import hashlib
+
+    parts, syms = make_world()
+
+    def digest(eng: Engine, stream: Iterator[Any], first: list[Any]) -> tuple[int, str]:
+        h = hashlib.sha256()
+        n = 0
+        for c in [*first, *stream]:
+            for e in eng.apply(c):
+                h.update(repr(e).encode())
+                n += 1
+        return n, h.hexdigest()
+
+    print(f"FRS {count} commands: %d events %s" % digest(
+        Engine(parts, syms, iter(range(1, 1 << 62)).__next__), commands(count), []))
+    us = iter(range(0, 1 << 62, 1000)).__next__
+    print(f"CO  {count} commands: %d events %s" % digest(
+        Engine(parts, syms, us), commands(count, co_share=0.1), [FirmUpTimer(50)]))
+    now = [0]
+
+    def clock() -> int:
+        now[0] += 1
+        return now[0]
+
+    h = hashlib.sha256()  # the mix, then every symbol's closing cross, in one digest
+    eng = Engine(parts, syms, clock, moc=MocSettings("UTC", "00:00:01"))
+    n = 0
+    for c in commands(count, moc_every=20):
+        for e in eng.apply(c):
+            h.update(repr(e).encode())
+            n += 1
+    now[0] = 2_000_000_000
+    for s in syms:
+        for e in eng.apply(ClosingPrice(s, 100 * TICK)):
+            h.update(repr(e).encode())
+            n += 1
+    print(f"MOC {count} commands: {n} events {h.hexdigest()}")
 
 
 def moc_bench(parts: dict[str, Participant], syms: dict[str, SymbolConfig], count: int,

@@ -366,9 +366,11 @@ class SideBook:
                 continue
             r = self.ref_keys[k]
             if key > r:
-                lv = self.levels[k].get(key)
-                if lv is not None:
-                    out.append(lv)
+                # (a key outside the kind's range has no level: no boxed key, no dict lookup)
+                if ks[0] <= key <= ks[-1]:
+                    lv = self.levels[k].get(key)
+                    if lv is not None:
+                        out.append(lv)
             elif key == r and ks[0] <= r:
                 if len(ks) == 1 or ks[1] > r:
                     out.append(self.levels[k][ks[0]])

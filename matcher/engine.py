@@ -113,10 +113,14 @@ class _Session:
     the terms they were looked up by (a session's orders mostly share them: no key tuple to
     build and hash)."""
 
-    __slots__ = ("ids", "opens", "cfg", "pid", "smp", "scope", "dncp", "op_principal")
+    __slots__ = ("ids", "opens", "cfg", "pid", "smp", "scope", "dncp", "op_principal", "part",
+                 "part_pid")
 
     def __init__(self, ids: dict[str, Order], opens: dict[int, Order]) -> None:
         self.ids, self.opens = ids, opens
+        # the participant of the session's last new order, by its id (compared, not hashed)
+        self.part: Participant | None = None
+        self.part_pid = ""
         self.cfg: Settings | None = None
         self.pid = self.scope = ""
         self.smp = self.dncp = self.op_principal = False
@@ -376,9 +380,12 @@ class Engine:
         if clid in ids:
             return self._reject(ts, c, RejectReason.DUPLICATE_ORDER,
                                 f"duplicate ClOrdID {clid} on session {session}")
-        part = self._parts.get(pid)
-        if part is None:
-            return self._reject(ts, c, RejectReason.OTHER, f"unknown participant {pid}")
+        part = sess.part  # the session's participant of its last order: most often the same
+        if part is None or sess.part_pid != pid:
+            part = self._parts.get(pid)
+            if part is None:
+                return self._reject(ts, c, RejectReason.OTHER, f"unknown participant {pid}")
+            sess.part, sess.part_pid = part, pid
         st = self._syms.get(c.symbol)
         incl = c.inclusion_level
         if incl is None:
@@ -732,8 +739,11 @@ class Engine:
                 else:
                     one = levels[0] if len(levels) == 1 else None
                     pool = None if one is not None else contra.pool_at(key, len(levels), t_bg)
-                for want_bg in ((True, False) if t_bg is not None else (None,)):
-                    if want_bg:  # Broker priority: the taker's broker group first
+                # phase 0: the taker's broker group (Broker priority), 1: the others; 2: all
+                # (no broker priority). (A native range loop: a tuple literal of bools is
+                # iterated generically.)
+                for phase in range(0 if t_bg is not None else 2, 2 if t_bg is not None else 3):
+                    if phase == 0:  # Broker priority: the taker's broker group first
                         if one is not None:
                             seq = one.by_bg.get(t_bg, _EMPTY)  # type: ignore[arg-type]
                         elif pool is not None:
@@ -764,7 +774,7 @@ class Engine:
                             i = bisect_left(seq, (nincl + 1,), i)
                             continue
                         # the skips, cheapest first; none has a side effect, so order is free
-                        if not c.open or (want_bg is False and c.bg == t_bg):
+                        if not c.open or (phase == 1 and c.bg == t_bg):
                             continue
                         ccfg = c.cfg
                         b = blocked.get(ccfg)
