@@ -28,7 +28,7 @@ import types
 import typing
 import zlib
 from enum import Enum
-from typing import Any
+from typing import Any, Final
 
 from mypy_extensions import mypyc_attr
 
@@ -52,7 +52,7 @@ from matcher.types import (
 )
 
 MAGIC = b"ATSJRNL1"
-_HDR = struct.Struct("<II")
+_HDR: Final = struct.Struct("<II")
 # a record's tag is its class's index here: append new commands at the end, never reorder
 _CLASSES: tuple[type, ...] = (NewOrder, Cancel, Replace, CancelAll, QuoteUpdate, SecurityStatus,
                               ClosingPrice, FirmUpTimer)
@@ -155,24 +155,24 @@ def _encode_new_order(ts: int, cmd: NewOrder) -> tuple[Any, ...]:
 #: inclusion_level and default_inclusion_level as signed 64-bit ints (0 where None), a flags
 #: word (the _F_* bits: which optional values are set, and the bools), then the 13 texts
 #: (`_encode_new_order_compact`'s order, "" where None) joined by NUL, in UTF-8
-_COMPACT_NEW_ORDER = b"N"
-_NO_HEAD = struct.Struct("<cqqqqqqqI")
-_NO_HEAD_SIZE = _NO_HEAD.size
-_NO_TEXTS = 13
-_F_LIMIT = 1
-_F_MIN_QTY = 2
-_F_INCLUSION = 4
-_F_CAPACITY = 8
-_F_LOCATE_BROKER = 16
-_F_CONDITIONAL_REF = 32
-_F_LOCATE_REQD_SET = 64
-_F_LOCATE_REQD = 128
-_F_DNCP_SET = 256
-_F_DNCP = 512
-_F_POST_ONLY = 1024
-_F_CONDITIONAL_INTERACTION = 2048
-_F_SESSION_DNCP = 4096
-_F_SMP = 8192
+_COMPACT_NEW_ORDER: Final = b"N"
+_NO_HEAD: Final = struct.Struct("<cqqqqqqqI")
+_NO_HEAD_SIZE: Final = _NO_HEAD.size
+_NO_TEXTS: Final = 13
+_F_LIMIT: Final = 1
+_F_MIN_QTY: Final = 2
+_F_INCLUSION: Final = 4
+_F_CAPACITY: Final = 8
+_F_LOCATE_BROKER: Final = 16
+_F_CONDITIONAL_REF: Final = 32
+_F_LOCATE_REQD_SET: Final = 64
+_F_LOCATE_REQD: Final = 128
+_F_DNCP_SET: Final = 256
+_F_DNCP: Final = 512
+_F_POST_ONLY: Final = 1024
+_F_CONDITIONAL_INTERACTION: Final = 2048
+_F_SESSION_DNCP: Final = 4096
+_F_SMP: Final = 8192
 
 
 def _encode_new_order_compact(ts: int, cmd: NewOrder) -> bytes | None:
