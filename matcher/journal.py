@@ -175,6 +175,28 @@ _F_SESSION_DNCP: Final = 4096
 _F_SMP: Final = 8192
 
 
+# the common enum members and their values: compiled, an identity test against a Final is a
+# pointer compare, reading an enum's ``_value_`` a generic attribute lookup
+_BUY: Final = Side.BUY
+_BUY_VALUE: Final[int] = Side.BUY._value_
+_SELL: Final = Side.SELL
+_SELL_VALUE: Final[int] = Side.SELL._value_
+_LIMIT: Final = OrdType.LIMIT
+_LIMIT_TEXT: Final[str] = OrdType.LIMIT._value_
+_PEGGED: Final = OrdType.PEGGED
+_PEGGED_TEXT: Final[str] = OrdType.PEGGED._value_
+_PEG_NONE: Final = Peg.NONE
+_PEG_NONE_TEXT: Final[str] = Peg.NONE._value_
+_MIDPOINT: Final = Peg.MIDPOINT
+_MIDPOINT_TEXT: Final[str] = Peg.MIDPOINT._value_
+_DAY: Final = TimeInForce.DAY
+_DAY_TEXT: Final[str] = TimeInForce.DAY._value_
+_AON: Final = MinQtyInstruction.AON
+_AON_TEXT: Final[str] = MinQtyInstruction.AON._value_
+_FIRM: Final = OrderClass.FIRM
+_FIRM_TEXT: Final[str] = OrderClass.FIRM._value_
+
+
 def _encode_new_order_compact(ts: int, cmd: NewOrder) -> bytes | None:
     """A NewOrder's record payload without pickle (the values `_encode_new_order` gives, in a
     fixed layout); None when the layout cannot hold them (an int past 64 bits, a NUL in a
@@ -224,15 +246,31 @@ def _encode_new_order_compact(ts: int, cmd: NewOrder) -> bytes | None:
         flags |= _F_SESSION_DNCP
     if cmd.smp:
         flags |= _F_SMP
-    texts = "\x00".join((cmd.session, cmd.participant, cmd.cl_ord_id, cmd.symbol,
-                         cmd.ord_type._value_, cmd.peg._value_, cmd.tif._value_,
-                         cmd.min_qty_instruction._value_, capacity_text, locate_broker,
-                         cmd.order_class._value_, conditional_ref, cmd.smp_scope))
+    ord_type = cmd.ord_type
+    peg = cmd.peg
+    tif = cmd.tif
+    min_qty_instruction = cmd.min_qty_instruction
+    order_class = cmd.order_class
+    side = cmd.side
+    texts = "\x00".join((
+        cmd.session, cmd.participant, cmd.cl_ord_id, cmd.symbol,
+        _LIMIT_TEXT if ord_type is _LIMIT else
+        _PEGGED_TEXT if ord_type is _PEGGED else ord_type._value_,
+        _PEG_NONE_TEXT if peg is _PEG_NONE else
+        _MIDPOINT_TEXT if peg is _MIDPOINT else peg._value_,
+        _DAY_TEXT if tif is _DAY else tif._value_,
+        _AON_TEXT if min_qty_instruction is _AON else min_qty_instruction._value_,
+        capacity_text, locate_broker,
+        _FIRM_TEXT if order_class is _FIRM else order_class._value_,
+        conditional_ref, cmd.smp_scope))
     if texts.count("\x00") != _NO_TEXTS - 1:
         return None
     try:
-        head = _NO_HEAD.pack(_COMPACT_NEW_ORDER, ts, cmd.side._value_, cmd.qty, limit, min_qty,
-                             inclusion_level, cmd.default_inclusion_level, flags)
+        head = _NO_HEAD.pack(_COMPACT_NEW_ORDER, ts,
+                             _BUY_VALUE if side is _BUY else
+                             _SELL_VALUE if side is _SELL else side._value_,
+                             cmd.qty, limit, min_qty, inclusion_level,
+                             cmd.default_inclusion_level, flags)
     except struct.error:
         return None
     return head + texts.encode("utf-8", "surrogatepass")
