@@ -114,6 +114,7 @@ class OrderApplication(Application):
         self.clock = clock
         self.fsync = cfg.gateway.fsync
         self.sessions: dict[str, SessionConfig] = {s.key: s for s in cfg.sessions}
+        self._order_defaults = {s.key: orders.OrderDefaults(s) for s in cfg.sessions}
         self._symbols = frozenset(s.symbol for s in cfg.symbols)
         self._drop_copies: dict[str, list[SessionConfig]] = {}
         for p in cfg.participants:
@@ -328,7 +329,7 @@ class OrderApplication(Application):
         if msg.poss_dup and self.engine.order(key, cl_ord_id) is not None:
             log.debug("possdup_order_ignored", session=key, cl_ord_id=cl_ord_id)
             return
-        command = orders.new_order(msg, key, cfg)
+        command = orders.new_order_with(msg, key, self._order_defaults[key])
         if isinstance(command, orders.OrderError):
             self._reject_new(key, cfg, msg, command)
             return
@@ -474,7 +475,6 @@ class OrderApplication(Application):
         stamps = self._stamps
         stamped: dict[str, bytes] = {}  # precision -> the body with its 60, made once
         outbound = self._outbound
-        send = self.sender.send
         for target_key, precision, header in targets:
             if skip_stored is not None and exec_id in self._stored_exec_ids(
                 target_key, skip_stored
@@ -489,7 +489,7 @@ class OrderApplication(Application):
             if outbound is not None:
                 outbound.send(target_key, "8", full, header)
             else:
-                send(target_key, "8", full, header)
+                self.sender.send(target_key, "8", full, header)
 
     def _targets_for(self, key: str, participant: str) -> list[tuple[str, str, bytes]]:
         """(session, precision, extra header) of everyone who gets this session's reports."""

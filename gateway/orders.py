@@ -48,19 +48,19 @@ class OrderError:
     reason: int = 99  # OrdRejReason (103) / CxlRejReason (102): 99 other
 
 
-_SIDES = {"1": Side.BUY, "2": Side.SELL, "5": Side.SELL_SHORT, "6": Side.SELL_SHORT_EXEMPT}
-_ORD_TYPES = {
+_SIDES: Final = {"1": Side.BUY, "2": Side.SELL, "5": Side.SELL_SHORT, "6": Side.SELL_SHORT_EXEMPT}
+_ORD_TYPES: Final = {
     "1": OrdType.MARKET,
     "2": OrdType.LIMIT,
     "P": OrdType.PEGGED,
     "5": OrdType.MARKET_ON_CLOSE,
 }
-_TIFS = {"0": TimeInForce.DAY, "3": TimeInForce.IOC}
-_PEGS = {"M": Peg.MIDPOINT, "R": Peg.PRIMARY, "P": Peg.MARKET}
-_CAPACITIES = {"A": Capacity.AGENCY, "P": Capacity.PRINCIPAL, "R": Capacity.RISKLESS}
-_YES_NO = {"Y": True, "N": False}
-_MIN_QTY_INSTRUCTIONS = {"A": MinQtyInstruction.AON, "C": MinQtyInstruction.CANCEL}
-_ORDER_CLASSES = {"F": OrderClass.FIRM, "C": OrderClass.CONDITIONAL}
+_TIFS: Final = {"0": TimeInForce.DAY, "3": TimeInForce.IOC}
+_PEGS: Final = {"M": Peg.MIDPOINT, "R": Peg.PRIMARY, "P": Peg.MARKET}
+_CAPACITIES: Final = {"A": Capacity.AGENCY, "P": Capacity.PRINCIPAL, "R": Capacity.RISKLESS}
+_YES_NO: Final = {"Y": True, "N": False}
+_MIN_QTY_INSTRUCTIONS: Final = {"A": MinQtyInstruction.AON, "C": MinQtyInstruction.CANCEL}
+_ORDER_CLASSES: Final = {"F": OrderClass.FIRM, "C": OrderClass.CONDITIONAL}
 # enum members as module constants (an attribute lookup on the enum class each time otherwise)
 _LIMIT: Final = OrdType.LIMIT
 _MARKET: Final = OrdType.MARKET
@@ -247,8 +247,26 @@ def _inclusion_of(value: str | None) -> int | None:
     return int(value)
 
 
+class OrderDefaults:
+    """What a session's orders take from its SessionConfig, read once per session: compiled,
+    a native class whose fields are native reads per order (a SessionConfig's are not)."""
+
+    def __init__(self, cfg: SessionConfig) -> None:
+        self.participant: str = cfg.participant
+        self.conditional_interaction: bool = cfg.conditional_interaction
+        self.dncp: bool = cfg.dncp
+        self.self_match_prevention: bool = cfg.self_match_prevention
+        self.smp_scope: str = cfg.smp_scope
+        self.default_inclusion_level: int = cfg.default_inclusion_level
+
+
 def new_order(msg: Message, key: str, cfg: SessionConfig) -> NewOrder | OrderError:
-    """NewOrderSingle (D) into NewOrder, the session's defaults attached.
+    """NewOrderSingle (D) into NewOrder, the session's defaults attached."""
+    return new_order_with(msg, key, OrderDefaults(cfg))
+
+
+def new_order_with(msg: Message, key: str, cfg: OrderDefaults) -> NewOrder | OrderError:
+    """`new_order` with the session's `OrderDefaults` (the order path keeps one per session).
 
     Each tag is read once (`msg.get(...)` each time, not a bound `get`: compiled, that is a
     native call); the checks run in the order their errors take precedence."""

@@ -2,10 +2,14 @@
 applied, so ``Engine.recover`` can rebuild the same book, events and id counters.
 
 Format (version 1): the file starts with ``b"ATSJRNL1"``; each record is
-``<u32 length><u32 crc32(payload)><payload>`` where the payload is a pickled tuple
+``<u32 length><u32 crc32(payload)><payload>`` where the payload is either a pickled tuple
 ``(receipt_ns, tag, *fields)`` of plain values (enums as their values), so the format does not
-depend on class layouts. A short or corrupt last record (a crash or a full disk mid-write) is
-reported as a warning and dropped, never raised. A write that fails part way keeps exactly the
+depend on class layouts, or (a NewOrder, one per order) the compact encoding of the same values
+that `_encode_new_order_compact` describes (its first byte ``b"N"``; a pickle's is ``0x80``).
+Files written before the compact records existed replay unchanged; a NewOrder the compact
+encoding cannot hold (an int past 64 bits, a NUL in a text) is pickled as before. A short or
+corrupt last record (a crash or a full disk mid-write) is reported as a warning and dropped,
+never raised. A write that fails part way keeps exactly the
 bytes the OS did not take (a later flush resumes there, never writing a byte twice); a failed
 write or fsync raises `JournalError`, and after a failed fsync every later sync fails too.
 """
@@ -24,24 +28,31 @@ import types
 import typing
 import zlib
 from enum import Enum
-from typing import Any
+from typing import Any, Final
 
 from mypy_extensions import mypyc_attr
 
 from matcher.types import (
     Cancel,
     CancelAll,
+    Capacity,
     ClosingPrice,
     Command,
     FirmUpTimer,
+    MinQtyInstruction,
     NewOrder,
+    OrderClass,
+    OrdType,
+    Peg,
     QuoteUpdate,
     Replace,
     SecurityStatus,
+    Side,
+    TimeInForce,
 )
 
 MAGIC = b"ATSJRNL1"
-_HDR = struct.Struct("<II")
+_HDR: Final = struct.Struct("<II")
 # a record's tag is its class's index here: append new commands at the end, never reorder
 _CLASSES: tuple[type, ...] = (NewOrder, Cancel, Replace, CancelAll, QuoteUpdate, SecurityStatus,
                               ClosingPrice, FirmUpTimer)
@@ -140,6 +151,154 @@ def _encode_new_order(ts: int, cmd: NewOrder) -> tuple[Any, ...]:
             cmd.default_inclusion_level)
 
 
+#: the compact NewOrder record: ``b"N"``, the receipt ns, Side, qty, limit, min_qty,
+#: inclusion_level and default_inclusion_level as signed 64-bit ints (0 where None), a flags
+#: word (the _F_* bits: which optional values are set, and the bools), then the 13 texts
+#: (`_encode_new_order_compact`'s order, "" where None) joined by NUL, in UTF-8
+_COMPACT_NEW_ORDER: Final = b"N"
+_NO_HEAD: Final = struct.Struct("<cqqqqqqqI")
+_NO_HEAD_SIZE: Final = _NO_HEAD.size
+_NO_TEXTS: Final = 13
+_F_LIMIT: Final = 1
+_F_MIN_QTY: Final = 2
+_F_INCLUSION: Final = 4
+_F_CAPACITY: Final = 8
+_F_LOCATE_BROKER: Final = 16
+_F_CONDITIONAL_REF: Final = 32
+_F_LOCATE_REQD_SET: Final = 64
+_F_LOCATE_REQD: Final = 128
+_F_DNCP_SET: Final = 256
+_F_DNCP: Final = 512
+_F_POST_ONLY: Final = 1024
+_F_CONDITIONAL_INTERACTION: Final = 2048
+_F_SESSION_DNCP: Final = 4096
+_F_SMP: Final = 8192
+
+
+# the common enum members and their values: compiled, an identity test against a Final is a
+# pointer compare, reading an enum's ``_value_`` a generic attribute lookup
+_BUY: Final = Side.BUY
+_BUY_VALUE: Final[int] = Side.BUY._value_
+_SELL: Final = Side.SELL
+_SELL_VALUE: Final[int] = Side.SELL._value_
+_LIMIT: Final = OrdType.LIMIT
+_LIMIT_TEXT: Final[str] = OrdType.LIMIT._value_
+_PEGGED: Final = OrdType.PEGGED
+_PEGGED_TEXT: Final[str] = OrdType.PEGGED._value_
+_PEG_NONE: Final = Peg.NONE
+_PEG_NONE_TEXT: Final[str] = Peg.NONE._value_
+_MIDPOINT: Final = Peg.MIDPOINT
+_MIDPOINT_TEXT: Final[str] = Peg.MIDPOINT._value_
+_DAY: Final = TimeInForce.DAY
+_DAY_TEXT: Final[str] = TimeInForce.DAY._value_
+_AON: Final = MinQtyInstruction.AON
+_AON_TEXT: Final[str] = MinQtyInstruction.AON._value_
+_FIRM: Final = OrderClass.FIRM
+_FIRM_TEXT: Final[str] = OrderClass.FIRM._value_
+
+
+def _encode_new_order_compact(ts: int, cmd: NewOrder) -> bytes | None:
+    """A NewOrder's record payload without pickle (the values `_encode_new_order` gives, in a
+    fixed layout); None when the layout cannot hold them (an int past 64 bits, a NUL in a
+    text): the caller pickles those. `_decode_new_order_compact` is its inverse."""
+    flags = 0
+    limit = cmd.limit
+    if limit is None:
+        limit = 0
+    else:
+        flags |= _F_LIMIT
+    min_qty = cmd.min_qty
+    if min_qty is None:
+        min_qty = 0
+    else:
+        flags |= _F_MIN_QTY
+    inclusion_level = cmd.inclusion_level
+    if inclusion_level is None:
+        inclusion_level = 0
+    else:
+        flags |= _F_INCLUSION
+    capacity = cmd.capacity
+    capacity_text = ""
+    if capacity is not None:
+        flags |= _F_CAPACITY
+        capacity_text = capacity._value_
+    locate_broker = cmd.locate_broker
+    if locate_broker is None:
+        locate_broker = ""
+    else:
+        flags |= _F_LOCATE_BROKER
+    conditional_ref = cmd.conditional_ref
+    if conditional_ref is None:
+        conditional_ref = ""
+    else:
+        flags |= _F_CONDITIONAL_REF
+    locate_reqd = cmd.locate_reqd
+    if locate_reqd is not None:
+        flags |= _F_LOCATE_REQD_SET | _F_LOCATE_REQD if locate_reqd else _F_LOCATE_REQD_SET
+    dncp = cmd.dncp
+    if dncp is not None:
+        flags |= _F_DNCP_SET | _F_DNCP if dncp else _F_DNCP_SET
+    if cmd.post_only:
+        flags |= _F_POST_ONLY
+    if cmd.conditional_interaction:
+        flags |= _F_CONDITIONAL_INTERACTION
+    if cmd.session_dncp:
+        flags |= _F_SESSION_DNCP
+    if cmd.smp:
+        flags |= _F_SMP
+    ord_type = cmd.ord_type
+    peg = cmd.peg
+    tif = cmd.tif
+    min_qty_instruction = cmd.min_qty_instruction
+    order_class = cmd.order_class
+    side = cmd.side
+    texts = "\x00".join((
+        cmd.session, cmd.participant, cmd.cl_ord_id, cmd.symbol,
+        _LIMIT_TEXT if ord_type is _LIMIT else
+        _PEGGED_TEXT if ord_type is _PEGGED else ord_type._value_,
+        _PEG_NONE_TEXT if peg is _PEG_NONE else
+        _MIDPOINT_TEXT if peg is _MIDPOINT else peg._value_,
+        _DAY_TEXT if tif is _DAY else tif._value_,
+        _AON_TEXT if min_qty_instruction is _AON else min_qty_instruction._value_,
+        capacity_text, locate_broker,
+        _FIRM_TEXT if order_class is _FIRM else order_class._value_,
+        conditional_ref, cmd.smp_scope))
+    if texts.count("\x00") != _NO_TEXTS - 1:
+        return None
+    try:
+        head = _NO_HEAD.pack(_COMPACT_NEW_ORDER, ts,
+                             _BUY_VALUE if side is _BUY else
+                             _SELL_VALUE if side is _SELL else side._value_,
+                             cmd.qty, limit, min_qty, inclusion_level,
+                             cmd.default_inclusion_level, flags)
+    except struct.error:
+        return None
+    return head + texts.encode("utf-8", "surrogatepass")
+
+
+def _decode_new_order_compact(payload: bytes) -> tuple[int, NewOrder]:
+    """The receipt ns and NewOrder of a compact record (`_encode_new_order_compact`)."""
+    _, ts, side, qty, limit, min_qty, inclusion_level, default_inclusion_level, flags = (
+        _NO_HEAD.unpack_from(payload))
+    texts = payload[_NO_HEAD_SIZE:].decode("utf-8", "surrogatepass").split("\x00")
+    if len(texts) != _NO_TEXTS:
+        raise ValueError(f"a compact NewOrder record holds {len(texts)} texts, not {_NO_TEXTS}")
+    (session, participant, cl_ord_id, symbol, ord_type, peg, tif, min_qty_instruction, capacity,
+     locate_broker, order_class, conditional_ref, smp_scope) = texts
+    return ts, NewOrder(
+        session, participant, cl_ord_id, symbol, Side(side), qty, OrdType(ord_type),
+        limit if flags & _F_LIMIT else None, Peg(peg), TimeInForce(tif),
+        min_qty if flags & _F_MIN_QTY else None, MinQtyInstruction(min_qty_instruction),
+        bool(flags & _F_POST_ONLY), Capacity(capacity) if flags & _F_CAPACITY else None,
+        bool(flags & _F_LOCATE_REQD) if flags & _F_LOCATE_REQD_SET else None,
+        locate_broker if flags & _F_LOCATE_BROKER else None, OrderClass(order_class),
+        conditional_ref if flags & _F_CONDITIONAL_REF else None,
+        bool(flags & _F_CONDITIONAL_INTERACTION),
+        bool(flags & _F_DNCP) if flags & _F_DNCP_SET else None,
+        inclusion_level if flags & _F_INCLUSION else None, bool(flags & _F_SESSION_DNCP),
+        bool(flags & _F_SMP), smp_scope, default_inclusion_level)
+
+
 class Journal:
     """Buffered append-only journal file; ``flush`` writes, ``sync`` also fsyncs.
 
@@ -161,10 +320,11 @@ class Journal:
     def append(self, ts: int, cmd: Command) -> None:
         """Buffer one record (written by flush / sync)."""
         if isinstance(cmd, NewOrder):
-            rec = _encode_new_order(ts, cmd)
+            compact = _encode_new_order_compact(ts, cmd)
+            payload = (pickle.dumps(_encode_new_order(ts, cmd), 5) if compact is None
+                       else compact)
         else:
-            rec = _BY_CLASS[type(cmd)].encode(ts, cmd)
-        payload = pickle.dumps(rec, 5)
+            payload = pickle.dumps(_BY_CLASS[type(cmd)].encode(ts, cmd), 5)
         self._pending += _HDR.pack(len(payload), zlib.crc32(payload))
         self._pending += payload
 
@@ -233,7 +393,10 @@ def _scan(path: str) -> tuple[list[tuple[int, Command]], list[str], int | None]:
         payload = data[start:end]
         if end > n or zlib.crc32(payload) != crc:
             return out, [f"{path}: truncated or corrupt record at byte {pos} dropped"], pos
-        rec = pickle.loads(payload)
-        out.append((rec[0], _BY_TAG[rec[1]].decode(rec)))
+        if payload[:1] == _COMPACT_NEW_ORDER:
+            out.append(_decode_new_order_compact(payload))
+        else:
+            rec = pickle.loads(payload)
+            out.append((rec[0], _BY_TAG[rec[1]].decode(rec)))
         pos = end
     return out, [], None
