@@ -128,6 +128,15 @@ scan(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return PyLong_FromSsize_t(pos);
 }
 
+/* fields whose place parse notes in its first pass (a longer message is read twice after) */
+#define MAX_NOTED 128
+typedef struct {
+    int tag;
+    Py_ssize_t start, len;
+} noted_field;
+/* the bytes that end a value: SOH, and '=' (which a value may not hold) */
+static unsigned char value_stop[256];
+
 /* parse(raw) -> (flat, tag_map, key) or None. Twin of codec._parse_fast_py: every field is
  * tag=value with the tag 1..999 written without a leading zero, the value non-empty and
  * without '='; 8, 9, 35 first, 10 last. Anything else: None (the exact parser decides).
@@ -147,30 +156,38 @@ parse(PyObject *self, PyObject *arg)
     Py_ssize_t n = PyBytes_GET_SIZE(arg);
     if (n == 0 || p[n - 1] != 1)
         Py_RETURN_NONE;
-    /* first pass: check the shape and count the fields */
+    /* first pass: check the shape and count the fields; the first MAX_NOTED fields' tags and
+     * values are noted, so the second pass need not read those bytes again. The last byte is
+     * SOH (checked above), which stops every scan below: no bound check per byte. */
     Py_ssize_t count = 0, i = 0, mt_start = 0, mt_len = 0;
     int first[3] = {0, 0, 0}, last = 0;
+    noted_field noted[MAX_NOTED];
     while (i < n) {
         int tag = 0, digits = 0;
         if (p[i] == '0')
             Py_RETURN_NONE;
-        while (i < n && p[i] >= '0' && p[i] <= '9') {
+        while (p[i] >= '0' && p[i] <= '9') {
             if (++digits > 3)
                 Py_RETURN_NONE;
             tag = tag * 10 + (p[i] - '0');
             i++;
         }
-        if (digits == 0 || i >= n || p[i] != '=')
+        if (digits == 0 || p[i] != '=')
             Py_RETURN_NONE;
         i++;
         Py_ssize_t start = i;
-        while (i < n && p[i] != 1 && p[i] != '=')
+        while (!value_stop[p[i]])
             i++;
-        if (i >= n || p[i] != 1 || i == start)
+        if (p[i] != 1 || i == start)
             Py_RETURN_NONE;
         if (count == 2) {
             mt_start = start;
             mt_len = i - start;
+        }
+        if (count < MAX_NOTED) {
+            noted[count].tag = tag;
+            noted[count].start = start;
+            noted[count].len = i - start;
         }
         i++;
         if (count < 3)
@@ -202,16 +219,25 @@ parse(PyObject *self, PyObject *arg)
         goto fail;
     i = 0;
     for (Py_ssize_t k = 0; k < count; k++) {
-        int tag = 0;
-        while (p[i] != '=') {
-            tag = tag * 10 + (p[i] - '0');
+        int tag;
+        Py_ssize_t start, len;
+        if (k < MAX_NOTED) {
+            tag = noted[k].tag;
+            start = noted[k].start;
+            len = noted[k].len;
+            i = start + len;
+        } else {
+            tag = 0;
+            while (p[i] != '=') {
+                tag = tag * 10 + (p[i] - '0');
+                i++;
+            }
             i++;
+            start = i;
+            while (p[i] != 1)
+                i++;
+            len = i - start;
         }
-        i++;
-        Py_ssize_t start = i;
-        while (p[i] != 1)
-            i++;
-        Py_ssize_t len = i - start;
         PyObject *value = last_value[tag];
         if (value != NULL && len <= MAX_INTERNED_VALUE && PyUnicode_GET_LENGTH(value) == len &&
             memcmp(PyUnicode_1BYTE_DATA(value), p + start, len) == 0) {
@@ -854,6 +880,7 @@ PyMODINIT_FUNC
 PyInit__speedups(void)
 {
     init_crc_table();
+    value_stop[1] = value_stop['='] = 1;
     for (int t = 1; t < MAX_CACHED_TAG; t++) {
         if (tag_text[t] == NULL) {
             tag_text[t] = PyUnicode_FromFormat("%d", t);

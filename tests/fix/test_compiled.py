@@ -430,3 +430,12 @@ def test_compiled_plan_value_checks_by_place_equal_pure(
         flat, enums, formats)
     with pytest.raises(IndexError):
         sp.values_ok(flat, ((len(flat), frozenset()),), ())
+
+
+@pytest.mark.parametrize("fields", [1, 120, 124, 125, 126, 127, 128, 300])
+def test_compiled_parse_of_a_long_message_equals_pure(fields: int) -> None:
+    """Past the fields parse notes in its first pass (128), it reads the rest again."""
+    sp = _speedups()
+    body = b"".join(b"%d=v%d\x01" % (100 + i % 800, i) for i in range(fields))
+    for raw in (codec.frame(b"35=D\x01" + body), codec.frame(b"35=D\x01" + body + b"55=x\x01")):
+        assert _keyed(sp.parse, raw) == _keyed(codec._parse_fast_py, raw) is not None
