@@ -786,23 +786,33 @@ check_one(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return PyBool_FromLong(ok);
 }
 
-/* values_ok(present, enums, formats) -> bool; twin of validate._values_ok_py: every
+/* values_ok(present, enums, formats[, passed]) -> bool; twin of validate._values_ok_py: every
  * (k, allowed) of enums has present[k] in allowed, every (k, check) of formats passes; present
- * is a dict (k a tag) or a list (k a place in it). */
+ * is a dict (k a tag) or a list (k a place in it). passed (a list, one slot per check: enums
+ * then formats) keeps the value object that last passed each check: that same object passes
+ * again without being checked (str is immutable, and the list holds it: same object, same
+ * text, same answer). */
 static PyObject *
 values_ok(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 3 || !(PyDict_CheckExact(args[0]) || PyList_CheckExact(args[0])) ||
-        !PyTuple_CheckExact(args[1]) || !PyTuple_CheckExact(args[2])) {
-        PyErr_SetString(PyExc_TypeError, "values_ok(dict or list, tuple, tuple)");
+    if ((nargs != 3 && nargs != 4) || !(PyDict_CheckExact(args[0]) || PyList_CheckExact(args[0])) ||
+        !PyTuple_CheckExact(args[1]) || !PyTuple_CheckExact(args[2]) ||
+        (nargs == 4 && args[3] != Py_None && !PyList_CheckExact(args[3]))) {
+        PyErr_SetString(PyExc_TypeError,
+                        "values_ok(dict or list, tuple, tuple[, list or None])");
         return NULL;
     }
     PyObject *present = args[0];
     int is_list = PyList_CheckExact(present);
+    PyObject *passed = nargs == 4 && args[3] != Py_None ? args[3] : NULL;
+    if (passed != NULL &&
+        PyList_GET_SIZE(passed) != PyTuple_GET_SIZE(args[1]) + PyTuple_GET_SIZE(args[2]))
+        passed = NULL;  /* not one slot per check: not used */
+    Py_ssize_t slot = 0;
     for (int which = 1; which <= 2; which++) {
         PyObject *items = args[which];
         Py_ssize_t n = PyTuple_GET_SIZE(items);
-        for (Py_ssize_t k = 0; k < n; k++) {
+        for (Py_ssize_t k = 0; k < n; k++, slot++) {
             PyObject *pair = PyTuple_GET_ITEM(items, k);
             if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) {
                 PyErr_SetString(PyExc_TypeError, "values_ok: (tag, x) pairs");
@@ -828,6 +838,9 @@ values_ok(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
                     return NULL;
                 }
             }
+            if (passed != NULL && PyList_GET_ITEM(passed, slot) == value &&
+                PyUnicode_CheckExact(value))
+                continue;
             int ok;
             if (which == 1) {
                 PyObject *allowed = PyTuple_GET_ITEM(pair, 1);
@@ -840,6 +853,10 @@ values_ok(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
                 return NULL;
             if (!ok)
                 Py_RETURN_FALSE;
+            if (passed != NULL && PyUnicode_CheckExact(value)) {
+                Py_INCREF(value);
+                PyList_SetItem(passed, slot, value);  /* steals; releases the old one */
+            }
         }
     }
     Py_RETURN_TRUE;

@@ -13,6 +13,7 @@ def values_ok(
     present: dict[int, str] | list[str],
     enums: tuple[tuple[int, frozenset[str]], ...],
     formats: tuple[tuple[int, Callable[[str], object]], ...],
+    passed: list[object] | None = None,
     /,
 ) -> bool: ...
 def record(kind: bytes, value: int, payload: bytes, /) -> bytes: ...

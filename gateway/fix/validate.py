@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gateway.fix._build import speedups
 from gateway.fix.codec import MAX_INT, MIN_INT, Message, layout_key, utc_timestamp_ok
@@ -87,16 +87,23 @@ class _Plan:
     enums: tuple[tuple[int, frozenset[str]], ...] = ()  # single-valued enums: allowed values
     formats: tuple[tuple[int, Callable[[str], object]], ...] = ()  # format not implied by enum
     multi: tuple[tuple[int, int], ...] = ()  # multi-valued (tag, place): check_value
+    # values_ok's memory: the value object that last passed each check (enums, then formats)
+    passed: list[object] = field(default_factory=list)
 
 
 def _values_ok_py(
     present: dict[int, str] | list[str],
     enums: tuple[tuple[int, frozenset[str]], ...],
     formats: tuple[tuple[int, Callable[[str], object]], ...],
+    passed: list[object] | None = None,
 ) -> bool:
     """A plan's value checks: each enumerated value allowed, each format check passed; the
     values are ``present[k]`` for the k of each pair (a tag of a map, or a place in a
-    message's flat list). ``_speedups.values_ok`` is the compiled twin."""
+    message's flat list). ``_speedups.values_ok`` is the compiled twin; it keeps in
+    ``passed`` (one slot per check) the value object that last passed each check, and passes
+    that same object again without checking it (the parser gives a value equal to the last
+    one of its tag as the same object). The result does not depend on ``passed``: this
+    reference ignores it (in the pure build every value is a new object)."""
     for tag, allowed in enums:
         if present[tag] not in allowed:
             return False
@@ -163,14 +170,17 @@ class Validator:
         walked = [(t, 2 * i + 1) for i, t in enumerate(shape)
                   if t not in _NOT_WALKED and t not in SESSION_CHECKED]
         enums, multi_value, value_check = d.enums, d.multi_value, self.value_check
+        enum_checks = tuple(
+            (at, enums[t]) for t, at in walked if t in enums and t not in multi_value)
+        format_checks = tuple(
+            (at, value_check[t]) for t, at in walked
+            if t in value_check and t not in self._enum_implies_format and t not in multi_value
+        )
         return _Plan(
             ok=True,
-            enums=tuple((at, enums[t]) for t, at in walked if t in enums and t not in multi_value),
-            formats=tuple(
-                (at, value_check[t]) for t, at in walked
-                if t in value_check and t not in self._enum_implies_format
-                and t not in multi_value
-            ),
+            enums=enum_checks,
+            formats=format_checks,
+            passed=[None] * (len(enum_checks) + len(format_checks)),
             multi=tuple(
                 (t, at) for t, at in walked
                 if t in multi_value and (t in enums or t in value_check)
@@ -213,7 +223,7 @@ class Validator:
             self._last_plan = plan
         if plan.ok:
             flat = msg._flat
-            if not _values_ok(flat, plan.enums, plan.formats):
+            if not _values_ok(flat, plan.enums, plan.formats, plan.passed):
                 return self.walk(msg)
             for tag, at in plan.multi:
                 if self.check_value(tag, flat[at]) is not None:

@@ -439,3 +439,28 @@ def test_compiled_parse_of_a_long_message_equals_pure(fields: int) -> None:
     body = b"".join(b"%d=v%d\x01" % (100 + i % 800, i) for i in range(fields))
     for raw in (codec.frame(b"35=D\x01" + body), codec.frame(b"35=D\x01" + body + b"55=x\x01")):
         assert _keyed(sp.parse, raw) == _keyed(codec._parse_fast_py, raw) is not None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(SMALL_VALUE, min_size=6, max_size=6), min_size=1, max_size=8),
+       st.data())
+def test_compiled_plan_value_checks_with_their_memory_equal_pure(
+    messages: list[list[str]], data: st.DataObject
+) -> None:
+    """values_ok keeping the value objects that passed (one plan, message after message; equal
+    values as one object, as the parser gives them) answers as the Python twin does."""
+    sp = _speedups()
+    interned: dict[str, str] = {}
+    places = st.integers(0, 5)
+    enums = tuple(
+        (at, frozenset(data.draw(st.lists(SMALL_VALUE, max_size=4))))
+        for at in data.draw(st.lists(places, max_size=3, unique=True)))
+    formats = tuple(
+        (at, data.draw(st.sampled_from(CHECKS)))
+        for at in data.draw(st.lists(places, max_size=3, unique=True)))
+    passed: list[object] = [None] * (len(enums) + len(formats))
+    for values in messages:
+        flat = [interned.setdefault(v, "".join(v)) for v in values]
+        expected = validate_module._values_ok_py(flat, enums, formats, passed)
+        assert sp.values_ok(flat, enums, formats, passed) is expected
+        assert sp.values_ok(flat, enums, formats, passed) is expected  # all remembered now
