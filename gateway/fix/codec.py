@@ -13,11 +13,12 @@ import time
 import zlib
 from collections.abc import Iterable
 from operator import attrgetter
+from typing import Final
 
 from gateway.fix._build import speedups
 
 SOH = "\x01"
-BEGIN_STRING = "FIX.4.2"
+BEGIN_STRING: Final = "FIX.4.2"
 _START = b"8=FIX"
 _CHECKSUM_FIELD = b"\x0110="
 MAX_BODY_LENGTH = 1 << 20  # a declared BodyLength above this is garbled, not waited for
@@ -408,7 +409,8 @@ def _parse_fast_py(raw: bytes) -> tuple[list[str], dict[int, str], bytes | None]
     return None
 
 
-_parse_fast = speedups.parse if speedups is not None else _parse_fast_py
+# (Final: compiled, a static read, not a lookup in the module's dict per call; likewise below)
+_parse_fast: Final = speedups.parse if speedups is not None else _parse_fast_py
 
 
 def _parse_slow(raw: bytes) -> Message:
@@ -502,14 +504,14 @@ def format_utc(ns: int, precision: str = "ms") -> str:
     return f"{_fmt_cache_prefix}.{frac // 1_000_000:03d}"
 
 
-_parse_cache: dict[str, int] = {}  # valid "YYYYMMDD-HH:MM:SS" -> seconds since the epoch
+_parse_cache: Final[dict[str, int]] = {}  # valid "YYYYMMDD-HH:MM:SS" -> seconds since the epoch
 _FRACTION = re.compile(r"\.[0-9]{1,9}").fullmatch  # [0-9]: ASCII digits only
 _FRACTION_SCALE = (0, 100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1000, 100, 10, 1)
 
 
 # Recently parsed valid timestamps, whole: at a high message rate many messages carry the
 # same millisecond (SendingTime, TransactTime), so most lookups hit. Bounded.
-_recent: dict[str, int] = {}
+_recent: Final[dict[str, int]] = {}
 
 
 def parse_utc(text: str) -> int | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Final
 
 from gateway.fix._build import speedups
 from gateway.fix.codec import MAX_INT, MIN_INT, Message, layout_key, utc_timestamp_ok
@@ -113,10 +114,11 @@ def _values_ok_py(
     return True
 
 
-_values_ok = speedups.values_ok if speedups is not None else _values_ok_py
+# (Final: compiled, a static read, not a lookup in the module's dict per call)
+_values_ok: Final = speedups.values_ok if speedups is not None else _values_ok_py
 #: the plan key of a layout (``codec.layout_key``; ``_speedups.plan_key`` is the compiled twin)
 _plan_key_py = layout_key
-_plan_key = speedups.plan_key if speedups is not None else _plan_key_py
+_plan_key: Final = speedups.plan_key if speedups is not None else _plan_key_py
 _NO_PLAN = _Plan(ok=False)
 _MAX_PLANS = 4096  # distinct layouts remembered (bounded: layouts are the sender's choice)
 
