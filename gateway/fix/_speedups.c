@@ -20,6 +20,9 @@ static PyObject *tag_int[MAX_CACHED_TAG];    /* 1..999 as int */
  * (no allocation; its hash, once computed by a set or dict lookup, is kept) */
 static PyObject *last_value[MAX_CACHED_TAG];
 #define MAX_INTERNED_VALUE 40
+/* the last layout key made by parse: the next message of the same layout gets this same bytes
+ * object (no allocation; its hash, once computed by the plans' dict, is kept) */
+static PyObject *last_key;
 
 /* the format checks of validate.py that values_ok runs in C (set_checks) */
 static PyObject *check_float, *check_int, *check_char, *check_bool, *check_utc;
@@ -125,11 +128,23 @@ scan(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return PyLong_FromSsize_t(pos);
 }
 
-/* parse(raw) -> (flat, tag_map) or None. Twin of codec._parse_fast_py: every field is
+/* fields whose place parse notes in its first pass (a longer message is read twice after) */
+#define MAX_NOTED 128
+typedef struct {
+    int tag;
+    Py_ssize_t start, len;
+} noted_field;
+/* the bytes that end a value: SOH, and '=' (which a value may not hold) */
+static unsigned char value_stop[256];
+
+/* parse(raw) -> (flat, tag_map, key) or None. Twin of codec._parse_fast_py: every field is
  * tag=value with the tag 1..999 written without a leading zero, the value non-empty and
  * without '='; 8, 9, 35 first, 10 last. Anything else: None (the exact parser decides).
  * A value equal to the last one parsed for its tag (at most MAX_INTERNED_VALUE characters) is
- * that same str object: equal values, fewer allocations and hashes. */
+ * that same str object: equal values, fewer allocations and hashes. key is the layout key
+ * (codec.layout_key: the length of MsgType, MsgType, each tag as 4 bytes big-endian), made
+ * as the tags go by, when no tag is repeated (else None); a key equal to the last one made
+ * is that same bytes object. */
 static PyObject *
 parse(PyObject *self, PyObject *arg)
 {
@@ -141,27 +156,39 @@ parse(PyObject *self, PyObject *arg)
     Py_ssize_t n = PyBytes_GET_SIZE(arg);
     if (n == 0 || p[n - 1] != 1)
         Py_RETURN_NONE;
-    /* first pass: check the shape and count the fields */
-    Py_ssize_t count = 0, i = 0;
+    /* first pass: check the shape and count the fields; the first MAX_NOTED fields' tags and
+     * values are noted, so the second pass need not read those bytes again. The last byte is
+     * SOH (checked above), which stops every scan below: no bound check per byte. */
+    Py_ssize_t count = 0, i = 0, mt_start = 0, mt_len = 0;
     int first[3] = {0, 0, 0}, last = 0;
+    noted_field noted[MAX_NOTED];
     while (i < n) {
         int tag = 0, digits = 0;
         if (p[i] == '0')
             Py_RETURN_NONE;
-        while (i < n && p[i] >= '0' && p[i] <= '9') {
+        while (p[i] >= '0' && p[i] <= '9') {
             if (++digits > 3)
                 Py_RETURN_NONE;
             tag = tag * 10 + (p[i] - '0');
             i++;
         }
-        if (digits == 0 || i >= n || p[i] != '=')
+        if (digits == 0 || p[i] != '=')
             Py_RETURN_NONE;
         i++;
         Py_ssize_t start = i;
-        while (i < n && p[i] != 1 && p[i] != '=')
+        while (!value_stop[p[i]])
             i++;
-        if (i >= n || p[i] != 1 || i == start)
+        if (p[i] != 1 || i == start)
             Py_RETURN_NONE;
+        if (count == 2) {
+            mt_start = start;
+            mt_len = i - start;
+        }
+        if (count < MAX_NOTED) {
+            noted[count].tag = tag;
+            noted[count].start = start;
+            noted[count].len = i - start;
+        }
         i++;
         if (count < 3)
             first[count] = tag;
@@ -170,6 +197,18 @@ parse(PyObject *self, PyObject *arg)
     }
     if (count < 4 || first[0] != 8 || first[1] != 9 || first[2] != 35 || last != 10)
         Py_RETURN_NONE;
+    /* the layout key, written as the tags go by (in place, or in memory of its own if long) */
+    unsigned char key_stack[512];
+    unsigned char *key_buf = NULL;
+    Py_ssize_t key_len = 1 + mt_len + 4 * count;
+    if (mt_len <= 255) {
+        key_buf = key_len <= (Py_ssize_t)sizeof key_stack ? key_stack : PyMem_Malloc(key_len);
+        if (key_buf == NULL)
+            return PyErr_NoMemory();
+        key_buf[0] = (unsigned char)mt_len;
+        memcpy(key_buf + 1, p + mt_start, mt_len);
+    }
+    unsigned char *kw = key_buf == NULL ? NULL : key_buf + 1 + mt_len;
     PyObject *flat = PyList_New(count * 2);
 #if PY_VERSION_HEX < 0x030D0000
     PyObject *map = _PyDict_NewPresized(count); /* no resizes while it fills */
@@ -180,16 +219,25 @@ parse(PyObject *self, PyObject *arg)
         goto fail;
     i = 0;
     for (Py_ssize_t k = 0; k < count; k++) {
-        int tag = 0;
-        while (p[i] != '=') {
-            tag = tag * 10 + (p[i] - '0');
+        int tag;
+        Py_ssize_t start, len;
+        if (k < MAX_NOTED) {
+            tag = noted[k].tag;
+            start = noted[k].start;
+            len = noted[k].len;
+            i = start + len;
+        } else {
+            tag = 0;
+            while (p[i] != '=') {
+                tag = tag * 10 + (p[i] - '0');
+                i++;
+            }
             i++;
+            start = i;
+            while (p[i] != 1)
+                i++;
+            len = i - start;
         }
-        i++;
-        Py_ssize_t start = i;
-        while (p[i] != 1)
-            i++;
-        Py_ssize_t len = i - start;
         PyObject *value = last_value[tag];
         if (value != NULL && len <= MAX_INTERNED_VALUE && PyUnicode_GET_LENGTH(value) == len &&
             memcmp(PyUnicode_1BYTE_DATA(value), p + start, len) == 0) {
@@ -204,6 +252,13 @@ parse(PyObject *self, PyObject *arg)
             }
         }
         i++;
+        if (kw != NULL) {  /* a tag of 1..999: big-endian 00 00 hi lo */
+            kw[0] = 0;
+            kw[1] = 0;
+            kw[2] = (unsigned char)(tag >> 8);
+            kw[3] = (unsigned char)tag;
+            kw += 4;
+        }
         Py_INCREF(tag_text[tag]);
         PyList_SET_ITEM(flat, 2 * k, tag_text[tag]);
         PyList_SET_ITEM(flat, 2 * k + 1, value); /* the list owns the reference */
@@ -216,16 +271,41 @@ parse(PyObject *self, PyObject *arg)
             goto fail;
 #endif
     }
+    PyObject *key;
+    if (key_buf == NULL || PyDict_GET_SIZE(map) != count) {  /* a tag repeated: no key */
+        key = Py_None;
+        Py_INCREF(key);
+    } else if (last_key != NULL && PyBytes_GET_SIZE(last_key) == key_len &&
+               memcmp(PyBytes_AS_STRING(last_key), key_buf, key_len) == 0) {
+        key = last_key;
+        Py_INCREF(key);
+    } else {
+        key = PyBytes_FromStringAndSize((const char *)key_buf, key_len);
+        if (key == NULL)
+            goto fail;
+        Py_INCREF(key);
+        Py_XSETREF(last_key, key);
+    }
+    if (key_buf != key_stack && key_buf != NULL)
+        PyMem_Free(key_buf);
     /* flat holds str only and is never changed (Message keeps it): it can be in no reference
-     * cycle, so the garbage collector need not visit it (nor the pair, dropped at once) */
+     * cycle, so the garbage collector need not visit it (nor the triple, dropped at once) */
     PyObject_GC_UnTrack(flat);
-    PyObject *result = PyTuple_Pack(2, flat, map);
-    Py_DECREF(flat);
-    Py_DECREF(map);
-    if (result != NULL)
-        PyObject_GC_UnTrack(result);
+    PyObject *result = PyTuple_New(3);
+    if (result == NULL) {
+        Py_DECREF(flat);
+        Py_DECREF(map);
+        Py_DECREF(key);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(result, 0, flat);
+    PyTuple_SET_ITEM(result, 1, map);
+    PyTuple_SET_ITEM(result, 2, key);
+    PyObject_GC_UnTrack(result);
     return result;
 fail:
+    if (key_buf != key_stack && key_buf != NULL)
+        PyMem_Free(key_buf);
     Py_XDECREF(flat);
     Py_XDECREF(map);
     return NULL;
@@ -706,35 +786,66 @@ check_one(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return PyBool_FromLong(ok);
 }
 
-/* values_ok(present, enums, formats) -> bool; twin of validate._values_ok_py: every
- * (tag, allowed) of enums has its value in allowed, every (tag, check) of formats passes. */
+/* values_ok(present, enums, formats[, passed]) -> bool; twin of validate._values_ok_py: every
+ * (k, allowed) of enums has present[k] in allowed, every (k, check) of formats passes; present
+ * is a dict (k a tag) or a list (k a place in it). passed (a list, one slot per check: enums
+ * then formats) keeps the value object that last passed each check: that same object passes
+ * again without being checked (str is immutable, and the list holds it: same object, same
+ * text, same answer). */
 static PyObject *
 values_ok(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 3 || !PyDict_CheckExact(args[0]) || !PyTuple_CheckExact(args[1]) ||
-        !PyTuple_CheckExact(args[2])) {
-        PyErr_SetString(PyExc_TypeError, "values_ok(dict, tuple, tuple)");
+    if ((nargs != 3 && nargs != 4) || !(PyDict_CheckExact(args[0]) || PyList_CheckExact(args[0])) ||
+        !PyTuple_CheckExact(args[1]) || !PyTuple_CheckExact(args[2]) ||
+        (nargs == 4 && args[3] != Py_None && !PyList_CheckExact(args[3]))) {
+        PyErr_SetString(PyExc_TypeError,
+                        "values_ok(dict or list, tuple, tuple[, list or None])");
         return NULL;
     }
     PyObject *present = args[0];
+    int is_list = PyList_CheckExact(present);
+    PyObject *passed = nargs == 4 && args[3] != Py_None ? args[3] : NULL;
+    if (passed != NULL &&
+        PyList_GET_SIZE(passed) != PyTuple_GET_SIZE(args[1]) + PyTuple_GET_SIZE(args[2]))
+        passed = NULL;  /* not one slot per check: not used */
+    Py_ssize_t slot = 0;
     for (int which = 1; which <= 2; which++) {
         PyObject *items = args[which];
         Py_ssize_t n = PyTuple_GET_SIZE(items);
-        for (Py_ssize_t k = 0; k < n; k++) {
+        for (Py_ssize_t k = 0; k < n; k++, slot++) {
             PyObject *pair = PyTuple_GET_ITEM(items, k);
             if (!PyTuple_CheckExact(pair) || PyTuple_GET_SIZE(pair) != 2) {
                 PyErr_SetString(PyExc_TypeError, "values_ok: (tag, x) pairs");
                 return NULL;
             }
-            PyObject *value = PyDict_GetItemWithError(present, PyTuple_GET_ITEM(pair, 0));
-            if (value == NULL) {
-                if (!PyErr_Occurred())
-                    PyErr_SetObject(PyExc_KeyError, PyTuple_GET_ITEM(pair, 0));
-                return NULL;
+            PyObject *value;
+            if (is_list) {
+                Py_ssize_t at = PyLong_AsSsize_t(PyTuple_GET_ITEM(pair, 0));
+                if (at == -1 && PyErr_Occurred())
+                    return NULL;
+                if (at < 0)
+                    at += PyList_GET_SIZE(present);
+                if (at < 0 || at >= PyList_GET_SIZE(present)) {
+                    PyErr_SetString(PyExc_IndexError, "list index out of range");
+                    return NULL;
+                }
+                value = PyList_GET_ITEM(present, at);
+            } else {
+                value = PyDict_GetItemWithError(present, PyTuple_GET_ITEM(pair, 0));
+                if (value == NULL) {
+                    if (!PyErr_Occurred())
+                        PyErr_SetObject(PyExc_KeyError, PyTuple_GET_ITEM(pair, 0));
+                    return NULL;
+                }
             }
+            if (passed != NULL && PyList_GET_ITEM(passed, slot) == value &&
+                PyUnicode_CheckExact(value))
+                continue;
             int ok;
             if (which == 1) {
-                ok = PySequence_Contains(PyTuple_GET_ITEM(pair, 1), value);
+                PyObject *allowed = PyTuple_GET_ITEM(pair, 1);
+                ok = PyFrozenSet_CheckExact(allowed) ? PySet_Contains(allowed, value)
+                                                     : PySequence_Contains(allowed, value);
             } else {
                 ok = run_check(PyTuple_GET_ITEM(pair, 1), value);
             }
@@ -742,6 +853,10 @@ values_ok(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
                 return NULL;
             if (!ok)
                 Py_RETURN_FALSE;
+            if (passed != NULL && PyUnicode_CheckExact(value)) {
+                Py_INCREF(value);
+                PyList_SetItem(passed, slot, value);  /* steals; releases the old one */
+            }
         }
     }
     Py_RETURN_TRUE;
@@ -753,7 +868,7 @@ static PyMethodDef methods[] = {
     {"byte_sum", byte_sum, METH_O, "Sum of the bytes (CheckSum before % 256)."},
     {"scan", (PyCFunction)(void (*)(void))scan, METH_FASTCALL,
      "scan(buf, pos, out) -> pos: append the well-formed frames at pos to out."},
-    {"parse", parse, METH_O, "parse(raw) -> (flat, tag_map) or None."},
+    {"parse", parse, METH_O, "parse(raw) -> (flat, tag_map, layout key) or None."},
     {"frame", (PyCFunction)(void (*)(void))frame, METH_FASTCALL,
      "frame(body, begin) -> bytes with BodyLength and CheckSum."},
     {"build", (PyCFunction)(void (*)(void))build, METH_FASTCALL,
@@ -782,6 +897,7 @@ PyMODINIT_FUNC
 PyInit__speedups(void)
 {
     init_crc_table();
+    value_stop[1] = value_stop['='] = 1;
     for (int t = 1; t < MAX_CACHED_TAG; t++) {
         if (tag_text[t] == NULL) {
             tag_text[t] = PyUnicode_FromFormat("%d", t);

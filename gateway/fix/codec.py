@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import calendar
 import re
+import struct
 import time
 import zlib
 from collections.abc import Iterable
 from operator import attrgetter
+from typing import Final
 
 from gateway.fix._build import speedups
 
 SOH = "\x01"
-BEGIN_STRING = "FIX.4.2"
+BEGIN_STRING: Final = "FIX.4.2"
 _START = b"8=FIX"
 _CHECKSUM_FIELD = b"\x0110="
 MAX_BODY_LENGTH = 1 << 20  # a declared BodyLength above this is garbled, not waited for
@@ -239,7 +241,7 @@ class Message:
     the tag -> value map only.
     """
 
-    __slots__ = ("raw", "msg_type", "_map", "_flat", "_fields", "no_value")
+    __slots__ = ("raw", "msg_type", "_map", "_flat", "_fields", "no_value", "layout_key")
 
     def __init__(
         self,
@@ -248,6 +250,7 @@ class Message:
         tag_map: dict[int, str],
         no_value: int = 0,
         fields: list[tuple[int, str]] | None = None,
+        layout_key: bytes | None = None,
     ) -> None:
         self.raw = raw
         self._flat = flat  # tag text, value, tag text, value... as on the wire
@@ -255,6 +258,9 @@ class Message:
         self._fields = fields
         self.msg_type: str = flat[5]
         self.no_value = no_value  # first tag sent without a value ("56=" or "56"), else 0
+        # layout_key(msg_type, tag_map) when the parser made it (no tag repeated), else None:
+        # the key of validate's plan for this layout
+        self.layout_key = layout_key
 
     @property
     def fields(self) -> list[tuple[int, str]]:
@@ -338,14 +344,44 @@ def parse(raw: bytes) -> Message:
     a field without '=', or 8, 9, 35 not the first three fields, or 10 not the last."""
     parsed = _parse_fast(raw)
     if parsed is not None:
-        return Message(raw, parsed[0], parsed[1])
+        return Message(raw, parsed[0], parsed[1], 0, None, parsed[2])
     return _parse_slow(raw)
 
 
-def _parse_fast_py(raw: bytes) -> tuple[list[str], dict[int, str]] | None:
-    """(flat, tag map) of a message whose every field is plainly ``tag=value`` (a known tag,
-    a value without '=' and not empty) with 8, 9, 35 first and 10 last; else None, and
-    ``_parse_slow`` decides. ``_speedups.parse`` is the compiled twin."""
+#: struct of n tags, for n up to 63 (a longer layout is packed with its own)
+_TAGS = [struct.Struct(">%di" % n) for n in range(64)]
+#: MsgType -> the key's head (its length, then it), for the types seen (bounded)
+_KEY_HEAD: dict[str, bytes] = {}
+
+
+def layout_key(msg_type: str, present: dict[int, str]) -> bytes | None:
+    """The key of a layout (validate's plan for it): the length of MsgType (one byte), MsgType
+    (latin-1), then each tag of ``present`` in order as 4 bytes (big-endian, signed); None
+    where that cannot be written (MsgType over 255 characters or not latin-1, a tag outside
+    32 bits): such a message takes the exact walk. ``_speedups.plan_key`` is the compiled
+    twin (and ``_speedups.parse`` makes it while it parses)."""
+    head = _KEY_HEAD.get(msg_type)
+    if head is None:
+        if len(msg_type) > 255:
+            return None
+        try:
+            head = bytes((len(msg_type),)) + msg_type.encode("latin-1")
+        except UnicodeEncodeError:
+            return None
+        if len(_KEY_HEAD) < 256:
+            _KEY_HEAD[msg_type] = head
+    n = len(present)
+    try:
+        return head + (_TAGS[n] if n < 64 else struct.Struct(">%di" % n)).pack(*present)
+    except struct.error:
+        return None
+
+
+def _parse_fast_py(raw: bytes) -> tuple[list[str], dict[int, str], bytes | None] | None:
+    """(flat, tag map, layout key) of a message whose every field is plainly ``tag=value`` (a
+    known tag, a value without '=' and not empty) with 8, 9, 35 first and 10 last; else None,
+    and ``_parse_slow`` decides. The layout key is ``layout_key(MsgType, tag map)`` when no
+    tag is repeated, else None. ``_speedups.parse`` is the compiled twin."""
     seps = raw.translate(None, _NOT_SEPARATOR)
     if (
         seps == _ALTERNATING[: len(seps)]
@@ -368,11 +404,13 @@ def _parse_fast_py(raw: bytes) -> tuple[list[str], dict[int, str]] | None:
                 and flat[4] == "35"
                 and flat[-2] == "10"
             ):
-                return flat, tag_map
+                key = layout_key(flat[5], tag_map) if len(tag_map) << 1 == len(flat) else None
+                return flat, tag_map, key
     return None
 
 
-_parse_fast = speedups.parse if speedups is not None else _parse_fast_py
+# (Final: compiled, a static read, not a lookup in the module's dict per call; likewise below)
+_parse_fast: Final = speedups.parse if speedups is not None else _parse_fast_py
 
 
 def _parse_slow(raw: bytes) -> Message:
@@ -466,14 +504,14 @@ def format_utc(ns: int, precision: str = "ms") -> str:
     return f"{_fmt_cache_prefix}.{frac // 1_000_000:03d}"
 
 
-_parse_cache: dict[str, int] = {}  # valid "YYYYMMDD-HH:MM:SS" -> seconds since the epoch
+_parse_cache: Final[dict[str, int]] = {}  # valid "YYYYMMDD-HH:MM:SS" -> seconds since the epoch
 _FRACTION = re.compile(r"\.[0-9]{1,9}").fullmatch  # [0-9]: ASCII digits only
 _FRACTION_SCALE = (0, 100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1000, 100, 10, 1)
 
 
 # Recently parsed valid timestamps, whole: at a high message rate many messages carry the
 # same millisecond (SendingTime, TransactTime), so most lookups hit. Bounded.
-_recent: dict[str, int] = {}
+_recent: Final[dict[str, int]] = {}
 
 
 def parse_utc(text: str) -> int | None:

@@ -522,8 +522,12 @@ class Session:
         if (validator.validate(msg) if validator is not None else self._validate(msg)) is not None:
             return False
         sent = parse_utc(fields.get(52) or "")
-        if sent is None or (s.check_latency and abs(now_ns - sent) > self._max_latency_ns):
+        if sent is None:
             return False
+        if s.check_latency:  # abs() of an int is a generic call where compiled: two compares
+            late, limit = now_ns - sent, self._max_latency_ns
+            if late > limit or -late > limit:
+                return False
         self._last_recv_ns = now_ns
         self._test_requests = 0
         if fstore is not None:

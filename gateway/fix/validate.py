@@ -9,12 +9,12 @@ against the acceptor's dictionary; ``Validator(load_dictionary(xml))`` checks ag
 from __future__ import annotations
 
 import re
-import struct
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Final
 
 from gateway.fix._build import speedups
-from gateway.fix.codec import MAX_INT, MIN_INT, Message, utc_timestamp_ok
+from gateway.fix.codec import MAX_INT, MIN_INT, Message, layout_key, utc_timestamp_ok
 from gateway.fix.dictionary import STANDARD, Dictionary, GroupDef, RejectReason
 
 
@@ -84,18 +84,27 @@ class _Plan:
     """
 
     ok: bool
+    # By the value's place in the message's flat list (tag text, value, tag text, ...):
     enums: tuple[tuple[int, frozenset[str]], ...] = ()  # single-valued enums: allowed values
     formats: tuple[tuple[int, Callable[[str], object]], ...] = ()  # format not implied by enum
-    multi: tuple[int, ...] = ()  # multi-valued: check_value
+    multi: tuple[tuple[int, int], ...] = ()  # multi-valued (tag, place): check_value
+    # values_ok's memory: the value object that last passed each check (enums, then formats)
+    passed: list[object] = field(default_factory=list)
 
 
 def _values_ok_py(
-    present: dict[int, str],
+    present: dict[int, str] | list[str],
     enums: tuple[tuple[int, frozenset[str]], ...],
     formats: tuple[tuple[int, Callable[[str], object]], ...],
+    passed: list[object] | None = None,
 ) -> bool:
-    """A plan's value checks: each enumerated value allowed, each format check passed
-    (``_speedups.values_ok`` is the compiled twin)."""
+    """A plan's value checks: each enumerated value allowed, each format check passed; the
+    values are ``present[k]`` for the k of each pair (a tag of a map, or a place in a
+    message's flat list). ``_speedups.values_ok`` is the compiled twin; it keeps in
+    ``passed`` (one slot per check) the value object that last passed each check, and passes
+    that same object again without checking it (the parser gives a value equal to the last
+    one of its tag as the same object). The result does not depend on ``passed``: this
+    reference ignores it (in the pure build every value is a new object)."""
     for tag, allowed in enums:
         if present[tag] not in allowed:
             return False
@@ -105,36 +114,11 @@ def _values_ok_py(
     return True
 
 
-_values_ok = speedups.values_ok if speedups is not None else _values_ok_py
-#: struct of n tags, for n up to 63 (a longer layout is packed with its own)
-_TAGS = [struct.Struct(">%di" % n) for n in range(64)]
-#: MsgType -> the key's head (its length, then it), for the types seen (bounded)
-_KEY_HEAD: dict[str, bytes] = {}
-
-
-def _plan_key_py(msg_type: str, present: dict[int, str]) -> bytes | None:
-    """The key of a layout's plan: the length of MsgType (one byte), MsgType (latin-1), then
-    each tag of ``present`` in order as 4 bytes (big-endian, signed); None where that cannot
-    be written (MsgType over 255 characters or not latin-1, a tag outside 32 bits): such a
-    message takes the exact walk. ``_speedups.plan_key`` is the compiled twin."""
-    head = _KEY_HEAD.get(msg_type)
-    if head is None:
-        if len(msg_type) > 255:
-            return None
-        try:
-            head = bytes((len(msg_type),)) + msg_type.encode("latin-1")
-        except UnicodeEncodeError:
-            return None
-        if len(_KEY_HEAD) < 256:
-            _KEY_HEAD[msg_type] = head
-    n = len(present)
-    try:
-        return head + (_TAGS[n] if n < 64 else struct.Struct(">%di" % n)).pack(*present)
-    except struct.error:
-        return None
-
-
-_plan_key = speedups.plan_key if speedups is not None else _plan_key_py
+# (Final: compiled, a static read, not a lookup in the module's dict per call)
+_values_ok: Final = speedups.values_ok if speedups is not None else _values_ok_py
+#: the plan key of a layout (``codec.layout_key``; ``_speedups.plan_key`` is the compiled twin)
+_plan_key_py = layout_key
+_plan_key: Final = speedups.plan_key if speedups is not None else _plan_key_py
 _NO_PLAN = _Plan(ok=False)
 _MAX_PLANS = 4096  # distinct layouts remembered (bounded: layouts are the sender's choice)
 
@@ -154,6 +138,9 @@ class Validator:
             if tag not in d.multi_value and all(self.value_check.get(tag, bool)(v) for v in values)
         )
         self._plans: dict[bytes, _Plan] = {}
+        # the last plan used and its key (a run of one layout skips the dict lookup)
+        self._last_key = b""
+        self._last_plan = _NO_PLAN
 
     def check_value(self, tag: int, value: str) -> Problem | None:
         """Format (6) and enumeration (5) check of one value."""
@@ -181,28 +168,33 @@ class Validator:
             or not d.header_fields.issuperset(shape[: len(d.header_fields & tags)])
         ):
             return _NO_PLAN
-        walked = [t for t in shape if t not in _NOT_WALKED and t not in SESSION_CHECKED]
+        # (tag, where its value is in the message's flat list: tag text, value, ...)
+        walked = [(t, 2 * i + 1) for i, t in enumerate(shape)
+                  if t not in _NOT_WALKED and t not in SESSION_CHECKED]
         enums, multi_value, value_check = d.enums, d.multi_value, self.value_check
+        enum_checks = tuple(
+            (at, enums[t]) for t, at in walked if t in enums and t not in multi_value)
+        format_checks = tuple(
+            (at, value_check[t]) for t, at in walked
+            if t in value_check and t not in self._enum_implies_format and t not in multi_value
+        )
         return _Plan(
             ok=True,
-            enums=tuple((t, enums[t]) for t in walked if t in enums and t not in multi_value),
-            formats=tuple(
-                (t, value_check[t]) for t in walked
-                if t in value_check and t not in self._enum_implies_format
-                and t not in multi_value
-            ),
+            enums=enum_checks,
+            formats=format_checks,
+            passed=[None] * (len(enum_checks) + len(format_checks)),
             multi=tuple(
-                t for t in walked if t in multi_value and (t in enums or t in value_check)
+                (t, at) for t, at in walked
+                if t in multi_value and (t in enums or t in value_check)
             ),
         )
 
-    def _new_plan(self, key: bytes | None, msg_type: str, shape: tuple[int, ...]) -> _Plan:
+    def _new_plan(self, key: bytes, msg_type: str, shape: tuple[int, ...]) -> _Plan:
         plans = self._plans
         if len(plans) >= _MAX_PLANS:
             plans.clear()
         plan = self._plan(msg_type, shape)
-        if key is not None:
-            plans[key] = plan
+        plans[key] = plan
         return plan
 
     def validate(self, msg: Message) -> Problem | None:
@@ -211,23 +203,34 @@ class Validator:
         The formats of MsgSeqNum(34) and SendingTime(52) are left to the session, which reads
         both on every message (``SESSION_CHECKED``).
         """
-        present = msg._map
-        if len(present) << 1 == len(msg._flat) and not msg.no_value:
-            # No repeated tag, so the map's keys are the tags in wire order: the layout's plan
-            # (a pure function of type and layout) proves the structure; only the values that
-            # have a check are then looked at. Any problem found goes to the exact walk, which
-            # reports the first problem in wire order.
+        key = msg.layout_key  # made by the parser when no tag is repeated
+        if key is None:
+            present = msg._map
+            if len(present) << 1 != len(msg._flat) or msg.no_value:
+                return self.walk(msg)
             key = _plan_key(msg.msg_type, present)
-            plan = self._plans.get(key) if key is not None else _NO_PLAN
-            if plan is None:
-                plan = self._new_plan(key, msg.msg_type, tuple(present))
-            if plan.ok:
-                if not _values_ok(present, plan.enums, plan.formats):
+            if key is None:
+                return self.walk(msg)
+        # No repeated tag, so the map's keys are the tags in wire order: the layout's plan
+        # (a pure function of type and layout) proves the structure; only the values that
+        # have a check are then looked at, by their place in the flat list. Any problem found
+        # goes to the exact walk, which reports the first problem in wire order.
+        if key is self._last_key:  # the parser gives an unchanged layout as the same key
+            plan = self._last_plan
+        else:
+            found = self._plans.get(key)
+            plan = found if found is not None else self._new_plan(
+                key, msg.msg_type, tuple(msg._map))
+            self._last_key = key
+            self._last_plan = plan
+        if plan.ok:
+            flat = msg._flat
+            if not _values_ok(flat, plan.enums, plan.formats, plan.passed):
+                return self.walk(msg)
+            for tag, at in plan.multi:
+                if self.check_value(tag, flat[at]) is not None:
                     return self.walk(msg)
-                for tag in plan.multi:
-                    if self.check_value(tag, present[tag]) is not None:
-                        return self.walk(msg)
-                return None
+            return None
         return self.walk(msg)
 
     def walk(self, msg: Message) -> Problem | None:

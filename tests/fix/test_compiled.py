@@ -384,3 +384,83 @@ def test_a_compiled_module_whose_source_changed_is_stale(tmp_path: Path) -> None
     assert _pure.stale_modules(tmp_path) == ["matcher.moc"]
     (pkg / "book.py").write_text("# book, edited\n")
     assert _pure.stale_modules(tmp_path) == ["matcher.book", "matcher.moc"]
+
+
+def _keyed(fn: object, raw: bytes) -> tuple[list[str], dict[int, str], bytes | None] | None:
+    got = fn(raw)  # type: ignore[operator]
+    return None if got is None else (list(got[0]), dict(got[1]), got[2])
+
+
+@settings(max_examples=300, deadline=None)
+@given(EDITS, st.lists(st.sampled_from([11, 55, 58, 1, 999, 44, 11]), max_size=6))
+def test_compiled_parse_makes_the_layout_key_of_the_python_twin(
+    edits: list[tuple[int, int, int]], extra: list[int]
+) -> None:
+    """The layout key parse makes as it goes is codec.layout_key of what it parsed (None when
+    a tag is repeated), as the Python twin gives it; an unchanged layout, the same object."""
+    sp = _speedups()
+    body = b"".join(b"%d=v%d\x01" % (t, i) for i, t in enumerate(extra))
+    for raw in (_mutate(order(3), edits), _mutate(LONG, edits),
+                codec.frame(b"35=D\x01" + body), codec.frame(b"35=" + b"x" * 300 + b"\x01" + body)):
+        fast = _keyed(sp.parse, raw)
+        assert fast == _keyed(codec._parse_fast_py, raw), raw
+        if fast is not None:
+            flat, tag_map, key = fast
+            repeated = len(tag_map) * 2 != len(flat)
+            assert key == (None if repeated else codec.layout_key(flat[5], tag_map))
+            again = sp.parse(raw)
+            assert again is not None and (again[2] is key or key is None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(SMALL_VALUE, min_size=1, max_size=12), st.data())
+def test_compiled_plan_value_checks_by_place_equal_pure(
+    flat: list[str], data: st.DataObject
+) -> None:
+    """values_ok over a message's flat list, by place (as the plans call it)."""
+    sp = _speedups()
+    places = st.integers(-len(flat), len(flat) - 1)
+    enums = tuple(
+        (at, frozenset(data.draw(st.lists(SMALL_VALUE, max_size=4))))
+        for at in data.draw(st.lists(places, max_size=4, unique=True)))
+    formats = tuple(
+        (at, data.draw(st.sampled_from(CHECKS)))
+        for at in data.draw(st.lists(places, max_size=4, unique=True)))
+    assert sp.values_ok(flat, enums, formats) is validate_module._values_ok_py(
+        flat, enums, formats)
+    with pytest.raises(IndexError):
+        sp.values_ok(flat, ((len(flat), frozenset()),), ())
+
+
+@pytest.mark.parametrize("fields", [1, 120, 124, 125, 126, 127, 128, 300])
+def test_compiled_parse_of_a_long_message_equals_pure(fields: int) -> None:
+    """Past the fields parse notes in its first pass (128), it reads the rest again."""
+    sp = _speedups()
+    body = b"".join(b"%d=v%d\x01" % (100 + i % 800, i) for i in range(fields))
+    for raw in (codec.frame(b"35=D\x01" + body), codec.frame(b"35=D\x01" + body + b"55=x\x01")):
+        assert _keyed(sp.parse, raw) == _keyed(codec._parse_fast_py, raw) is not None
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(SMALL_VALUE, min_size=6, max_size=6), min_size=1, max_size=8),
+       st.data())
+def test_compiled_plan_value_checks_with_their_memory_equal_pure(
+    messages: list[list[str]], data: st.DataObject
+) -> None:
+    """values_ok keeping the value objects that passed (one plan, message after message; equal
+    values as one object, as the parser gives them) answers as the Python twin does."""
+    sp = _speedups()
+    interned: dict[str, str] = {}
+    places = st.integers(0, 5)
+    enums = tuple(
+        (at, frozenset(data.draw(st.lists(SMALL_VALUE, max_size=4))))
+        for at in data.draw(st.lists(places, max_size=3, unique=True)))
+    formats = tuple(
+        (at, data.draw(st.sampled_from(CHECKS)))
+        for at in data.draw(st.lists(places, max_size=3, unique=True)))
+    passed: list[object] = [None] * (len(enums) + len(formats))
+    for values in messages:
+        flat = [interned.setdefault(v, "".join(v)) for v in values]
+        expected = validate_module._values_ok_py(flat, enums, formats, passed)
+        assert sp.values_ok(flat, enums, formats, passed) is expected
+        assert sp.values_ok(flat, enums, formats, passed) is expected  # all remembered now
