@@ -310,7 +310,8 @@ class Message:
     @property
     def seq_num(self) -> int | None:
         """MsgSeqNum(34) as int, None if missing or not an integer."""
-        v = self.get(34)
+        tag_map = self._dict  # (the pure build: a dict's get, not the property's)
+        v = tag_map.get(34) if tag_map is not None else self.get(34)
         if v is None or len(v) > 10 or not v.isdigit() or not v.isascii():  # "²" is a digit
             return None
         seq = int(v)
@@ -319,7 +320,8 @@ class Message:
     @property
     def poss_dup(self) -> bool:
         """PossDupFlag(43) == 'Y'."""
-        return self.get(43) == "Y"
+        tag_map = self._dict
+        return (tag_map.get(43) if tag_map is not None else self.get(43)) == "Y"
 
     def group(self, count_tag: int) -> list[dict[int, str]]:
         """Instances of the repeating group introduced by ``count_tag`` (first field delimits)."""
@@ -370,7 +372,9 @@ def parse(raw: bytes) -> Message:
     if _LAZY_MAP:
         flat_key = _parse_flat(raw)
         if flat_key is not None:
-            flat, key = flat_key
+            # (by index: compiled, unpacking the pair would be a generic iteration)
+            flat = flat_key[0]
+            key = flat_key[1]
             index = _layout_index(key, flat) if key is not None else None
             return Message(raw, flat, None, 0, None, key, index)
         return _parse_slow(raw)
