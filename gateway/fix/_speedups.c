@@ -146,10 +146,10 @@ static unsigned char value_stop[256];
  * as the tags go by, when no tag is repeated (else None); a key equal to the last one made
  * is that same bytes object. */
 static PyObject *
-parse(PyObject *self, PyObject *arg)
+parse_impl(PyObject *arg, int with_map)
 {
     if (!PyBytes_CheckExact(arg)) {
-        PyErr_SetString(PyExc_TypeError, "parse(bytes)");
+        PyErr_SetString(PyExc_TypeError, with_map ? "parse(bytes)" : "parse_flat(bytes)");
         return NULL;
     }
     const unsigned char *p = (const unsigned char *)PyBytes_AS_STRING(arg);
@@ -210,12 +210,20 @@ parse(PyObject *self, PyObject *arg)
     }
     unsigned char *kw = key_buf == NULL ? NULL : key_buf + 1 + mt_len;
     PyObject *flat = PyList_New(count * 2);
+    PyObject *map = NULL;
+    /* without the map: the tags seen so far, one bit each (a repeated tag means no key) */
+    uint64_t seen[(MAX_CACHED_TAG + 63) / 64];
+    int repeated = 0;
+    if (with_map) {
 #if PY_VERSION_HEX < 0x030D0000
-    PyObject *map = _PyDict_NewPresized(count); /* no resizes while it fills */
+        map = _PyDict_NewPresized(count); /* no resizes while it fills */
 #else
-    PyObject *map = PyDict_New();
+        map = PyDict_New();
 #endif
-    if (flat == NULL || map == NULL)
+    } else {
+        memset(seen, 0, sizeof seen);
+    }
+    if (flat == NULL || (with_map && map == NULL))
         goto fail;
     i = 0;
     for (Py_ssize_t k = 0; k < count; k++) {
@@ -262,6 +270,12 @@ parse(PyObject *self, PyObject *arg)
         Py_INCREF(tag_text[tag]);
         PyList_SET_ITEM(flat, 2 * k, tag_text[tag]);
         PyList_SET_ITEM(flat, 2 * k + 1, value); /* the list owns the reference */
+        if (!with_map) {
+            uint64_t bit = (uint64_t)1 << (tag & 63);
+            repeated |= (seen[tag >> 6] & bit) != 0;
+            seen[tag >> 6] |= bit;
+            continue;
+        }
 #if PY_VERSION_HEX < 0x030D0000
         /* the hash of a small int is its value: no hash call per field */
         if (_PyDict_SetItem_KnownHash(map, tag_int[tag], value, (Py_hash_t)tag) < 0)
@@ -271,8 +285,10 @@ parse(PyObject *self, PyObject *arg)
             goto fail;
 #endif
     }
+    if (with_map)
+        repeated = PyDict_GET_SIZE(map) != count;
     PyObject *key;
-    if (key_buf == NULL || PyDict_GET_SIZE(map) != count) {  /* a tag repeated: no key */
+    if (key_buf == NULL || repeated) {  /* a tag repeated: no key */
         key = Py_None;
         Py_INCREF(key);
     } else if (last_key != NULL && PyBytes_GET_SIZE(last_key) == key_len &&
@@ -291,16 +307,20 @@ parse(PyObject *self, PyObject *arg)
     /* flat holds str only and is never changed (Message keeps it): it can be in no reference
      * cycle, so the garbage collector need not visit it (nor the triple, dropped at once) */
     PyObject_GC_UnTrack(flat);
-    PyObject *result = PyTuple_New(3);
+    PyObject *result = PyTuple_New(with_map ? 3 : 2);
     if (result == NULL) {
         Py_DECREF(flat);
-        Py_DECREF(map);
+        Py_XDECREF(map);
         Py_DECREF(key);
         return NULL;
     }
     PyTuple_SET_ITEM(result, 0, flat);
-    PyTuple_SET_ITEM(result, 1, map);
-    PyTuple_SET_ITEM(result, 2, key);
+    if (with_map) {
+        PyTuple_SET_ITEM(result, 1, map);
+        PyTuple_SET_ITEM(result, 2, key);
+    } else {
+        PyTuple_SET_ITEM(result, 1, key);
+    }
     PyObject_GC_UnTrack(result);
     return result;
 fail:
@@ -309,6 +329,20 @@ fail:
     Py_XDECREF(flat);
     Py_XDECREF(map);
     return NULL;
+}
+
+static PyObject *
+parse(PyObject *self, PyObject *arg)
+{
+    return parse_impl(arg, 1);
+}
+
+/* parse_flat(raw) -> (flat, key) or None. Twin of codec._parse_flat_py: parse without the tag
+ * map (the Message reads its values through its layout's index, codec._layout_index). */
+static PyObject *
+parse_flat(PyObject *self, PyObject *arg)
+{
+    return parse_impl(arg, 0);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -869,6 +903,7 @@ static PyMethodDef methods[] = {
     {"scan", (PyCFunction)(void (*)(void))scan, METH_FASTCALL,
      "scan(buf, pos, out) -> pos: append the well-formed frames at pos to out."},
     {"parse", parse, METH_O, "parse(raw) -> (flat, tag_map, layout key) or None."},
+    {"parse_flat", parse_flat, METH_O, "parse_flat(raw) -> (flat, layout key) or None."},
     {"frame", (PyCFunction)(void (*)(void))frame, METH_FASTCALL,
      "frame(body, begin) -> bytes with BodyLength and CheckSum."},
     {"build", (PyCFunction)(void (*)(void))build, METH_FASTCALL,

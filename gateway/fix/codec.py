@@ -237,30 +237,45 @@ class Message:
     """A parsed FIX message: ``fields`` in wire order (str values), ``get(tag)``, ``raw``.
 
     ``get`` returns the last occurrence of a tag; use ``group`` for repeating groups.
-    ``fields`` (a list of (int tag, value) tuples) is built on first use: the hot path reads
-    the tag -> value map only.
+    ``fields`` (a list of (int tag, value) tuples) is built on first use. A message the C
+    parser read without a repeated tag reads its values through its layout's index (tag ->
+    place in the flat list, one per layout, shared: ``_layout_index``); its tag -> value map
+    (``_map``) is built only when something asks for it.
     """
 
-    __slots__ = ("raw", "msg_type", "_map", "_flat", "_fields", "no_value", "layout_key")
+    __slots__ = ("raw", "msg_type", "_dict", "_flat", "_fields", "no_value", "layout_key",
+                 "_index")
 
     def __init__(
         self,
         raw: bytes,
         flat: list[str],
-        tag_map: dict[int, str],
+        tag_map: dict[int, str] | None,
         no_value: int = 0,
         fields: list[tuple[int, str]] | None = None,
         layout_key: bytes | None = None,
+        index: bytes | None = None,
     ) -> None:
         self.raw = raw
         self._flat = flat  # tag text, value, tag text, value... as on the wire
-        self._map = tag_map
+        self._dict = tag_map  # None: made from flat on first use (``_map``)
         self._fields = fields
         self.msg_type: str = flat[5]
         self.no_value = no_value  # first tag sent without a value ("56=" or "56"), else 0
         # layout_key(msg_type, tag_map) when the parser made it (no tag repeated), else None:
         # the key of validate's plan for this layout
         self.layout_key = layout_key
+        # tag (< 1000) -> place of its value in flat (0: absent), the layout's; or None
+        self._index = index
+
+    @property
+    def _map(self) -> dict[int, str]:
+        """tag -> value (the last occurrence), built on first use where the parser did not."""
+        tag_map = self._dict
+        if tag_map is None:
+            flat = self._flat
+            tag_map = self._dict = dict(zip(map(_tag_number, flat[0::2]), flat[1::2], strict=True))
+        return tag_map
 
     @property
     def fields(self) -> list[tuple[int, str]]:
@@ -278,15 +293,25 @@ class Message:
 
     def get(self, tag: int) -> str | None:
         """Value of ``tag`` or None."""
+        index = self._index
+        if index is not None:  # no tag repeated, every tag below 1000
+            if 0 < tag < 1000:
+                at = index[tag]
+                if at:
+                    return self._flat[at]
+            return None
         return self._map.get(tag)
 
     def __contains__(self, tag: object) -> bool:
+        if self._index is not None and isinstance(tag, int):
+            return self.get(tag) is not None
         return tag in self._map
 
     @property
     def seq_num(self) -> int | None:
         """MsgSeqNum(34) as int, None if missing or not an integer."""
-        v = self._map.get(34)
+        tag_map = self._dict  # (the pure build: a dict's get, not the property's)
+        v = tag_map.get(34) if tag_map is not None else self.get(34)
         if v is None or len(v) > 10 or not v.isdigit() or not v.isascii():  # "²" is a digit
             return None
         seq = int(v)
@@ -295,7 +320,8 @@ class Message:
     @property
     def poss_dup(self) -> bool:
         """PossDupFlag(43) == 'Y'."""
-        return self._map.get(43) == "Y"
+        tag_map = self._dict
+        return (tag_map.get(43) if tag_map is not None else self.get(43)) == "Y"
 
     def group(self, count_tag: int) -> list[dict[int, str]]:
         """Instances of the repeating group introduced by ``count_tag`` (first field delimits)."""
@@ -327,8 +353,9 @@ class Message:
 if __file__.endswith(".py"):
     # The source runs (not mypyc): ``msg.get(tag)`` becomes the tag map's own ``get``, reached
     # without a Python frame (the order path reads ~20 tags per message through it). Compiled,
-    # the method above is a native call already.
-    setattr(Message, "get", property(attrgetter("_map.get")))  # noqa: B010 (mypy: a method)
+    # the method above is a native call already. (Not compiled, every message has its map:
+    # ``parse`` takes the index path only where Message is compiled, ``_LAZY_MAP``.)
+    setattr(Message, "get", property(attrgetter("_dict.get")))  # noqa: B010 (mypy: a method)
 
 
 # Fast-path proof that splitting at every '=' and SOH pairs tags with values: keeping only
@@ -342,6 +369,15 @@ _tag_of = _TAG_CACHE.__getitem__
 def parse(raw: bytes) -> Message:
     """Parse one framed raw message. Raises ParseError if it is not well-formed FIX:
     a field without '=', or 8, 9, 35 not the first three fields, or 10 not the last."""
+    if _LAZY_MAP:
+        flat_key = _parse_flat(raw)
+        if flat_key is not None:
+            # (by index: compiled, unpacking the pair would be a generic iteration)
+            flat = flat_key[0]
+            key = flat_key[1]
+            index = _layout_index(key, flat) if key is not None else None
+            return Message(raw, flat, None, 0, None, key, index)
+        return _parse_slow(raw)
     parsed = _parse_fast(raw)
     if parsed is not None:
         return Message(raw, parsed[0], parsed[1], 0, None, parsed[2])
@@ -411,6 +447,42 @@ def _parse_fast_py(raw: bytes) -> tuple[list[str], dict[int, str], bytes | None]
 
 # (Final: compiled, a static read, not a lookup in the module's dict per call; likewise below)
 _parse_fast: Final = speedups.parse if speedups is not None else _parse_fast_py
+
+
+def _parse_flat_py(raw: bytes) -> tuple[list[str], bytes | None] | None:
+    """(flat, layout key) of ``_parse_fast_py``, without the tag map (``Message.get`` reads
+    through the layout's index instead). ``_speedups.parse_flat`` is the compiled twin."""
+    parsed = _parse_fast_py(raw)
+    return None if parsed is None else (parsed[0], parsed[2])
+
+
+_parse_flat: Final = speedups.parse_flat if speedups is not None else _parse_flat_py
+#: the map is left to be built on demand only where Message is compiled (its ``get`` reads the
+#: index natively) and the C parser runs; else ``parse`` builds it as it parses
+_LAZY_MAP: Final = speedups is not None and not __file__.endswith(".py")
+#: layout key -> its index (``_layout_index``); bounded
+_INDEXES: Final[dict[bytes, bytes | None]] = {}
+_MAX_INDEXES = 4096
+
+
+def _layout_index(key: bytes, flat: list[str]) -> bytes | None:
+    """The index of a layout (its key ``key``, ``flat`` a message of it, no tag repeated, every
+    tag 1..999 as the C parser takes them): byte ``t`` is the place of tag ``t``'s value in the
+    flat list, 0 when absent. None when a place would not fit in a byte (over 127 fields):
+    such a message reads its tag map. Made once per layout, shared by its messages."""
+    index = _INDEXES.get(key, b"")
+    if index is not None and not index:
+        if len(flat) > 256:
+            index = None
+        else:
+            table = bytearray(1000)
+            for at in range(1, len(flat), 2):
+                table[int(flat[at - 1])] = at
+            index = bytes(table)
+        if len(_INDEXES) >= _MAX_INDEXES:
+            _INDEXES.clear()
+        _INDEXES[key] = index
+    return index
 
 
 def _parse_slow(raw: bytes) -> Message:
