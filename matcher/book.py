@@ -34,6 +34,8 @@ NEG_INF: Final = -(1 << 61)
 NO_LIMIT: Final = -(1 << 61) - 1  # the limit key of a market order or an unlimited peg
 #: SideBook.best() of an empty side: above every key (prices are far below 2**61)
 EMPTY_KEY: Final = 1 << 61
+#: emptied levels a kind may keep for reuse beyond twice its live ones (SideBook.remove)
+_KEPT_LEVELS: Final = 64
 KIND_BID: Final = 0
 KIND_ASK: Final = 1
 KIND_MID: Final = 2
@@ -203,8 +205,6 @@ class Level:
             group.pop(0)
         else:
             group.pop(bisect_left(group, e))
-        if not group:
-            del by_bg[o.bg]
         o.entry = None
         o.level = None
 
@@ -217,7 +217,8 @@ class SideBook:
 
     def __init__(self, is_buy: bool) -> None:
         self.is_buy = is_buy
-        self.levels: list[dict[int, Level]] = [{}, {}, {}]  # per kind: limit key -> level
+        # per kind: limit key -> level (and emptied levels kept for reuse: see remove)
+        self.levels: list[dict[int, Level]] = [{}, {}, {}]
         self.keys: list[list[int]] = [[], [], []]  # per kind: sorted limit keys
         self.ref_keys = [NEG_INF, NEG_INF, NEG_INF]  # NEG_INF: no NBBO yet, ALP = limit
         # The same references and each kind's first limit key (EMPTY_KEY: no level) as plain
@@ -249,6 +250,7 @@ class SideBook:
         level = levels.get(key)
         if level is None:
             level = levels[key] = Level(key)
+        if not level.entries:  # a new level, or an emptied one kept for reuse (see remove)
             keys = self.keys[o.kind]
             if not keys or keys[-1] < key:
                 keys.append(key)
@@ -266,7 +268,7 @@ class SideBook:
         group = level.by_bg.get(o.bg)
         if group is None:
             level.by_bg[o.bg] = [e]
-        elif group[-1] < e:
+        elif not group or group[-1] < e:  # (an emptied group is kept, as its level is)
             group.append(e)
         else:
             insort(group, e)
@@ -301,13 +303,20 @@ class SideBook:
                     group.pop(0 if group[0] is e else bisect_left(group, e))
         level.discard(o)
         if not level.entries:
+            # The emptied level stays in ``levels`` (with its emptied broker group lists), to be
+            # reused when an order comes back to its price: no level, list and dict to build
+            # and free again, no dict insert and delete. Only ``keys`` lists the levels that
+            # hold orders; a lookup by key checks ``entries``. Kept levels are dropped once they
+            # outnumber twice the live ones (plus a margin), so memory stays bounded.
             kind = o.kind
-            del self.levels[kind][level.key]
             keys = self.keys[kind]
             i = bisect_left(keys, level.key)
             keys.pop(i)
             if i == 0:
                 self._set_top(kind, keys[0] if keys else EMPTY_KEY)
+            levels = self.levels[kind]
+            if len(levels) > len(keys) * 2 + _KEPT_LEVELS:
+                self.levels[kind] = {k: lv for k, lv in levels.items() if lv.entries}
 
     def _set_top(self, kind: int, key: int) -> None:
         if kind == 0:
@@ -369,7 +378,7 @@ class SideBook:
                 # (a key outside the kind's range has no level: no boxed key, no dict lookup)
                 if ks[0] <= key <= ks[-1]:
                     lv = self.levels[k].get(key)
-                    if lv is not None:
+                    if lv is not None and lv.entries:  # (not an emptied level kept for reuse)
                         out.append(lv)
             elif key == r and ks[0] <= r:
                 if len(ks) == 1 or ks[1] > r:
