@@ -212,7 +212,7 @@ class Level:
 class SideBook:
     """One side (buys or sells) of one symbol."""
 
-    __slots__ = ("is_buy", "levels", "keys", "ref_keys", "pool_ref", "pool", "pool_bg",
+    __slots__ = ("is_buy", "levels", "keys", "pool_ref", "pool", "pool_bg",
                  "r0", "r1", "r2", "t0", "t1", "t2")
 
     def __init__(self, is_buy: bool) -> None:
@@ -220,10 +220,11 @@ class SideBook:
         # per kind: limit key -> level (and emptied levels kept for reuse: see remove)
         self.levels: list[dict[int, Level]] = [{}, {}, {}]
         self.keys: list[list[int]] = [[], [], []]  # per kind: sorted limit keys
-        self.ref_keys = [NEG_INF, NEG_INF, NEG_INF]  # NEG_INF: no NBBO yet, ALP = limit
-        # The same references and each kind's first limit key (EMPTY_KEY: no level) as plain
-        # attributes, for best(): compiled, these are unboxed ints in the object, where a list
-        # item is a boxed int to unbox (prices take two PyLong digits) on every read.
+        # The references per kind (r0 KIND_BID, r1 KIND_ASK, r2 KIND_MID; NEG_INF: no NBBO yet,
+        # ALP = limit; read by ref(kind)) and each kind's first limit key (EMPTY_KEY: no level)
+        # as plain attributes: compiled, these are unboxed ints in the object, where a list
+        # item is a boxed int to unbox (prices take two PyLong digits) on every read, and an
+        # NBBO update stores three ints instead of building a list of three boxed ones.
         self.r0 = self.r1 = self.r2 = NEG_INF
         self.t0 = self.t1 = self.t2 = EMPTY_KEY
         # Per kind, the entries of its pool (the capped levels) merged in Inclusion | Time
@@ -240,8 +241,16 @@ class SideBook:
 
     def alp_key(self, o: Order) -> int:
         """The order's ALP as a key (without any Rule 201 floor)."""
-        r = self.ref_keys[o.kind]
+        r = self.ref(o.kind)
         return o.limit_key if o.limit_key > r else r
+
+    def ref(self, kind: int) -> int:
+        """The key of the NBBO reference that ``kind`` follows (NEG_INF before any NBBO)."""
+        if kind == 0:
+            return self.r0
+        if kind == 1:
+            return self.r1
+        return self.r2
 
     def insert(self, o: Order) -> None:
         """Rest an order at its (kind, limit) level."""
@@ -276,7 +285,7 @@ class SideBook:
         o.level = level
         pr = self.pool_ref[o.kind]
         if pr is not None:
-            if pr != self.ref_keys[o.kind]:
+            if pr != self.ref(o.kind):
                 self.pool_ref[o.kind] = None  # the reference moved: rebuilt when walked
             elif key <= pr:  # the order joins the kept pool
                 insort(self.pool[o.kind], e)
@@ -291,7 +300,7 @@ class SideBook:
             return
         pr = self.pool_ref[o.kind]
         if pr is not None:
-            if pr != self.ref_keys[o.kind]:
+            if pr != self.ref(o.kind):
                 self.pool_ref[o.kind] = None
             elif level.key <= pr:  # the order leaves the kept pool
                 e = o.entry
@@ -351,12 +360,10 @@ class SideBook:
     def set_refs(self, bid: int, ask: int, mid: int) -> None:
         """Move the references (keys of the NBB, NBO, mid): pools are re-priced, no order
         moves."""
-        self.ref_keys = [bid, ask, mid]  # indexed by KIND_BID, KIND_ASK, KIND_MID
         self.r0, self.r1, self.r2 = bid, ask, mid
 
     def share_refs(self, other: SideBook) -> None:
-        """Take ``other``'s references (the same list object: no copy)."""
-        self.ref_keys = other.ref_keys
+        """Take ``other``'s references."""
         self.r0, self.r1, self.r2 = other.r0, other.r1, other.r2
 
     def group_at(self, key: int, bg: str | None
@@ -373,7 +380,7 @@ class SideBook:
             ks = self.keys[k]
             if not ks:
                 continue
-            r = self.ref_keys[k]
+            r = self.ref(k)
             if key > r:
                 # (a key outside the kind's range has no level: no boxed key, no dict lookup)
                 if ks[0] <= key <= ks[-1]:
@@ -405,7 +412,7 @@ class SideBook:
             ks = self.keys[k]
             if not ks:
                 continue
-            r = self.ref_keys[k]
+            r = self.ref(k)
             if r > prev and ks[0] <= r:
                 x = r  # the kind's pool, ahead of its uncapped levels
             else:
@@ -422,7 +429,7 @@ class SideBook:
         ALP ``key`` when that group is exactly one kind's pool; None otherwise (merge the
         levels). The lists are the kept ones: read them, do not change them."""
         for k in range(3):
-            if self.ref_keys[k] != key:
+            if self.ref(k) != key:
                 continue
             ks = self.keys[k]
             if not ks or ks[0] > key or bisect_right(ks, key) != n:
@@ -461,7 +468,7 @@ class SideBook:
             ks = self.keys[k]
             if not ks:
                 continue
-            r = self.ref_keys[k]
+            r = self.ref(k)
             if ks[0] > bound or r > bound:
                 continue
             levels = self.levels[k]
@@ -487,7 +494,7 @@ class SideBook:
         out: list[Entry] = []
         for k in range(3):
             ks = self.keys[k]
-            if not ks or ks[0] > bound or self.ref_keys[k] > bound:
+            if not ks or ks[0] > bound or self.ref(k) > bound:
                 continue
             # capped levels (limit <= reference <= bound) and uncapped ones up to bound
             levels = self.levels[k]
