@@ -34,6 +34,8 @@ NEG_INF: Final = -(1 << 61)
 NO_LIMIT: Final = -(1 << 61) - 1  # the limit key of a market order or an unlimited peg
 #: SideBook.best() of an empty side: above every key (prices are far below 2**61)
 EMPTY_KEY: Final = 1 << 61
+#: emptied levels a kind may keep for reuse beyond twice its live ones (SideBook.remove)
+_KEPT_LEVELS: Final = 64
 KIND_BID: Final = 0
 KIND_ASK: Final = 1
 KIND_MID: Final = 2
@@ -203,8 +205,6 @@ class Level:
             group.pop(0)
         else:
             group.pop(bisect_left(group, e))
-        if not group:
-            del by_bg[o.bg]
         o.entry = None
         o.level = None
 
@@ -212,24 +212,27 @@ class Level:
 class SideBook:
     """One side (buys or sells) of one symbol."""
 
-    __slots__ = ("is_buy", "levels", "keys", "ref_keys", "pool_ref", "pool", "pool_bg",
+    __slots__ = ("is_buy", "levels", "keys", "pool_ref", "pool", "pool_bg",
                  "r0", "r1", "r2", "t0", "t1", "t2")
 
     def __init__(self, is_buy: bool) -> None:
         self.is_buy = is_buy
-        self.levels: list[dict[int, Level]] = [{}, {}, {}]  # per kind: limit key -> level
+        # per kind: limit key -> level (and emptied levels kept for reuse: see remove)
+        self.levels: list[dict[int, Level]] = [{}, {}, {}]
         self.keys: list[list[int]] = [[], [], []]  # per kind: sorted limit keys
-        self.ref_keys = [NEG_INF, NEG_INF, NEG_INF]  # NEG_INF: no NBBO yet, ALP = limit
-        # The same references and each kind's first limit key (EMPTY_KEY: no level) as plain
-        # attributes, for best(): compiled, these are unboxed ints in the object, where a list
-        # item is a boxed int to unbox (prices take two PyLong digits) on every read.
+        # The references per kind (r0 KIND_BID, r1 KIND_ASK, r2 KIND_MID; NEG_INF: no NBBO yet,
+        # ALP = limit; read by ref(kind)) and each kind's first limit key (EMPTY_KEY: no level)
+        # as plain attributes: compiled, these are unboxed ints in the object, where a list
+        # item is a boxed int to unbox (prices take two PyLong digits) on every read, and an
+        # NBBO update stores three ints instead of building a list of three boxed ones.
         self.r0 = self.r1 = self.r2 = NEG_INF
         self.t0 = self.t1 = self.t2 = EMPTY_KEY
         # Per kind, the entries of its pool (the capped levels) merged in Inclusion | Time
-        # order, whole and per broker group, as of reference pool_ref[kind] (None: not kept).
-        # Built when a taker first walks the pool at a reference, then kept up to date by
-        # insert / remove until the reference moves: a taker reads the pool's order instead of
-        # merging its levels again.
+        # order, whole and per broker group: the levels capped at pool_ref[kind] (None: not
+        # kept). Built when a taker first walks the pool, kept up to date by insert / remove
+        # (whatever the reference does), and brought to a moved reference when next walked
+        # (the newly capped levels merged in, or the no longer capped ones filtered out): a
+        # taker reads the pool's order instead of merging and sorting its levels again.
         self.pool_ref: list[int | None] = [None, None, None]
         self.pool: list[list[Entry]] = [[], [], []]
         self.pool_bg: list[dict[str, list[Entry]]] = [{}, {}, {}]
@@ -239,8 +242,16 @@ class SideBook:
 
     def alp_key(self, o: Order) -> int:
         """The order's ALP as a key (without any Rule 201 floor)."""
-        r = self.ref_keys[o.kind]
+        r = self.ref(o.kind)
         return o.limit_key if o.limit_key > r else r
+
+    def ref(self, kind: int) -> int:
+        """The key of the NBBO reference that ``kind`` follows (NEG_INF before any NBBO)."""
+        if kind == 0:
+            return self.r0
+        if kind == 1:
+            return self.r1
+        return self.r2
 
     def insert(self, o: Order) -> None:
         """Rest an order at its (kind, limit) level."""
@@ -249,6 +260,7 @@ class SideBook:
         level = levels.get(key)
         if level is None:
             level = levels[key] = Level(key)
+        if not level.entries:  # a new level, or an emptied one kept for reuse (see remove)
             keys = self.keys[o.kind]
             if not keys or keys[-1] < key:
                 keys.append(key)
@@ -266,21 +278,20 @@ class SideBook:
         group = level.by_bg.get(o.bg)
         if group is None:
             level.by_bg[o.bg] = [e]
-        elif group[-1] < e:
+        elif not group or group[-1] < e:  # (an emptied group is kept, as its level is)
             group.append(e)
         else:
             insort(group, e)
         o.entry = e
         o.level = level
+        # the kept pool holds the levels capped at pool_ref, whatever the reference is now
+        # (_kept_pool brings it to the current one when walked)
         pr = self.pool_ref[o.kind]
-        if pr is not None:
-            if pr != self.ref_keys[o.kind]:
-                self.pool_ref[o.kind] = None  # the reference moved: rebuilt when walked
-            elif key <= pr:  # the order joins the kept pool
-                insort(self.pool[o.kind], e)
-                group = self.pool_bg[o.kind].get(o.bg)
-                if group is not None:  # (a broker group's list is made when first walked)
-                    insort(group, e)
+        if pr is not None and key <= pr:  # the order joins the kept pool
+            insort(self.pool[o.kind], e)
+            group = self.pool_bg[o.kind].get(o.bg)
+            if group is not None:  # (a broker group's list is made when first walked)
+                insort(group, e)
 
     def remove(self, o: Order) -> None:
         """Take an order out of the book."""
@@ -288,26 +299,30 @@ class SideBook:
         if level is None:
             return
         pr = self.pool_ref[o.kind]
-        if pr is not None:
-            if pr != self.ref_keys[o.kind]:
-                self.pool_ref[o.kind] = None
-            elif level.key <= pr:  # the order leaves the kept pool
-                e = o.entry
-                assert e is not None
-                pool = self.pool[o.kind]
-                pool.pop(0 if pool[0] is e else bisect_left(pool, e))
-                group = self.pool_bg[o.kind].get(o.bg)
-                if group is not None:
-                    group.pop(0 if group[0] is e else bisect_left(group, e))
+        if pr is not None and level.key <= pr:  # the order leaves the kept pool
+            e = o.entry
+            assert e is not None
+            pool = self.pool[o.kind]
+            pool.pop(0 if pool[0] is e else bisect_left(pool, e))
+            group = self.pool_bg[o.kind].get(o.bg)
+            if group is not None:
+                group.pop(0 if group[0] is e else bisect_left(group, e))
         level.discard(o)
         if not level.entries:
+            # The emptied level stays in ``levels`` (with its emptied broker group lists), to be
+            # reused when an order comes back to its price: no level, list and dict to build
+            # and free again, no dict insert and delete. Only ``keys`` lists the levels that
+            # hold orders; a lookup by key checks ``entries``. Kept levels are dropped once they
+            # outnumber twice the live ones (plus a margin), so memory stays bounded.
             kind = o.kind
-            del self.levels[kind][level.key]
             keys = self.keys[kind]
             i = bisect_left(keys, level.key)
             keys.pop(i)
             if i == 0:
                 self._set_top(kind, keys[0] if keys else EMPTY_KEY)
+            levels = self.levels[kind]
+            if len(levels) > len(keys) * 2 + _KEPT_LEVELS:
+                self.levels[kind] = {k: lv for k, lv in levels.items() if lv.entries}
 
     def _set_top(self, kind: int, key: int) -> None:
         if kind == 0:
@@ -342,12 +357,10 @@ class SideBook:
     def set_refs(self, bid: int, ask: int, mid: int) -> None:
         """Move the references (keys of the NBB, NBO, mid): pools are re-priced, no order
         moves."""
-        self.ref_keys = [bid, ask, mid]  # indexed by KIND_BID, KIND_ASK, KIND_MID
         self.r0, self.r1, self.r2 = bid, ask, mid
 
     def share_refs(self, other: SideBook) -> None:
-        """Take ``other``'s references (the same list object: no copy)."""
-        self.ref_keys = other.ref_keys
+        """Take ``other``'s references."""
         self.r0, self.r1, self.r2 = other.r0, other.r1, other.r2
 
     def group_at(self, key: int, bg: str | None
@@ -364,12 +377,12 @@ class SideBook:
             ks = self.keys[k]
             if not ks:
                 continue
-            r = self.ref_keys[k]
+            r = self.ref(k)
             if key > r:
                 # (a key outside the kind's range has no level: no boxed key, no dict lookup)
                 if ks[0] <= key <= ks[-1]:
                     lv = self.levels[k].get(key)
-                    if lv is not None:
+                    if lv is not None and lv.entries:  # (not an emptied level kept for reuse)
                         out.append(lv)
             elif key == r and ks[0] <= r:
                 if len(ks) == 1 or ks[1] > r:
@@ -396,7 +409,7 @@ class SideBook:
             ks = self.keys[k]
             if not ks:
                 continue
-            r = self.ref_keys[k]
+            r = self.ref(k)
             if r > prev and ks[0] <= r:
                 x = r  # the kind's pool, ahead of its uncapped levels
             else:
@@ -413,7 +426,7 @@ class SideBook:
         ALP ``key`` when that group is exactly one kind's pool; None otherwise (merge the
         levels). The lists are the kept ones: read them, do not change them."""
         for k in range(3):
-            if self.ref_keys[k] != key:
+            if self.ref(k) != key:
                 continue
             ks = self.keys[k]
             if not ks or ks[0] > key or bisect_right(ks, key) != n:
@@ -426,12 +439,34 @@ class SideBook:
         """Kind ``k``'s pool (its first ``n`` levels, capped at ``key``), merged; kept."""
         ks = self.keys[k]
         levels = self.levels[k]
-        if self.pool_ref[k] != key:
+        pr = self.pool_ref[k]
+        if pr is None:
             pool: list[Entry] = []
             for x in ks[:n]:
                 pool += levels[x].entries
             pool.sort()
             self.pool[k], self.pool_bg[k], self.pool_ref[k] = pool, {}, key
+        elif pr < key:  # kept at a lower reference: the levels capped since join it (a merge
+            # of sorted runs, not a sort of the whole pool)
+            add = ks[bisect_right(ks, pr):n]
+            if add:
+                pool = self.pool[k]
+                for x in add:
+                    pool += levels[x].entries
+                pool.sort()
+                for gbg, glist in self.pool_bg[k].items():
+                    for x in add:
+                        g = levels[x].by_bg.get(gbg)
+                        if g is not None:
+                            glist += g
+                    glist.sort()
+            self.pool_ref[k] = key
+        elif pr > key:  # kept at a higher reference: the levels no longer capped leave it
+            self.pool[k] = [e for e in self.pool[k] if e[2].limit_key <= key]
+            kept = self.pool_bg[k]
+            for gbg in list(kept):
+                kept[gbg] = [e for e in kept[gbg] if e[2].limit_key <= key]
+            self.pool_ref[k] = key
         if bg is None:
             return self.pool[k], _NO_ENTRIES
         group = self.pool_bg[k].get(bg)
@@ -452,7 +487,7 @@ class SideBook:
             ks = self.keys[k]
             if not ks:
                 continue
-            r = self.ref_keys[k]
+            r = self.ref(k)
             if ks[0] > bound or r > bound:
                 continue
             levels = self.levels[k]
@@ -478,7 +513,7 @@ class SideBook:
         out: list[Entry] = []
         for k in range(3):
             ks = self.keys[k]
-            if not ks or ks[0] > bound or self.ref_keys[k] > bound:
+            if not ks or ks[0] > bound or self.ref(k) > bound:
                 continue
             # capped levels (limit <= reference <= bound) and uncapped ones up to bound
             levels = self.levels[k]

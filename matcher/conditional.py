@@ -326,7 +326,7 @@ class Conditionals:
 
     @staticmethod
     def _sync(st: SymbolState, bk: Books) -> None:
-        """Take the FRS book's NBBO references (the same lists: no copy, no order moves)."""
+        """Take the FRS book's NBBO references (three ints: no order moves)."""
         bk.co_buys.share_refs(st.buys)
         bk.el_buys.share_refs(st.buys)
         bk.co_sells.share_refs(st.sells)

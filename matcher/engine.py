@@ -673,12 +673,12 @@ class Engine:
         """Fill ``t`` against contra orders in Class|Price|Broker|Inclusion|Time priority."""
         if t.is_buy:
             contra = st.sells
-            r = st.buys.ref_keys[t.kind]
+            r = st.buys.ref(t.kind)
             tkey = t.limit_key if t.limit_key > r else r
             floor = st.nbb + SUB_PENNY if st.ssr else None  # type: ignore[operator]
         else:
             contra = st.buys
-            r = st.sells.ref_keys[t.kind]
+            r = st.sells.ref(t.kind)
             tkey = t.limit_key if t.limit_key > r else r
             floor = None
             if t.short and st.ssr:
