@@ -100,12 +100,17 @@ def mypyc_extensions() -> list[Extension]:
     except ImportError:
         print("warning: mypyc not available; the matcher runs as Python", file=sys.stderr)
         return []
-    write_manifest()
     try:
-        return list(mypycify(MYPYC_MODULES, opt_level="3", group_name="matcher.hot"))
+        extensions = list(mypycify(MYPYC_MODULES, opt_level="3", group_name="matcher.hot"))
     except (Exception, SystemExit) as exc:  # noqa: BLE001 - mypy exits on a type error
         print(f"warning: mypyc failed ({exc!r}); the pure build runs", file=sys.stderr)
+        # compiled modules left from an earlier build are of other sources: with no manifest
+        # matcher/_pure.py counts every one of them stale and imports the .py files
+        if os.path.exists(MANIFEST):
+            os.remove(MANIFEST)
         return []
+    write_manifest()  # only for sources mypyc accepted
+    return extensions
 
 
 setup(
