@@ -454,12 +454,12 @@ class SideBook:
                 for x in add:
                     pool += levels[x].entries
                 pool.sort()
-                for gbg, glist in self.pool_bg[k].items():
+                for gbg, group in self.pool_bg[k].items():
                     for x in add:
                         g = levels[x].by_bg.get(gbg)
                         if g is not None:
-                            glist += g
-                    glist.sort()
+                            group += g
+                    group.sort()
             self.pool_ref[k] = key
         elif pr > key:  # kept at a higher reference: the levels no longer capped leave it
             self.pool[k] = [e for e in self.pool[k] if e[2].limit_key <= key]
