@@ -228,11 +228,10 @@ class SideBook:
         self.r0 = self.r1 = self.r2 = NEG_INF
         self.t0 = self.t1 = self.t2 = EMPTY_KEY
         # Per kind, the entries of its pool (the capped levels) merged in Inclusion | Time
-        # order, whole and per broker group: the levels capped at pool_ref[kind] (None: not
-        # kept). Built when a taker first walks the pool, kept up to date by insert / remove
-        # (whatever the reference does), and brought to a moved reference when next walked
-        # (the newly capped levels merged in, or the no longer capped ones filtered out): a
-        # taker reads the pool's order instead of merging and sorting its levels again.
+        # order, whole and per broker group, as of reference pool_ref[kind] (None: not kept).
+        # Built when a taker first walks the pool at a reference, then kept up to date by
+        # insert / remove until the reference moves: a taker reads the pool's order instead of
+        # merging its levels again.
         self.pool_ref: list[int | None] = [None, None, None]
         self.pool: list[list[Entry]] = [[], [], []]
         self.pool_bg: list[dict[str, list[Entry]]] = [{}, {}, {}]
@@ -284,14 +283,15 @@ class SideBook:
             insort(group, e)
         o.entry = e
         o.level = level
-        # the kept pool holds the levels capped at pool_ref, whatever the reference is now
-        # (_kept_pool brings it to the current one when walked)
         pr = self.pool_ref[o.kind]
-        if pr is not None and key <= pr:  # the order joins the kept pool
-            insort(self.pool[o.kind], e)
-            group = self.pool_bg[o.kind].get(o.bg)
-            if group is not None:  # (a broker group's list is made when first walked)
-                insort(group, e)
+        if pr is not None:
+            if pr != self.ref(o.kind):
+                self.pool_ref[o.kind] = None  # the reference moved: rebuilt when walked
+            elif key <= pr:  # the order joins the kept pool
+                insort(self.pool[o.kind], e)
+                group = self.pool_bg[o.kind].get(o.bg)
+                if group is not None:  # (a broker group's list is made when first walked)
+                    insort(group, e)
 
     def remove(self, o: Order) -> None:
         """Take an order out of the book."""
@@ -299,14 +299,17 @@ class SideBook:
         if level is None:
             return
         pr = self.pool_ref[o.kind]
-        if pr is not None and level.key <= pr:  # the order leaves the kept pool
-            e = o.entry
-            assert e is not None
-            pool = self.pool[o.kind]
-            pool.pop(0 if pool[0] is e else bisect_left(pool, e))
-            group = self.pool_bg[o.kind].get(o.bg)
-            if group is not None:
-                group.pop(0 if group[0] is e else bisect_left(group, e))
+        if pr is not None:
+            if pr != self.ref(o.kind):
+                self.pool_ref[o.kind] = None
+            elif level.key <= pr:  # the order leaves the kept pool
+                e = o.entry
+                assert e is not None
+                pool = self.pool[o.kind]
+                pool.pop(0 if pool[0] is e else bisect_left(pool, e))
+                group = self.pool_bg[o.kind].get(o.bg)
+                if group is not None:
+                    group.pop(0 if group[0] is e else bisect_left(group, e))
         level.discard(o)
         if not level.entries:
             # The emptied level stays in ``levels`` (with its emptied broker group lists), to be
@@ -439,34 +442,12 @@ class SideBook:
         """Kind ``k``'s pool (its first ``n`` levels, capped at ``key``), merged; kept."""
         ks = self.keys[k]
         levels = self.levels[k]
-        pr = self.pool_ref[k]
-        if pr is None:
+        if self.pool_ref[k] != key:
             pool: list[Entry] = []
             for x in ks[:n]:
                 pool += levels[x].entries
             pool.sort()
             self.pool[k], self.pool_bg[k], self.pool_ref[k] = pool, {}, key
-        elif pr < key:  # kept at a lower reference: the levels capped since join it (a merge
-            # of sorted runs, not a sort of the whole pool)
-            add = ks[bisect_right(ks, pr):n]
-            if add:
-                pool = self.pool[k]
-                for x in add:
-                    pool += levels[x].entries
-                pool.sort()
-                for gbg, group in self.pool_bg[k].items():
-                    for x in add:
-                        g = levels[x].by_bg.get(gbg)
-                        if g is not None:
-                            group += g
-                    group.sort()
-            self.pool_ref[k] = key
-        elif pr > key:  # kept at a higher reference: the levels no longer capped leave it
-            self.pool[k] = [e for e in self.pool[k] if e[2].limit_key <= key]
-            kept = self.pool_bg[k]
-            for gbg in list(kept):
-                kept[gbg] = [e for e in kept[gbg] if e[2].limit_key <= key]
-            self.pool_ref[k] = key
         if bg is None:
             return self.pool[k], _NO_ENTRIES
         group = self.pool_bg[k].get(bg)
