@@ -412,6 +412,19 @@ def test_compiled_parse_makes_the_layout_key_of_the_python_twin(
             assert again is not None and (again[2] is key or key is None)
 
 
+def _draw_checks(
+    data: st.DataObject, places: st.SearchStrategy[int], most: int
+) -> tuple[tuple[tuple[int, frozenset[str]], ...], tuple[tuple[int, object], ...]]:
+    """A plan's value checks at some places: (place, allowed values) and (place, format)."""
+    enums = tuple(
+        (at, frozenset(data.draw(st.lists(SMALL_VALUE, max_size=4))))
+        for at in data.draw(st.lists(places, max_size=most, unique=True)))
+    formats = tuple(
+        (at, data.draw(st.sampled_from(CHECKS)))
+        for at in data.draw(st.lists(places, max_size=most, unique=True)))
+    return enums, formats
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(SMALL_VALUE, min_size=1, max_size=12), st.data())
 def test_compiled_plan_value_checks_by_place_equal_pure(
@@ -420,12 +433,7 @@ def test_compiled_plan_value_checks_by_place_equal_pure(
     """values_ok over a message's flat list, by place (as the plans call it)."""
     sp = _speedups()
     places = st.integers(-len(flat), len(flat) - 1)
-    enums = tuple(
-        (at, frozenset(data.draw(st.lists(SMALL_VALUE, max_size=4))))
-        for at in data.draw(st.lists(places, max_size=4, unique=True)))
-    formats = tuple(
-        (at, data.draw(st.sampled_from(CHECKS)))
-        for at in data.draw(st.lists(places, max_size=4, unique=True)))
+    enums, formats = _draw_checks(data, places, 4)
     assert sp.values_ok(flat, enums, formats) is validate_module._values_ok_py(
         flat, enums, formats)
     with pytest.raises(IndexError):
@@ -452,12 +460,7 @@ def test_compiled_plan_value_checks_with_their_memory_equal_pure(
     sp = _speedups()
     interned: dict[str, str] = {}
     places = st.integers(0, 5)
-    enums = tuple(
-        (at, frozenset(data.draw(st.lists(SMALL_VALUE, max_size=4))))
-        for at in data.draw(st.lists(places, max_size=3, unique=True)))
-    formats = tuple(
-        (at, data.draw(st.sampled_from(CHECKS)))
-        for at in data.draw(st.lists(places, max_size=3, unique=True)))
+    enums, formats = _draw_checks(data, places, 3)
     passed: list[object] = [None] * (len(enums) + len(formats))
     for values in messages:
         flat = [interned.setdefault(v, "".join(v)) for v in values]
