@@ -99,9 +99,11 @@ class Order:
         "min_cancel", "post_only", "incl", "prio_seq", "entry", "level", "open", "short",
         "bg", "cfg", "locate_reqd", "locate_broker", "opens",
     )
-    #: the open orders of its session (order id -> order), set when the engine registers it:
-    #: closing an order deletes from it without looking its session up again
-    opens: dict[int, Order]
+    #: the open orders of its session (keyed by the order itself, oldest first), set when the
+    #: engine registers it: closing an order deletes from it without looking its session up
+    #: again. (An identity hash and compare: an order id key is a new boxed int per lookup,
+    #: compared with the stored one, a cold object, at every insert and delete.)
+    opens: dict[Order, Order]
 
     def __init__(self, order_id: int, session: str, cl_ord_id: str, symbol: str,
                  tif: TimeInForce, cfg: Settings, prio_seq: int, side: Side, qty: int,
@@ -212,7 +214,7 @@ class Level:
 class SideBook:
     """One side (buys or sells) of one symbol."""
 
-    __slots__ = ("is_buy", "levels", "keys", "pool_ref", "pool", "pool_bg",
+    __slots__ = ("is_buy", "levels", "keys", "lvls", "pool_ref", "pool", "pool_bg",
                  "r0", "r1", "r2", "t0", "t1", "t2")
 
     def __init__(self, is_buy: bool) -> None:
@@ -220,6 +222,9 @@ class SideBook:
         # per kind: limit key -> level (and emptied levels kept for reuse: see remove)
         self.levels: list[dict[int, Level]] = [{}, {}, {}]
         self.keys: list[list[int]] = [[], [], []]  # per kind: sorted limit keys
+        # per kind: the live levels in the order of ``keys`` (a walk reads the levels it needs
+        # by position: no dict lookup by a boxed key, which compares with the stored key object)
+        self.lvls: list[list[Level]] = [[], [], []]
         # The references per kind (r0 KIND_BID, r1 KIND_ASK, r2 KIND_MID; NEG_INF: no NBBO yet,
         # ALP = limit; read by ref(kind)) and each kind's first limit key (EMPTY_KEY: no level)
         # as plain attributes: compiled, these are unboxed ints in the object, where a list
@@ -261,10 +266,14 @@ class SideBook:
             level = levels[key] = Level(key)
         if not level.entries:  # a new level, or an emptied one kept for reuse (see remove)
             keys = self.keys[o.kind]
+            lvls = self.lvls[o.kind]
             if not keys or keys[-1] < key:
                 keys.append(key)
+                lvls.append(level)
             else:
-                insort(keys, key)
+                i = bisect_left(keys, key)
+                keys.insert(i, key)
+                lvls.insert(i, level)
             if keys[0] == key:
                 self._set_top(o.kind, key)
         # Level.add, inlined: this runs for every resting order
@@ -321,6 +330,7 @@ class SideBook:
             keys = self.keys[kind]
             i = bisect_left(keys, level.key)
             keys.pop(i)
+            self.lvls[kind].pop(i)
             if i == 0:
                 self._set_top(kind, keys[0] if keys else EMPTY_KEY)
             levels = self.levels[kind]
@@ -389,19 +399,18 @@ class SideBook:
                         out.append(lv)
             elif key == r and ks[0] <= r:
                 if len(ks) == 1 or ks[1] > r:
-                    out.append(self.levels[k][ks[0]])
+                    out.append(self.lvls[k][0])
                 elif pool_kind < 0:
                     pool_kind = k
                     n = bisect_right(ks, r)
                 else:  # a second kind's pool at the same price (a locked NBBO): its levels
-                    levels = self.levels[k]
-                    out += [levels[x] for x in ks[:bisect_right(ks, r)]]
+                    m = bisect_right(ks, r)
+                    out += self.lvls[k][:m]
         if pool_kind < 0:
             return out, None
         if not out:
             return out, self._kept_pool(pool_kind, key, n, bg)
-        levels = self.levels[pool_kind]
-        out += [levels[x] for x in self.keys[pool_kind][:n]]
+        out += self.lvls[pool_kind][:n]
         return out, None
 
     def next_key(self, prev: int) -> int:
@@ -440,12 +449,11 @@ class SideBook:
     def _kept_pool(self, k: int, key: int, n: int, bg: str | None
                    ) -> tuple[list[Entry], list[Entry]]:
         """Kind ``k``'s pool (its first ``n`` levels, capped at ``key``), merged; kept."""
-        ks = self.keys[k]
-        levels = self.levels[k]
+        lvls = self.lvls[k]
         if self.pool_ref[k] != key:
             pool: list[Entry] = []
-            for x in ks[:n]:
-                pool += levels[x].entries
+            for j in range(n):
+                pool += lvls[j].entries
             pool.sort()
             self.pool[k], self.pool_bg[k], self.pool_ref[k] = pool, {}, key
         if bg is None:
@@ -453,8 +461,8 @@ class SideBook:
         group = self.pool_bg[k].get(bg)
         if group is None:
             group = []
-            for x in ks[:n]:
-                g = levels[x].by_bg.get(bg)
+            for j in range(n):
+                g = lvls[j].by_bg.get(bg)
                 if g is not None:
                     group += g
             group.sort()
@@ -471,12 +479,12 @@ class SideBook:
             r = self.ref(k)
             if ks[0] > bound or r > bound:
                 continue
-            levels = self.levels[k]
+            lvls = self.lvls[k]
             n = bisect_right(ks, r)  # the capped prefix: one pool at the reference
             if n:
-                out.append((r, [levels[x] for x in ks[:n]]))
-            for x in ks[n:bisect_right(ks, bound, n)]:
-                out.append((x, [levels[x]]))
+                out.append((r, lvls[:n]))
+            for j in range(n, bisect_right(ks, bound, n)):
+                out.append((ks[j], [lvls[j]]))
         if len(out) > 1:
             out.sort(key=_FIRST)
             merged = [out[0]]
@@ -497,9 +505,9 @@ class SideBook:
             if not ks or ks[0] > bound or self.ref(k) > bound:
                 continue
             # capped levels (limit <= reference <= bound) and uncapped ones up to bound
-            levels = self.levels[k]
-            for x in ks[:bisect_right(ks, bound)]:
-                out += levels[x].entries
+            lvls = self.lvls[k]
+            for j in range(bisect_right(ks, bound)):
+                out += lvls[j].entries
         return out
 
     def orders(self) -> list[Order]:

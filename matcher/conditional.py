@@ -225,7 +225,7 @@ class Conditionals:
         open_ = e._open.get(o.session)
         if open_ is None:
             open_ = e._open[o.session] = {}
-        open_[o.order_id] = o
+        open_[o] = o
         o.opens = open_
 
     def _accepted(self, ts: int, o: Order) -> Accepted:
@@ -529,7 +529,7 @@ class Conditionals:
             if o.cum == o.qty:
                 (st.buys if o.is_buy else st.sells).remove(o)  # a no-op for a firm-up
                 o.open = False
-                del o.opens[o.order_id]
+                del o.opens[o]
             elif o.min_cancel and o.qty - o.cum < o.min_qty and type(o) is Order:
                 (st.buys if o.is_buy else st.sells).remove(o)
                 ev.append(e._cancelled(ts, o, None, CancelReason.MIN_QTY, ""))

@@ -116,7 +116,7 @@ class _Session:
     __slots__ = ("ids", "opens", "cfg", "pid", "smp", "scope", "dncp", "op_principal", "part",
                  "part_pid")
 
-    def __init__(self, ids: dict[str, Order], opens: dict[int, Order]) -> None:
+    def __init__(self, ids: dict[str, Order], opens: dict[Order, Order]) -> None:
         self.ids, self.opens = ids, opens
         # the participant of the session's last new order, by its id (compared, not hashed)
         self.part: Participant | None = None
@@ -189,7 +189,7 @@ class Engine:
         # ClOrdID -> order per session: per-session maps keep each dict (and the pause of its
         # resize, tens of ms at a million ids) small
         self._clids: dict[str, dict[str, Order]] = {}
-        self._open: dict[str, dict[int, Order]] = {}
+        self._open: dict[str, dict[Order, Order]] = {}
         self._sessions: dict[str, _Session] = {}  # the same two maps per session, and more
         # (symbol, QuoteUpdate or SecurityStatus) -> (source_time, source_seq) last applied
         self._md_source: dict[tuple[str, type], tuple[int, int]] = {}
@@ -363,7 +363,7 @@ class Engine:
         """Close the order (book removal is the caller's) and describe it."""
         leaves = o.qty - o.cum
         o.open = False
-        del o.opens[o.order_id]
+        del o.opens[o]
         return Cancelled(ts, self._next_exec(), o.order_id, o.session, o.cl_ord_id, o.pid,
                          o.symbol, o.side, o.qty, o.cum, 0, _avg(o), o.notional, orig, reason,
                          text or f"{leaves} cancelled: {reason.value}")
@@ -423,7 +423,7 @@ class Engine:
                   c.post_only, incl, c.locate_reqd, c.locate_broker)
         ids[clid] = o
         open_ = o.opens = sess.opens
-        open_[oid] = o
+        open_[o] = o
         self._exec_id += 1
         ev: list[Event] = [Accepted(ts, self._exec_id, oid, session, clid, pid, o.symbol,
                                     o.side, o.qty, 0, o.qty, 0, 0)]
@@ -564,7 +564,7 @@ class Engine:
             own.remove(o)
             o.qty = o.cum
             o.open = False
-            del o.opens[o.order_id]
+            del o.opens[o]
             ev.append(self._replaced(ts, o, orig))
             return ev
         if keep:
@@ -821,14 +821,14 @@ class Engine:
                                          q, px, _REMOVED, c.order_id, match_id))
                         if c_cum == c.qty:
                             c.open = False
-                            del c.opens[c.order_id]
+                            del c.opens[c]
                             dead.append(c)
                         elif c.min_cancel and c_left - q < c.min_qty:
                             ev.append(self._cancelled(ts, c, None, CancelReason.MIN_QTY, ""))
                             dead.append(c)
                         if t_left == 0:
                             t.open = False
-                            del t.opens[t.order_id]
+                            del t.opens[t]
                             done = True
                             break
                         if t.min_cancel and t_left < t_mq:

@@ -113,7 +113,7 @@ class MocSession:
                   c.qty, _MOC, None, Peg.NONE, None, False, False, incl, None, None)
         eng._clids[c.session][c.cl_ord_id] = o
         o.opens = eng._open.setdefault(c.session, {})
-        o.opens[oid] = o
+        o.opens[o] = o
         self._orders.setdefault(c.symbol, {})[oid] = o
         return [Accepted(ts, eng._next_exec(), oid, c.session, c.cl_ord_id, part.id, c.symbol,
                          c.side, c.qty, 0, c.qty, 0, 0)]
@@ -220,7 +220,7 @@ class MocSession:
                              contra.order_id, eng._match_id))
             if not leaves:
                 o.open = False
-                del o.opens[o.order_id]
+                del o.opens[o]
 
 
 def _size_rank(o: Order) -> tuple[int, int]:
