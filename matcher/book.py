@@ -23,7 +23,6 @@ Inclusion Level then Time. Broker priority depends on the taker and is applied w
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right, insort
 from operator import itemgetter
 from typing import Final, NamedTuple, cast
 
@@ -172,6 +171,66 @@ class Entry(NamedTuple):
     order: Order
 
 
+def find(entries: list[Entry], e: Entry) -> int:
+    """Where ``e`` is, or goes, in ``entries`` (sorted by (inclusion, time), each key unique):
+    ``find(entries, e)``.
+
+    A loop of its own, not the bisect module's: compiled, each probe is two native int
+    compares where ``bisect`` makes a generic rich comparison of two tuples (a dispatch, then
+    an equality and an order test of the boxed times)."""
+    nincl = e[0]
+    prio = e[1]
+    lo = 0
+    hi = len(entries)
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        x = entries[mid]
+        a = x[0]
+        if a < nincl or (a == nincl and x[1] < prio):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def run_end(entries: list[Entry], nincl: int, lo: int) -> int:
+    """The first position from ``lo`` whose entry is of a lower Inclusion Level than
+    ``-nincl`` (``bisect_left(entries, (nincl + 1,), lo)``, by native compares)."""
+    hi = len(entries)
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if entries[mid][0] <= nincl:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def key_right(keys: list[int], x: int, lo: int = 0) -> int:
+    """``key_right(keys, x, lo)`` over a sorted list of keys, by native compares."""
+    hi = len(keys)
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if x < keys[mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def key_left(keys: list[int], x: int) -> int:
+    """``bisect_left(keys, x)`` over a sorted list of keys, by native compares."""
+    lo = 0
+    hi = len(keys)
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if keys[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 def entry(o: Order) -> Entry:
     """The order's entry: one tuple object, shared by its level, broker group and pool."""
     return cast(Entry, (-o.incl, o.prio_seq, o))
@@ -202,11 +261,11 @@ class Level:
         if entries[0] is e:
             entries.pop(0)  # (pop, not del: compiled, del boxes the index)
         else:
-            entries.pop(bisect_left(entries, e))
+            entries.pop(find(entries, e))
         if group[0] is e:
             group.pop(0)
         else:
-            group.pop(bisect_left(group, e))
+            group.pop(find(group, e))
         o.entry = None
         o.level = None
 
@@ -214,7 +273,7 @@ class Level:
 class SideBook:
     """One side (buys or sells) of one symbol."""
 
-    __slots__ = ("is_buy", "levels", "keys", "lvls", "pool_ref", "pool", "pool_bg",
+    __slots__ = ("is_buy", "levels", "keys", "lvls", "pool_ref", "pool", "pool_bg", "hi",
                  "r0", "r1", "r2", "t0", "t1", "t2")
 
     def __init__(self, is_buy: bool) -> None:
@@ -233,13 +292,16 @@ class SideBook:
         self.r0 = self.r1 = self.r2 = NEG_INF
         self.t0 = self.t1 = self.t2 = EMPTY_KEY
         # Per kind, the entries of its pool (the capped levels) merged in Inclusion | Time
-        # order, whole and per broker group, as of reference pool_ref[kind] (None: not kept).
-        # Built when a taker first walks the pool at a reference, then kept up to date by
-        # insert / remove until the reference moves: a taker reads the pool's order instead of
-        # merging its levels again.
+        # order, whole and per broker group: the levels capped at pool_ref[kind] (None: not
+        # kept). Built when a taker first walks the pool, kept up to date by insert / remove
+        # (whatever the reference does since), and taken as it is at a moved reference that
+        # caps the same levels (no level key between the two): a taker reads the pool's order
+        # instead of merging and sorting its levels again. A move that caps other levels
+        # rebuilds it when next walked.
         self.pool_ref: list[int | None] = [None, None, None]
         self.pool: list[list[Entry]] = [[], [], []]
         self.pool_bg: list[dict[str, list[Entry]]] = [{}, {}, {}]
+        self.hi = 0  # the highest prio_seq inserted so far (insert: the newest order goes last)
 
     def __len__(self) -> int:
         return sum(len(lv.entries) for lvs in self.levels for lv in lvs.values())
@@ -271,36 +333,49 @@ class SideBook:
                 keys.append(key)
                 lvls.append(level)
             else:
-                i = bisect_left(keys, key)
+                i = key_left(keys, key)
                 keys.insert(i, key)
                 lvls.insert(i, level)
             if keys[0] == key:
                 self._set_top(o.kind, key)
         # Level.add, inlined: this runs for every resting order
         e = entry(o)
+        # The newest order of the side (a new order, or a replace that lost its priority; not
+        # a conditional order going back to its book) sorts after every entry of its
+        # Inclusion Level: it goes last unless the last entry is of a lower level. That reads
+        # the last entry's level (a small int), not its time (a boxed int elsewhere in memory).
+        prio = o.prio_seq
+        newest = prio > self.hi
+        if newest:
+            self.hi = prio
+        nincl = e[0]
         entries = level.entries
-        if not entries or entries[-1] < e:
+        if not entries or (entries[-1][0] <= nincl if newest else entries[-1] < e):
             entries.append(e)
         else:
-            insort(entries, e)
+            entries.insert(find(entries, e), e)
         group = level.by_bg.get(o.bg)
         if group is None:
             level.by_bg[o.bg] = [e]
-        elif not group or group[-1] < e:  # (an emptied group is kept, as its level is)
-            group.append(e)
+        elif not group or (group[-1][0] <= nincl if newest else group[-1] < e):
+            group.append(e)  # (an emptied group is kept, as its level is)
         else:
-            insort(group, e)
+            group.insert(find(group, e), e)
         o.entry = e
         o.level = level
         pr = self.pool_ref[o.kind]
-        if pr is not None:
-            if pr != self.ref(o.kind):
-                self.pool_ref[o.kind] = None  # the reference moved: rebuilt when walked
-            elif key <= pr:  # the order joins the kept pool
-                insort(self.pool[o.kind], e)
-                group = self.pool_bg[o.kind].get(o.bg)
-                if group is not None:  # (a broker group's list is made when first walked)
-                    insort(group, e)
+        if pr is not None and key <= pr:  # the order joins the kept pool
+            pool = self.pool[o.kind]
+            if newest and (not pool or pool[-1][0] <= nincl):
+                pool.append(e)
+            else:
+                pool.insert(find(pool, e), e)
+            group = self.pool_bg[o.kind].get(o.bg)
+            if group is not None:  # (a broker group's list is made when first walked)
+                if newest and (not group or group[-1][0] <= nincl):
+                    group.append(e)
+                else:
+                    group.insert(find(group, e), e)
 
     def remove(self, o: Order) -> None:
         """Take an order out of the book."""
@@ -308,17 +383,14 @@ class SideBook:
         if level is None:
             return
         pr = self.pool_ref[o.kind]
-        if pr is not None:
-            if pr != self.ref(o.kind):
-                self.pool_ref[o.kind] = None
-            elif level.key <= pr:  # the order leaves the kept pool
-                e = o.entry
-                assert e is not None
-                pool = self.pool[o.kind]
-                pool.pop(0 if pool[0] is e else bisect_left(pool, e))
-                group = self.pool_bg[o.kind].get(o.bg)
-                if group is not None:
-                    group.pop(0 if group[0] is e else bisect_left(group, e))
+        if pr is not None and level.key <= pr:  # the order leaves the kept pool
+            e = o.entry
+            assert e is not None
+            pool = self.pool[o.kind]
+            pool.pop(0 if pool[0] is e else find(pool, e))
+            group = self.pool_bg[o.kind].get(o.bg)
+            if group is not None:
+                group.pop(0 if group[0] is e else find(group, e))
         level.discard(o)
         if not level.entries:
             # The emptied level stays in ``levels`` (with its emptied broker group lists), to be
@@ -328,7 +400,7 @@ class SideBook:
             # outnumber twice the live ones (plus a margin), so memory stays bounded.
             kind = o.kind
             keys = self.keys[kind]
-            i = bisect_left(keys, level.key)
+            i = key_left(keys, level.key)
             keys.pop(i)
             self.lvls[kind].pop(i)
             if i == 0:
@@ -402,9 +474,9 @@ class SideBook:
                     out.append(self.lvls[k][0])
                 elif pool_kind < 0:
                     pool_kind = k
-                    n = bisect_right(ks, r)
+                    n = key_right(ks, r)
                 else:  # a second kind's pool at the same price (a locked NBBO): its levels
-                    m = bisect_right(ks, r)
+                    m = key_right(ks, r)
                     out += self.lvls[k][:m]
         if pool_kind < 0:
             return out, None
@@ -425,7 +497,7 @@ class SideBook:
             if r > prev and ks[0] <= r:
                 x = r  # the kind's pool, ahead of its uncapped levels
             else:
-                i = bisect_right(ks, r if r > prev else prev)
+                i = key_right(ks, r if r > prev else prev)
                 if i == len(ks):
                     continue
                 x = ks[i]
@@ -441,7 +513,7 @@ class SideBook:
             if self.ref(k) != key:
                 continue
             ks = self.keys[k]
-            if not ks or ks[0] > key or bisect_right(ks, key) != n:
+            if not ks or ks[0] > key or key_right(ks, key) != n:
                 return None  # no pool, or other kinds' levels share the price
             return self._kept_pool(k, key, n, bg)
         return None
@@ -450,7 +522,20 @@ class SideBook:
                    ) -> tuple[list[Entry], list[Entry]]:
         """Kind ``k``'s pool (its first ``n`` levels, capped at ``key``), merged; kept."""
         lvls = self.lvls[k]
-        if self.pool_ref[k] != key:
+        pr = self.pool_ref[k]
+        if pr is not None and pr != key:
+            # the kept pool holds the levels capped at pr: bring it to the levels capped at
+            # key when few entries change (a bisect each, where a rebuild sorts the whole
+            # pool and so reads every entry)
+            lo = key_right(self.keys[k], pr)
+            a, b = (lo, n) if lo < n else (n, lo)
+            m = 0
+            for j in range(a, b):
+                m += len(lvls[j].entries)
+            if m * 8 <= len(self.pool[k]):
+                self._pool_move(k, a, b, lo < n)
+                pr = self.pool_ref[k] = key
+        if pr != key:
             pool: list[Entry] = []
             for j in range(n):
                 pool += lvls[j].entries
@@ -469,6 +554,28 @@ class SideBook:
             self.pool_bg[k][bg] = group
         return self.pool[k], group
 
+    def _pool_move(self, k: int, a: int, b: int, join: bool) -> None:
+        """Kind ``k``'s levels ``a`` to ``b`` (positions in ``keys``) join the kept pool (and its
+        broker groups) or leave it."""
+        pool = self.pool[k]
+        lvls = self.lvls[k]
+        groups = self.pool_bg[k]
+        for j in range(a, b):
+            lv = lvls[j]
+            for e in lv.entries:
+                if join:
+                    pool.insert(find(pool, e), e)
+                else:
+                    pool.pop(find(pool, e))
+            for gbg, group in groups.items():
+                g = lv.by_bg.get(gbg)
+                if g is not None:
+                    for e in g:
+                        if join:
+                            group.insert(find(group, e), e)
+                        else:
+                            group.pop(find(group, e))
+
     def levels_upto(self, bound: int) -> list[tuple[int, list[Level]]]:
         """Levels whose ALP key <= bound, grouped by equal ALP key, best first."""
         out: list[tuple[int, list[Level]]] = []
@@ -480,10 +587,10 @@ class SideBook:
             if ks[0] > bound or r > bound:
                 continue
             lvls = self.lvls[k]
-            n = bisect_right(ks, r)  # the capped prefix: one pool at the reference
+            n = key_right(ks, r)  # the capped prefix: one pool at the reference
             if n:
                 out.append((r, lvls[:n]))
-            for j in range(n, bisect_right(ks, bound, n)):
+            for j in range(n, key_right(ks, bound, n)):
                 out.append((ks[j], [lvls[j]]))
         if len(out) > 1:
             out.sort(key=_FIRST)
@@ -506,7 +613,7 @@ class SideBook:
                 continue
             # capped levels (limit <= reference <= bound) and uncapped ones up to bound
             lvls = self.lvls[k]
-            for j in range(bisect_right(ks, bound)):
+            for j in range(key_right(ks, bound)):
                 out += lvls[j].entries
         return out
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import TYPE_CHECKING, Final
 
-from matcher.book import EMPTY_KEY, KIND_MID, NO_LIMIT, Entry, Order, Settings, SideBook
+from matcher.book import EMPTY_KEY, KIND_MID, NO_LIMIT, Entry, Order, Settings, SideBook, run_end
 from matcher.conditional import NEVER, Conditionals
 from matcher.moc import MocSession
 from matcher.prices import CENT, DOLLAR, SUB_PENNY, Price
@@ -661,8 +660,12 @@ class Engine:
                 self._match(st, t, ts, ev, True)
                 if len(ev) == n:
                     continue
-                if not t.open:
-                    (buys if t.is_buy else sells).remove(t)
+                if not t.open:  # (an if: compiled, a conditional expression's method is
+                    # called by name, a generic call)
+                    if t.is_buy:
+                        buys.remove(t)
+                    else:
+                        sells.remove(t)
                 # every match needs the two ALPs to cross: once the sides no longer do, the
                 # rest of the candidates (a re-priced pool, say) cannot trade
                 bb, sb = buys.best(), sells.best()
@@ -771,7 +774,7 @@ class Engine:
                         if prio > t_prio:
                             # re-evaluation: a taker meets only older contras, and the rest of
                             # this Inclusion Level's run is younger still: jump past it
-                            i = bisect_left(seq, (nincl + 1,), i)
+                            i = run_end(seq, nincl, i)
                             continue
                         # the skips, cheapest first; none has a side effect, so order is free
                         if not c.open or (phase == 1 and c.bg == t_bg):
