@@ -41,12 +41,13 @@ def _walk(book: SideBook) -> list[tuple[int, int, Ids, Ids, Ids]]:
     k = book.best()
     while k != EMPTY_KEY:
         lvs, pool = book.group_at(k, "B1")
-        if not lvs and pool is not None:
-            entries, b1 = list(pool[0]), list(pool[1])
+        if not lvs and pool is not None:  # the kept pool: already in Inclusion | Time order
+            entries = [(e[0], e[1], e[2].order_id) for e in pool[0]]
+            b1 = [(e[0], e[1], e[2].order_id) for e in pool[1]]
         else:
-            entries = [e for lv in lvs for e in lv.entries]
-            b1 = [e for lv in lvs for e in lv.by_bg.get("B1", [])]
-        out.append((k, len(lvs), _ids(entries), _ids(b1), _ids(book.entries_upto(k))))
+            entries = _ids([e for lv in lvs for e in lv.entries])
+            b1 = _ids([e for lv in lvs for e in lv.by_bg.get("B1", [])])
+        out.append((k, len(lvs), entries, b1, _ids(book.entries_upto(k))))
         k = book.next_key(k)
     return out
 
@@ -71,15 +72,22 @@ def test_removed_then_reused_levels_walk_like_a_fresh_book(
     for o in orders:
         book.insert(o)
     _walk(book)  # keeps the pools' merged entries, which insert / remove then maintain
+    if refs is not None:  # the reference moves (a kept pool follows it when next walked)
+        book.set_refs(book.r1, book.r2, book.r0)
+        _walk(book)
     drop = drop + [False] * len(first)
     for (i, _), o in zip(specs, orders, strict=True):
         if drop[i]:
             book.remove(o)
     for j, s in enumerate(again):
         book.insert(_order(len(first) + j, is_buy, s))
+    if refs is not None:
+        book.set_refs(book.r2, book.r0, book.r1)
     live = [(i, s) for i, s in specs if not drop[i]]
     live += [(len(first) + j, s) for j, s in enumerate(again)]
-    fresh = _book(is_buy, refs)
+    fresh = SideBook(is_buy)
+    if refs is not None:
+        fresh.set_refs(book.r0, book.r1, book.r2)
     for i, s in live:
         fresh.insert(_order(i, is_buy, s))
     assert _walk(book) == _walk(fresh)
