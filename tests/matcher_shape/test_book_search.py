@@ -5,6 +5,7 @@ limit keys."""
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from typing import cast
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,8 +18,12 @@ keys_st = st.lists(st.tuples(st.integers(-5, -1), st.integers(1, 10**12)), max_s
 price_st = st.integers(-(2**61), 2**61)
 
 
+def _entry(nincl: int, prio: int) -> Entry:
+    return cast(Entry, (nincl, prio, None))  # the searches never read the order
+
+
 def _entries(keys: list[tuple[int, int]]) -> list[Entry]:
-    return sorted((a, b, None) for a, b in keys)  # type: ignore[misc]
+    return sorted(_entry(a, b) for a, b in keys)
 
 
 @given(keys_st, st.tuples(st.integers(-5, -1), st.integers(1, 10**12)))
@@ -28,8 +33,8 @@ def test_find_is_bisect_left_for_present_and_absent_entries(
     for e in entries:  # each present entry is found at its own place
         assert find(entries, e) == bisect_left(entries, e) == entries.index(e)
     if probe[1] not in {k[1] for k in keys}:  # an absent one: where insort would put it
-        e = (probe[0], probe[1], None)
-        assert find(entries, e) == bisect_left(entries, e)  # type: ignore[arg-type]
+        e = _entry(*probe)
+        assert find(entries, e) == bisect_left(entries, e)
 
 
 @given(keys_st, st.integers(-5, -1), st.integers(0, 70))
@@ -37,7 +42,8 @@ def test_run_end_is_the_bisect_past_an_inclusion_run(keys: list[tuple[int, int]]
                                                        lo: int) -> None:
     entries = _entries(keys)
     lo = min(lo, len(entries))
-    assert run_end(entries, nincl, lo) == bisect_left(entries, (nincl + 1,), lo)  # type: ignore[arg-type]
+    assert run_end(entries, nincl, lo) == bisect_left(
+        entries, cast(Entry, (nincl + 1,)), lo)
 
 
 @given(st.lists(price_st, max_size=60), price_st, st.integers(0, 70))
