@@ -245,8 +245,24 @@ class Level:
     def __init__(self, key: int) -> None:
         self.key = key
         self.entries: list[Entry] = []
-        # the same entries per broker group, for Broker priority without scanning the level
-        self.by_bg: dict[str, list[Entry]] = {}
+        # The same entries per broker group, for Broker priority without scanning the level.
+        # Made when a taker first asks for a group (``group``), then kept up to date by insert
+        # and discard: most levels are never walked by a broker-dealer taker before their
+        # orders leave, and those pay no dict or list per broker group.
+        self.by_bg: dict[str, list[Entry]] | None = None
+
+    def group(self, bg: str) -> list[Entry]:
+        """Broker group ``bg``'s entries, in the level's order (read them, do not change them)."""
+        by_bg = self.by_bg
+        if by_bg is None:
+            by_bg = self.by_bg = {}
+            for e in self.entries:
+                g = by_bg.get(e[2].bg)
+                if g is None:
+                    by_bg[e[2].bg] = [e]
+                else:
+                    g.append(e)
+        return by_bg.get(bg, _NO_ENTRIES)
 
     def discard(self, o: Order) -> None:
         """Remove the order's entry (bisect on its unique (inclusion, time) key: the entry itself
@@ -255,17 +271,18 @@ class Level:
         e = o.entry
         if e is None:
             return
-        by_bg = self.by_bg
-        group = by_bg[o.bg]
         entries = self.entries
         if entries[0] is e:
             entries.pop(0)  # (pop, not del: compiled, del boxes the index)
         else:
             entries.pop(find(entries, e))
-        if group[0] is e:
-            group.pop(0)
-        else:
-            group.pop(find(group, e))
+        by_bg = self.by_bg
+        if by_bg is not None:
+            group = by_bg[o.bg]
+            if group[0] is e:
+                group.pop(0)
+            else:
+                group.pop(find(group, e))
         o.entry = None
         o.level = None
 
@@ -354,13 +371,15 @@ class SideBook:
             entries.append(e)
         else:
             entries.insert(find(entries, e), e)
-        group = level.by_bg.get(o.bg)
-        if group is None:
-            level.by_bg[o.bg] = [e]
-        elif not group or (group[-1][0] <= nincl if newest else group[-1] < e):
-            group.append(e)  # (an emptied group is kept, as its level is)
-        else:
-            group.insert(find(group, e), e)
+        by_bg = level.by_bg
+        if by_bg is not None:  # (made when first asked for: see Level)
+            group = by_bg.get(o.bg)
+            if group is None:
+                by_bg[o.bg] = [e]
+            elif not group or (group[-1][0] <= nincl if newest else group[-1] < e):
+                group.append(e)  # (an emptied group is kept, as its level is)
+            else:
+                group.insert(find(group, e), e)
         o.entry = e
         o.level = level
         pr = self.pool_ref[o.kind]
@@ -547,9 +566,7 @@ class SideBook:
         if group is None:
             group = []
             for j in range(n):
-                g = lvls[j].by_bg.get(bg)
-                if g is not None:
-                    group += g
+                group += lvls[j].group(bg)
             group.sort()
             self.pool_bg[k][bg] = group
         return self.pool[k], group
@@ -568,13 +585,11 @@ class SideBook:
                 else:
                     pool.pop(find(pool, e))
             for gbg, group in groups.items():
-                g = lv.by_bg.get(gbg)
-                if g is not None:
-                    for e in g:
-                        if join:
-                            group.insert(find(group, e), e)
-                        else:
-                            group.pop(find(group, e))
+                for e in lv.group(gbg):
+                    if join:
+                        group.insert(find(group, e), e)
+                    else:
+                        group.pop(find(group, e))
 
     def levels_upto(self, bound: int) -> list[tuple[int, list[Level]]]:
         """Levels whose ALP key <= bound, grouped by equal ALP key, best first."""

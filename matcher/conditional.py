@@ -365,7 +365,7 @@ class Conditionals:
         for key, levels in book.levels_upto(bound):
             for want_bg in ((True, False) if t_bg is not None else (None,)):
                 if want_bg:  # Broker priority: t's broker group first
-                    seq = _in_order([lv.by_bg.get(t_bg, []) for lv in levels])  # type: ignore[arg-type]
+                    seq = _in_order([lv.group(t_bg) for lv in levels])  # type: ignore[arg-type]
                 else:
                     seq = _in_order([lv.entries for lv in levels])
                 for e in seq:

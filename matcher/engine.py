@@ -748,11 +748,11 @@ class Engine:
                 for phase in range(0 if t_bg is not None else 2, 2 if t_bg is not None else 3):
                     if phase == 0:  # Broker priority: the taker's broker group first
                         if one is not None:
-                            seq = one.by_bg.get(t_bg, _EMPTY)  # type: ignore[arg-type]
+                            seq = one.group(t_bg)  # type: ignore[arg-type]
                         elif pool is not None:
                             seq = pool[1]
                         else:
-                            seq = _merged([lv.by_bg.get(t_bg, _EMPTY)  # type: ignore[arg-type]
+                            seq = _merged([lv.group(t_bg)  # type: ignore[arg-type]
                                            for lv in levels])
                     elif one is not None:
                         seq = one.entries
@@ -846,7 +846,6 @@ class Engine:
             contra.remove(c)
 
 
-_EMPTY: Final[list[Entry]] = []
 _NO_IDS: Final[dict[str, Order]] = {}  # read-only stand-in for a session without orders
 
 

@@ -46,7 +46,7 @@ def _walk(book: SideBook) -> list[tuple[int, int, Ids, Ids, Ids]]:
             b1 = [(e[0], e[1], e[2].order_id) for e in pool[1]]
         else:
             entries = _ids([e for lv in lvs for e in lv.entries])
-            b1 = _ids([e for lv in lvs for e in lv.by_bg.get("B1", [])])
+            b1 = _ids([e for lv in lvs for e in lv.group("B1")])
         out.append((k, len(lvs), entries, b1, _ids(book.entries_upto(k))))
         k = book.next_key(k)
     return out
