@@ -8,6 +8,13 @@ never asserted in tests.
 
     python bench/matcher.py [--count N] [--journal] [--moc] [--gc [on|off|freeze]] [--co-mix]
     python bench/matcher.py --events-sha [--count N]
+    python bench/matcher.py --fills
+
+``--fills`` times one NBBO update that makes K resting pairs cross and fill (K sells resting
+above the NBO, K primary-pegged buys of other participants, then the NBB moves up to the
+sells' limit), K = 0, 1, 2, 4, 8, in a one-symbol engine built afresh each time (200 times
+each, median): the cost of the fills themselves in a book that fits in the cache, where the 1M
+run's per-fill cost includes the memory of a large book.
 
 ``--events-sha`` times nothing: it prints the sha256 over the repr of every event the FRS, CO
 and MOC mixes of ``--count`` commands emit (the MOC one with its closing cross), the check that a
@@ -288,7 +295,13 @@ def main() -> None:
                     help="also run a mix with 10%% conditional orders (and 10%% eligible)")
     ap.add_argument("--events-sha", action="store_true",
                     help="print the sha256 of the events of the FRS, CO and MOC mixes and exit")
+    ap.add_argument("--fills", action="store_true",
+                    help="time an NBBO update that fills K resting pairs (small book) and exit")
     args = ap.parse_args()
+    if args.fills:
+        gc.disable()
+        fills_bench()
+        return
     if args.events_sha:
         events_sha(args.count)
         return
@@ -367,6 +380,35 @@ def events_sha(count: int) -> None:
             h.update(repr(e).encode())
             n += 1
     print(f"MOC {count} commands: {n} events {h.hexdigest()}")
+
+
+def fills_bench(reps: int = 200) -> None:
+    """See ``--fills`` in the module docstring."""
+    parts = {f"P{i}": Participant(f"P{i}", broker_dealer=i % 2 == 0, broker_group=f"G{i % 5}",
+                                  taker_level=1) for i in range(20)}
+    syms = {"S": SymbolConfig("S", max_spread=parse_price("0.50"))}
+    clock = iter(range(1, 1 << 62)).__next__
+    base = 100 * 100 * TICK  # $100.00
+    print(f"quote with K fills, one-symbol book, median of {reps}, load "
+          f"{os.getloadavg()[0]:.2f}")
+    for k in (0, 1, 2, 4, 8):
+        took: list[int] = []
+        n_ev = 0
+        for r in range(reps):
+            eng = Engine(parts, syms, clock)
+            eng.apply(QuoteUpdate("S", base, 100, base + 2 * TICK, 100))
+            for i in range(k):
+                eng.apply(NewOrder(f"P{i}-1", f"P{i}", f"s{r}-{i}", "S", Side.SELL, 100,
+                                   OrdType.LIMIT, limit=base + 3 * TICK))
+            for i in range(k):
+                eng.apply(NewOrder(f"P{10 + i}-1", f"P{10 + i}", f"b{r}-{i}", "S", Side.BUY,
+                                   100, OrdType.PEGGED, peg=Peg.PRIMARY))
+            q = QuoteUpdate("S", base + 3 * TICK, 100, base + 5 * TICK, 100)
+            t0 = time.perf_counter_ns()
+            n_ev = len(eng.apply(q))
+            took.append(time.perf_counter_ns() - t0)
+        took.sort()
+        print(f"  K={k}: {n_ev:2d} events, {took[len(took) // 2] / 1e3:6.2f} us")
 
 
 def moc_bench(parts: dict[str, Participant], syms: dict[str, SymbolConfig], count: int,
