@@ -173,7 +173,7 @@ class Entry(NamedTuple):
 
 def find(entries: list[Entry], e: Entry) -> int:
     """Where ``e`` is, or goes, in ``entries`` (sorted by (inclusion, time), each key unique):
-    ``find(entries, e)``.
+    ``bisect_left(entries, e)``.
 
     A loop of its own, not the bisect module's: compiled, each probe is two native int
     compares where ``bisect`` makes a generic rich comparison of two tuples (a dispatch, then
@@ -207,7 +207,7 @@ def run_end(entries: list[Entry], nincl: int, lo: int) -> int:
 
 
 def key_right(keys: list[int], x: int, lo: int = 0) -> int:
-    """``key_right(keys, x, lo)`` over a sorted list of keys, by native compares."""
+    """``bisect_right(keys, x, lo)`` over a sorted list of keys, by native compares."""
     hi = len(keys)
     while lo < hi:
         mid = (lo + hi) >> 1
@@ -265,9 +265,8 @@ class Level:
         return by_bg.get(bg, _NO_ENTRIES)
 
     def discard(self, o: Order) -> None:
-        """Remove the order's entry (bisect on its unique (inclusion, time) key: the entry itself
-        is the search key, no slice is built; it ties only with itself, and a tuple compares
-        identical items as equal without comparing the orders)."""
+        """Remove the order's entry (found by ``find`` on its unique (inclusion, time) key; the
+        first entry, the commonest case, without a search)."""
         e = o.entry
         if e is None:
             return

@@ -8,7 +8,17 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import TYPE_CHECKING, Final
 
-from matcher.book import EMPTY_KEY, KIND_MID, NO_LIMIT, Entry, Order, Settings, SideBook, run_end
+from matcher.book import (
+    EMPTY_KEY,
+    KIND_MID,
+    NO_LIMIT,
+    Entry,
+    Level,
+    Order,
+    Settings,
+    SideBook,
+    run_end,
+)
 from matcher.conditional import NEVER, Conditionals
 from matcher.moc import MocSession
 from matcher.prices import CENT, DOLLAR, SUB_PENNY, Price
@@ -698,17 +708,20 @@ class Engine:
         # most takers fill in the best group and never look at the levels behind it
         # (a group that is one kind's pool comes as its kept merged entries, no levels)
         first, pool0 = contra.group_at(best, t_bg)
-        groups = [(best, first)]
-        pools = [pool0]
+        # the groups after the first, made only when the walk gets past the first (no lists to
+        # make and free for most takers); n_groups counts the first
+        groups: list[tuple[int, list[Level]]] | None = None
+        pools: list[tuple[list[Entry], list[Entry]] | None] | None = None
+        n_groups = 1
+        last_key = best
         full = best == bound
-        tcfg = t.cfg
         t_level = tcfg.taker_level
         blocked = tcfg.blocked
         t_prio = t.prio_seq if reeval else _NO_PRIO
         t_buy = t.is_buy
         t_mq = t.min_qty
         mid = st.mid
-        dead: list[Order] = []
+        dead: list[Order] | None = None  # contras done, out of the book after the walk
         t_left = t.qty - t.cum
         done = False
         again = True
@@ -719,22 +732,30 @@ class Engine:
             again = skipped = False
             gi = 0
             while True:
-                if gi == len(groups):
+                if gi == n_groups:
                     if full:
                         break
                     # the book does not change during the walk (dead orders leave it only at
                     # the end), so the groups found stay valid for a MinQty pass from the top
-                    nkey = contra.next_key(groups[gi - 1][0])
+                    nkey = contra.next_key(last_key)
                     if nkey > bound:
                         full = True
                         break
                     lvs, pl = contra.group_at(nkey, t_bg)
+                    if groups is None or pools is None:
+                        groups, pools = [], []
                     groups.append((nkey, lvs))
                     pools.append(pl)
+                    n_groups += 1
+                    last_key = nkey
                     if nkey == bound:
                         full = True
-                key, levels = groups[gi]
-                pool = pools[gi]
+                if gi == 0:
+                    key, levels, pool = best, first, pool0
+                else:
+                    assert groups is not None and pools is not None
+                    key, levels = groups[gi - 1]
+                    pool = pools[gi - 1]
                 gi += 1
                 # one level needs no merge; a kind's pool is kept merged by the book
                 if not levels:  # given as its pool by group_at
@@ -825,10 +846,16 @@ class Engine:
                         if c_cum == c.qty:
                             c.open = False
                             del c.opens[c]
-                            dead.append(c)
+                            if dead is None:
+                                dead = [c]
+                            else:
+                                dead.append(c)
                         elif c.min_cancel and c_left - q < c.min_qty:
                             ev.append(self._cancelled(ts, c, None, CancelReason.MIN_QTY, ""))
-                            dead.append(c)
+                            if dead is None:
+                                dead = [c]
+                            else:
+                                dead.append(c)
                         if t_left == 0:
                             t.open = False
                             del t.opens[t]
@@ -842,8 +869,9 @@ class Engine:
                         break
                 if done:
                     break
-        for c in dead:
-            contra.remove(c)
+        if dead is not None:
+            for c in dead:
+                contra.remove(c)
 
 
 _NO_IDS: Final[dict[str, Order]] = {}  # read-only stand-in for a session without orders
