@@ -270,15 +270,22 @@ class Level:
         e = o.entry
         if e is None:
             return
+        # A list about to empty is replaced by a new empty one: popped to empty, CPython
+        # hands its item array to the C allocator (a 0-byte realloc), and the list refilled
+        # then grows there, past Python's small-object allocator.
         entries = self.entries
-        if entries[0] is e:
+        if len(entries) == 1:
+            self.entries = []
+        elif entries[0] is e:
             entries.pop(0)  # (pop, not del: compiled, del boxes the index)
         else:
             entries.pop(find(entries, e))
         by_bg = self.by_bg
         if by_bg is not None:
             group = by_bg[o.bg]
-            if group[0] is e:
+            if len(group) == 1:
+                by_bg[o.bg] = []
+            elif group[0] is e:
                 group.pop(0)
             else:
                 group.pop(find(group, e))
@@ -405,10 +412,17 @@ class SideBook:
             e = o.entry
             assert e is not None
             pool = self.pool[o.kind]
-            pool.pop(0 if pool[0] is e else find(pool, e))
-            group = self.pool_bg[o.kind].get(o.bg)
+            if len(pool) == 1:  # (a new empty list: see Level.discard)
+                self.pool[o.kind] = []
+            else:
+                pool.pop(0 if pool[0] is e else find(pool, e))
+            groups = self.pool_bg[o.kind]
+            group = groups.get(o.bg)
             if group is not None:
-                group.pop(0 if group[0] is e else find(group, e))
+                if len(group) == 1:
+                    groups[o.bg] = []
+                else:
+                    group.pop(0 if group[0] is e else find(group, e))
         level.discard(o)
         if not level.entries:
             # The emptied level stays in ``levels`` (with its emptied broker group lists), to be
@@ -418,13 +432,18 @@ class SideBook:
             # outnumber twice the live ones (plus a margin), so memory stays bounded.
             kind = o.kind
             keys = self.keys[kind]
-            i = key_left(keys, level.key)
-            keys.pop(i)
-            self.lvls[kind].pop(i)
-            if i == 0:
-                self._set_top(kind, keys[0] if keys else EMPTY_KEY)
+            if len(keys) == 1:  # (new empty lists: see Level.discard)
+                self.keys[kind] = []
+                self.lvls[kind] = []
+                self._set_top(kind, EMPTY_KEY)
+            else:
+                i = key_left(keys, level.key)
+                keys.pop(i)
+                self.lvls[kind].pop(i)
+                if i == 0:
+                    self._set_top(kind, keys[0])
             levels = self.levels[kind]
-            if len(levels) > len(keys) * 2 + _KEPT_LEVELS:
+            if len(levels) > len(self.keys[kind]) * 2 + _KEPT_LEVELS:
                 self.levels[kind] = {k: lv for k, lv in levels.items() if lv.entries}
 
     def _set_top(self, kind: int, key: int) -> None:
