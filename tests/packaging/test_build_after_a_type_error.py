@@ -14,8 +14,12 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:  # (the fixture's type; conftest is not imported at run time)
+    from conftest import FreshPython
 
 ROOT = Path(__file__).parents[2]
 SKIP = {".git", ".venv", "build", "dist", "var", ".hypothesis", ".mypy_cache", ".ruff_cache",
@@ -23,7 +27,7 @@ SKIP = {".git", ".venv", "build", "dist", "var", ".hypothesis", ".mypy_cache", "
 
 
 def test_a_failed_mypyc_rebuild_does_not_vouch_for_the_old_compiled_modules(
-        tmp_path: Path) -> None:
+        tmp_path: Path, fresh_python: FreshPython) -> None:
     pytest.importorskip("mypyc")
     if os.environ.get("ATS_PURE"):
         pytest.skip("a build test: run once, in the compiled suite")
@@ -48,10 +52,7 @@ def test_a_failed_mypyc_rebuild_does_not_vouch_for_the_old_compiled_modules(
         "print(BUILD, matcher.engine.__file__.endswith('.py'), matcher.prices._TYPE_ERROR,"
         " sep='|')\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != "ATS_PURE"}
-    env["PYTHONPATH"] = str(src)
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, timeout=60, check=False)
+    out = fresh_python(code, src, tmp_path)
     assert out.returncode == 0, out.stderr[-2000:]
     build_name, from_source, value = out.stdout.strip().split("|")
     # the C codec was rebuilt in place (it has no type check): "partial (C codec only)"

@@ -14,15 +14,20 @@ import subprocess
 import sys
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:  # (the fixture's type; conftest is not imported at run time)
+    from conftest import FreshPython
 
 ROOT = Path(__file__).parents[2]
 SKIP = {".git", ".venv", "build", "dist", "var", ".hypothesis", ".mypy_cache", ".ruff_cache",
         ".pytest_cache", "__pycache__", "tests", "docs"}
 
 
-def test_install_without_a_c_compiler_runs_the_pure_build(tmp_path: Path) -> None:
+def test_install_without_a_c_compiler_runs_the_pure_build(tmp_path: Path,
+                                                          fresh_python: FreshPython) -> None:
     pytest.importorskip("mypyc")
     src = tmp_path / "src"
     shutil.copytree(ROOT, src, ignore=lambda d, names: [
@@ -45,8 +50,6 @@ def test_install_without_a_c_compiler_runs_the_pure_build(tmp_path: Path) -> Non
         "from matcher import Engine, NewOrder, Participant, Side, SymbolConfig, OrdType, Peg\n"
         "print(BUILD, matcher.engine.__file__.endswith('.py'))\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != "ATS_PURE"}
-    env["PYTHONPATH"] = str(site)
-    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, timeout=60, check=True)
+    out = fresh_python(code, site, tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == ["pure", "True"], out.stderr
