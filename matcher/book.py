@@ -17,14 +17,15 @@ the new reference: no order moves and the update costs O(1) whatever the size of
 Walking the book (``levels_upto``) groups the levels by ALP: a kind's capped prefix at its
 reference, then each uncapped level at its limit.
 
-Inside a level, entries are ``(-inclusion_level, prio_seq, order)`` tuples kept sorted:
-Inclusion Level then Time. Broker priority depends on the taker and is applied while matching.
+Inside a level the orders themselves are the entries, kept sorted by Inclusion Level then
+Time (``incl`` descending, ``prio_seq`` ascending: ``before``). Broker priority depends on the
+taker and is applied while matching.
 """
 
 from __future__ import annotations
 
 from operator import itemgetter
-from typing import Final, NamedTuple, cast
+from typing import Final
 
 from matcher.types import OrdType, Peg, Side, TimeInForce
 
@@ -90,19 +91,56 @@ def _self_match(a: Settings, b: Settings) -> bool:
 
 
 class Order:
-    """The engine's mutable state of one order (identity equality on purpose)."""
+    """The engine's mutable state of one order (identity equality on purpose).
+
+    A resting order is its own book entry: levels, broker groups and pools are lists of
+    orders kept in (Inclusion Level, Time) order, read from ``incl`` and ``prio_seq``, which
+    do not change while the order is in a book (a replace takes it out first).
+    """
 
     __slots__ = (
         "order_id", "session", "cl_ord_id", "pid", "symbol", "side", "is_buy", "qty", "cum",
         "notional", "ord_type", "peg", "limit", "limit_key", "kind", "tif", "min_qty",
-        "min_cancel", "post_only", "incl", "prio_seq", "entry", "level", "open", "short",
+        "min_cancel", "post_only", "incl", "prio_seq", "level", "open", "short",
         "bg", "cfg", "locate_reqd", "locate_broker", "opens",
     )
+    # Declared here, in this order, because a compiled class lays its fields out in the order
+    # of declaration: what a walk reads of every contra it looks at (and a search of every
+    # entry it probes) comes first, in the object's first cache lines; the flags pack into one
+    # word. The rest is read only for an order that trades.
+    open: bool
+    is_buy: bool
+    short: bool
+    min_cancel: bool
+    post_only: bool
+    incl: int
+    prio_seq: int
+    cfg: Settings
+    bg: str
+    qty: int
+    cum: int
+    min_qty: int
+    level: Level | None
+    kind: int
+    limit_key: int
+    notional: int
+    order_id: int
+    session: str
+    cl_ord_id: str
+    pid: str
+    symbol: str
+    side: Side
     #: the open orders of its session (keyed by the order itself, oldest first), set when the
     #: engine registers it: closing an order deletes from it without looking its session up
     #: again. (An identity hash and compare: an order id key is a new boxed int per lookup,
     #: compared with the stored one, a cold object, at every insert and delete.)
     opens: dict[Order, Order]
+    tif: TimeInForce
+    ord_type: OrdType
+    limit: int | None
+    peg: Peg
+    locate_reqd: bool | None
+    locate_broker: str | None
 
     def __init__(self, order_id: int, session: str, cl_ord_id: str, symbol: str,
                  tif: TimeInForce, cfg: Settings, prio_seq: int, side: Side, qty: int,
@@ -120,8 +158,7 @@ class Order:
         self.pid = cfg.pid
         self.bg = cfg.bg
         self.prio_seq = prio_seq
-        self.entry: Entry | None = None
-        self.level: Level | None = None
+        self.level = None
         self.open = True
         self.cum = 0
         self.notional = 0
@@ -157,49 +194,40 @@ class Order:
         return self.qty - self.cum if self.open else 0
 
 
-class Entry(NamedTuple):
-    """A book entry ``(-inclusion_level, prio_seq, order)``, always built as a plain tuple
-    (``entry()``) and only ever indexed, never read by field name.
-
-    A NamedTuple only for mypyc: it keeps a NamedTuple-typed value a tuple object, where a
-    ``tuple[int, int, Order]`` is an unboxed C struct boxed again (a new tuple, ints boxed) at
-    every list write, comparison and ``is`` test, so identity tests never held and each use
-    allocated."""
-
-    nincl: int
-    prio: int
-    order: Order
+def before(x: Order, y: Order) -> bool:
+    """``x`` ahead of ``y`` in a level: higher Inclusion Level, then earlier time (prio_seq is
+    unique, so two orders are never equal)."""
+    return x.incl > y.incl or (x.incl == y.incl and x.prio_seq < y.prio_seq)
 
 
-def find(entries: list[Entry], e: Entry) -> int:
-    """Where ``e`` is, or goes, in ``entries`` (sorted by (inclusion, time), each key unique):
-    ``bisect_left(entries, e)``.
+def find(entries: list[Order], o: Order) -> int:
+    """Where ``o`` is, or goes, in ``entries`` (in (Inclusion Level, Time) order, each key
+    unique): the first position whose order is not ahead of ``o``.
 
-    A loop of its own, not the bisect module's: compiled, each probe is two native int
-    compares where ``bisect`` makes a generic rich comparison of two tuples (a dispatch, then
-    an equality and an order test of the boxed times)."""
-    nincl = e[0]
-    prio = e[1]
+    A loop of native int compares over the orders' own fields (``incl``, ``prio_seq``, next to
+    each other in the object): no entry tuple and boxed time to read per probe."""
+    incl = o.incl
+    prio = o.prio_seq
     lo = 0
     hi = len(entries)
     while lo < hi:
         mid = (lo + hi) >> 1
         x = entries[mid]
-        a = x[0]
-        if a < nincl or (a == nincl and x[1] < prio):
+        a = x.incl
+        if a > incl or (a == incl and x.prio_seq < prio):
             lo = mid + 1
         else:
             hi = mid
     return lo
 
 
-def run_end(entries: list[Entry], nincl: int, lo: int) -> int:
-    """The first position from ``lo`` whose entry is of a lower Inclusion Level than
-    ``-nincl`` (``bisect_left(entries, (nincl + 1,), lo)``, by native compares)."""
+def run_end(entries: list[Order], incl: int, lo: int) -> int:
+    """The first position from ``lo`` whose order is of a lower Inclusion Level than
+    ``incl``, by native compares."""
     hi = len(entries)
     while lo < hi:
         mid = (lo + hi) >> 1
-        if entries[mid][0] <= nincl:
+        if entries[mid].incl >= incl:
             lo = mid + 1
         else:
             hi = mid
@@ -231,10 +259,50 @@ def key_left(keys: list[int], x: int) -> int:
     return lo
 
 
-def entry(o: Order) -> Entry:
-    """The order's entry: one tuple object, shared by its level, broker group and pool."""
-    return cast(Entry, (-o.incl, o.prio_seq, o))
+def merge(lists: list[list[Order]]) -> list[Order]:
+    """The orders of several lists, each in (Inclusion Level, Time) order, in that order: a
+    new list (pairwise merges by native compares, where a sort would need a key per order)."""
+    if not lists:
+        return []
+    runs = lists
+    while len(runs) > 1:
+        nxt: list[list[Order]] = []
+        n = len(runs)
+        j = 0
+        while j + 1 < n:
+            nxt.append(_merge2(runs[j], runs[j + 1]))
+            j += 2
+        if j < n:
+            nxt.append(runs[j])
+        runs = nxt
+    out = runs[0]
+    return out if out is not lists[0] else out[:]
 
+
+def _merge2(a: list[Order], b: list[Order]) -> list[Order]:
+    if not a:
+        return b[:]
+    if not b:
+        return a[:]
+    out: list[Order] = []
+    i = j = 0
+    na, nb = len(a), len(b)
+    x, y = a[0], b[0]
+    while True:
+        if x.incl > y.incl or (x.incl == y.incl and x.prio_seq < y.prio_seq):
+            out.append(x)
+            i += 1
+            if i == na:
+                out += b[j:]
+                return out
+            x = a[i]
+        else:
+            out.append(y)
+            j += 1
+            if j == nb:
+                out += a[i:]
+                return out
+            y = b[j]
 
 
 class Level:
@@ -244,22 +312,22 @@ class Level:
 
     def __init__(self, key: int) -> None:
         self.key = key
-        self.entries: list[Entry] = []
+        self.entries: list[Order] = []
         # The same entries per broker group, for Broker priority without scanning the level.
         # Made when a taker first asks for a group (``group``), then kept up to date by insert
         # and discard: most levels are never walked by a broker-dealer taker before their
         # orders leave, and those pay no dict or list per broker group.
-        self.by_bg: dict[str, list[Entry]] | None = None
+        self.by_bg: dict[str, list[Order]] | None = None
 
-    def group(self, bg: str) -> list[Entry]:
+    def group(self, bg: str) -> list[Order]:
         """Broker group ``bg``'s entries, in the level's order (read them, do not change them)."""
         by_bg = self.by_bg
         if by_bg is None:
             by_bg = self.by_bg = {}
             for e in self.entries:
-                g = by_bg.get(e[2].bg)
+                g = by_bg.get(e.bg)
                 if g is None:
-                    by_bg[e[2].bg] = [e]
+                    by_bg[e.bg] = [e]
                 else:
                     g.append(e)
         return by_bg.get(bg, _NO_ENTRIES)
@@ -267,9 +335,9 @@ class Level:
     def discard(self, o: Order) -> None:
         """Remove the order's entry (found by ``find`` on its unique (inclusion, time) key; the
         first entry, the commonest case, without a search)."""
-        e = o.entry
-        if e is None:
+        if o.level is None:
             return
+        e = o
         # A list about to empty is replaced by a new empty one: popped to empty, CPython
         # hands its item array to the C allocator (a 0-byte realloc), and the list refilled
         # then grows there, past Python's small-object allocator.
@@ -289,7 +357,6 @@ class Level:
                 group.pop(0)
             else:
                 group.pop(find(group, e))
-        o.entry = None
         o.level = None
 
 
@@ -322,8 +389,8 @@ class SideBook:
         # instead of merging and sorting its levels again. A move that caps other levels
         # rebuilds it when next walked.
         self.pool_ref: list[int | None] = [None, None, None]
-        self.pool: list[list[Entry]] = [[], [], []]
-        self.pool_bg: list[dict[str, list[Entry]]] = [{}, {}, {}]
+        self.pool: list[list[Order]] = [[], [], []]
+        self.pool_bg: list[dict[str, list[Order]]] = [{}, {}, {}]
         self.hi = 0  # the highest prio_seq inserted so far (insert: the newest order goes last)
 
     def __len__(self) -> int:
@@ -362,18 +429,17 @@ class SideBook:
             if keys[0] == key:
                 self._set_top(o.kind, key)
         # Level.add, inlined: this runs for every resting order
-        e = entry(o)
+        e = o
         # The newest order of the side (a new order, or a replace that lost its priority; not
         # a conditional order going back to its book) sorts after every entry of its
-        # Inclusion Level: it goes last unless the last entry is of a lower level. That reads
-        # the last entry's level (a small int), not its time (a boxed int elsewhere in memory).
+        # Inclusion Level: it goes last unless the last entry is of a lower level.
         prio = o.prio_seq
         newest = prio > self.hi
         if newest:
             self.hi = prio
-        nincl = e[0]
+        incl = o.incl
         entries = level.entries
-        if not entries or (entries[-1][0] <= nincl if newest else entries[-1] < e):
+        if not entries or (entries[-1].incl >= incl if newest else before(entries[-1], e)):
             entries.append(e)
         else:
             entries.insert(find(entries, e), e)
@@ -382,22 +448,21 @@ class SideBook:
             group = by_bg.get(o.bg)
             if group is None:
                 by_bg[o.bg] = [e]
-            elif not group or (group[-1][0] <= nincl if newest else group[-1] < e):
+            elif not group or (group[-1].incl >= incl if newest else before(group[-1], e)):
                 group.append(e)  # (an emptied group is kept, as its level is)
             else:
                 group.insert(find(group, e), e)
-        o.entry = e
         o.level = level
         pr = self.pool_ref[o.kind]
         if pr is not None and key <= pr:  # the order joins the kept pool
             pool = self.pool[o.kind]
-            if newest and (not pool or pool[-1][0] <= nincl):
+            if newest and (not pool or pool[-1].incl >= incl):
                 pool.append(e)
             else:
                 pool.insert(find(pool, e), e)
             group = self.pool_bg[o.kind].get(o.bg)
             if group is not None:  # (a broker group's list is made when first walked)
-                if newest and (not group or group[-1][0] <= nincl):
+                if newest and (not group or group[-1].incl >= incl):
                     group.append(e)
                 else:
                     group.insert(find(group, e), e)
@@ -409,8 +474,7 @@ class SideBook:
             return
         pr = self.pool_ref[o.kind]
         if pr is not None and level.key <= pr:  # the order leaves the kept pool
-            e = o.entry
-            assert e is not None
+            e = o
             pool = self.pool[o.kind]
             if len(pool) == 1:  # (a new empty list: see Level.discard)
                 self.pool[o.kind] = []
@@ -486,7 +550,7 @@ class SideBook:
         self.r0, self.r1, self.r2 = other.r0, other.r1, other.r2
 
     def group_at(self, key: int, bg: str | None
-                 ) -> tuple[list[Level], tuple[list[Entry], list[Entry]] | None]:
+                 ) -> tuple[list[Level], tuple[list[Order], list[Order]] | None]:
         """``(levels, None)``: the levels whose ALP key is exactly ``key`` (the first group of
         ``levels_upto`` when ``key`` is ``best_key()``: a taker that fills at the best price
         never lists the levels behind it); or, when those levels are exactly one kind's pool of
@@ -542,7 +606,7 @@ class SideBook:
                 best = x
         return best
 
-    def pool_at(self, key: int, n: int, bg: str | None) -> tuple[list[Entry], list[Entry]] | None:
+    def pool_at(self, key: int, n: int, bg: str | None) -> tuple[list[Order], list[Order]] | None:
         """The merged entries (all, and broker group ``bg``'s) of the group of ``n`` levels at
         ALP ``key`` when that group is exactly one kind's pool; None otherwise (merge the
         levels). The lists are the kept ones: read them, do not change them."""
@@ -556,13 +620,13 @@ class SideBook:
         return None
 
     def _kept_pool(self, k: int, key: int, n: int, bg: str | None
-                   ) -> tuple[list[Entry], list[Entry]]:
+                   ) -> tuple[list[Order], list[Order]]:
         """Kind ``k``'s pool (its first ``n`` levels, capped at ``key``), merged; kept."""
         lvls = self.lvls[k]
         pr = self.pool_ref[k]
         if pr is not None and pr != key:
             # the kept pool holds the levels capped at pr: bring it to the levels capped at
-            # key when few entries change (a bisect each, where a rebuild sorts the whole
+            # key when few entries change (a bisect each, where a rebuild merges the whole
             # pool and so reads every entry)
             lo = key_right(self.keys[k], pr)
             a, b = (lo, n) if lo < n else (n, lo)
@@ -573,19 +637,13 @@ class SideBook:
                 self._pool_move(k, a, b, lo < n)
                 pr = self.pool_ref[k] = key
         if pr != key:
-            pool: list[Entry] = []
-            for j in range(n):
-                pool += lvls[j].entries
-            pool.sort()
+            pool = merge([lvls[j].entries for j in range(n)])
             self.pool[k], self.pool_bg[k], self.pool_ref[k] = pool, {}, key
         if bg is None:
             return self.pool[k], _NO_ENTRIES
         group = self.pool_bg[k].get(bg)
         if group is None:
-            group = []
-            for j in range(n):
-                group += lvls[j].group(bg)
-            group.sort()
+            group = merge([lvls[j].group(bg) for j in range(n)])
             self.pool_bg[k][bg] = group
         return self.pool[k], group
 
@@ -636,10 +694,10 @@ class SideBook:
             return merged
         return out
 
-    def entries_upto(self, bound: int) -> list[Entry]:
+    def entries_upto(self, bound: int) -> list[Order]:
         """The entries of every level whose ALP key <= bound, in no particular order (what
         ``levels_upto`` lists, without grouping or sorting the levels)."""
-        out: list[Entry] = []
+        out: list[Order] = []
         for k in range(3):
             ks = self.keys[k]
             if not ks or ks[0] > bound or self.ref(k) > bound:
@@ -652,8 +710,8 @@ class SideBook:
 
     def orders(self) -> list[Order]:
         """Every resting order (any order)."""
-        return [e[2] for lvs in self.levels for lv in lvs.values() for e in lv.entries]
+        return [e for lvs in self.levels for lv in lvs.values() for e in lv.entries]
 
 
 _FIRST: Final = itemgetter(0)
-_NO_ENTRIES: Final[list[Entry]] = []
+_NO_ENTRIES: Final[list[Order]] = []

@@ -24,7 +24,7 @@ from __future__ import annotations
 import heapq
 from typing import TYPE_CHECKING, Final
 
-from matcher.book import Entry, Order, Settings, SideBook
+from matcher.book import Order, Settings, SideBook
 from matcher.prices import SUB_PENNY
 from matcher.types import (
     Accepted,
@@ -92,7 +92,7 @@ class Shadow(Order):
         self.order_id, self.is_buy, self.bg, self.cfg = o.order_id, o.is_buy, o.bg, o.cfg
         self.limit_key, self.kind, self.prio_seq = o.limit_key, o.kind, o.prio_seq
         self.incl = _CO_INCL
-        self.entry = self.level = None
+        self.level = None
 
 
 class Pair:
@@ -117,11 +117,11 @@ class Books:
         self.el_buys, self.el_sells = SideBook(True), SideBook(False)
 
 
-def _in_order(entries: list[list[Entry]]) -> list[Entry]:
+def _in_order(entries: list[list[Order]]) -> list[Order]:
     if len(entries) == 1:
         return entries[0]
     out = [e for lst in entries for e in lst]
-    out.sort(key=lambda e: e[1])
+    out.sort(key=lambda e: e.prio_seq)
     return out
 
 
@@ -311,11 +311,11 @@ class Conditionals:
         if bb is not None:
             s_best = min((k for k in (sb, es) if k is not None), default=None)
             if s_best is not None and bb + s_best <= 0:
-                cands += [e[2] for e in bk.co_buys.entries_upto(-s_best)]
+                cands += bk.co_buys.entries_upto(-s_best)
         if sb is not None:
             b_best = min((k for k in (bb, eb) if k is not None), default=None)
             if b_best is not None and sb + b_best <= 0:
-                cands += [e[2] for e in bk.co_sells.entries_upto(-b_best)]
+                cands += bk.co_sells.entries_upto(-b_best)
         if not cands:
             return
         cands.sort(key=lambda o: o.prio_seq)
@@ -368,8 +368,7 @@ class Conditionals:
                     seq = _in_order([lv.group(t_bg) for lv in levels])  # type: ignore[arg-type]
                 else:
                     seq = _in_order([lv.entries for lv in levels])
-                for e in seq:
-                    c = e[2]
+                for c in seq:
                     if want_bg is False and c.bg == t_bg:
                         continue
                     real = c

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import TYPE_CHECKING, Final
 
 from matcher.book import (
     EMPTY_KEY,
     KIND_MID,
     NO_LIMIT,
-    Entry,
     Level,
     Order,
     Settings,
     SideBook,
+    merge,
     run_end,
 )
 from matcher.conditional import NEVER, Conditionals
@@ -326,7 +324,7 @@ class Engine:
         for side in (st.buys, st.sells):
             rows: list[OrderInfo] = []
             for _, levels in side.levels_upto(1 << 63):
-                rows.extend(self._info(e[2]) for e in heapq.merge(*[lv.entries for lv in levels]))
+                rows.extend(self._info(e) for e in merge([lv.entries for lv in levels]))
             out.append(rows)
         return out[0], out[1]
 
@@ -657,14 +655,13 @@ class Engine:
         ss = sells.entries_upto(-bb)
         # A taker only meets earlier contras, and every contra it could meet lies in the other
         # side's crossed region; an order older than all of that region cannot trade now.
-        # (Entries carry the prio_seq: plain loops and a C key, no call per order.)
         min_b = _min_prio(bs)
         min_s = _min_prio(ss)
-        cands = [e for e in bs if e[1] > min_s]
-        cands += [e for e in ss if e[1] > min_b]
-        cands.sort(key=_SECOND)
-        for e in cands:
-            t = e[2]
+        cands = [e for e in bs if e.prio_seq > min_s]
+        cands += [e for e in ss if e.prio_seq > min_b]
+        if len(cands) > 1:
+            cands = _by_time(cands)
+        for t in cands:
             if t.open and not t.post_only:
                 n = len(ev)
                 self._match(st, t, ts, ev, True)
@@ -711,7 +708,7 @@ class Engine:
         # the groups after the first, made only when the walk gets past the first (no lists to
         # make and free for most takers); n_groups counts the first
         groups: list[tuple[int, list[Level]]] | None = None
-        pools: list[tuple[list[Entry], list[Entry]] | None] | None = None
+        pools: list[tuple[list[Order], list[Order]] | None] | None = None
         n_groups = 1
         last_key = best
         full = best == bound
@@ -773,29 +770,28 @@ class Engine:
                         elif pool is not None:
                             seq = pool[1]
                         else:
-                            seq = _merged([lv.group(t_bg)  # type: ignore[arg-type]
-                                           for lv in levels])
+                            seq = merge([lv.group(t_bg)  # type: ignore[arg-type]
+                                         for lv in levels])
                     elif one is not None:
                         seq = one.entries
                     elif pool is not None:
                         seq = pool[0]
                     else:
-                        seq = _merged([lv.entries for lv in levels])
+                        seq = merge([lv.entries for lv in levels])
                     i = 0
                     n_seq = len(seq)
                     while i < n_seq:
-                        e = seq[i]  # indexed, not unpacked: unpacking a boxed tuple iterates
-                        nincl = e[0]
-                        prio = e[1]
-                        c = e[2]
+                        c = seq[i]
+                        incl = c.incl
+                        prio = c.prio_seq
                         i += 1
-                        if -nincl < t_level:
+                        if incl < t_level:
                             # entries run in Inclusion Level order: no later one admits t
                             break
                         if prio > t_prio:
                             # re-evaluation: a taker meets only older contras, and the rest of
                             # this Inclusion Level's run is younger still: jump past it
-                            i = run_end(seq, nincl, i)
+                            i = run_end(seq, incl, i)
                             continue
                         # the skips, cheapest first; none has a side effect, so order is free
                         if not c.open or (phase == 1 and c.bg == t_bg):
@@ -878,37 +874,26 @@ _NO_IDS: Final[dict[str, Order]] = {}  # read-only stand-in for a session withou
 
 
 def _resting_qty(side: SideBook) -> int:
-    return sum(e[2].qty - e[2].cum for lvs in side.levels for lv in lvs.values()
+    return sum(e.qty - e.cum for lvs in side.levels for lv in lvs.values()
                for e in lv.entries)
 
 
-def _merged(lists: list[list[Entry]]) -> list[Entry]:
-    """Entries of equal-price levels in Inclusion | Time order.
-
-    One C sort of the concatenation (runs merge cheaply; ``prio_seq`` is unique, so orders
-    themselves are never compared) beats a lazy ``heapq.merge``, which pays a Python generator
-    step per entry and the pools of capped levels can hold dozens of levels.
-    """
-    if len(lists) == 1:
-        return lists[0]
-    out: list[Entry] = []
-    for entries in lists:
-        out += entries
-    out.sort()
-    return out
-
-
-def _min_prio(entries: list[Entry]) -> int:
-    """The smallest prio_seq of the entries (_NO_PRIO for none)."""
+def _min_prio(entries: list[Order]) -> int:
+    """The smallest prio_seq of the orders (_NO_PRIO for none)."""
     m = _NO_PRIO
     for e in entries:
-        p = e[1]
+        p = e.prio_seq
         if p < m:
             m = p
     return m
 
 
-_SECOND: Final = itemgetter(1)
+def _by_time(orders: list[Order]) -> list[Order]:
+    """The orders by prio_seq (unique): a C sort of (prio_seq, position) pairs, no key call
+    per order."""
+    keyed = [(orders[i].prio_seq, i) for i in range(len(orders))]
+    keyed.sort()
+    return [orders[k[1]] for k in keyed]
 
 
 def _avg(o: Order) -> int:

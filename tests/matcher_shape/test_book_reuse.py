@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matcher.book import _KEPT_LEVELS, EMPTY_KEY, Entry, Order, Settings, SideBook
+from matcher.book import _KEPT_LEVELS, EMPTY_KEY, Order, Settings, SideBook
 from matcher.types import OrdType, Peg, Side, TimeInForce
 
 _CFGS = [Settings("P", bg, "A", True, 0, False, False, False, False) for bg in ("B1", "B2")]
@@ -30,8 +30,12 @@ def _order(i: int, is_buy: bool, spec: Spec) -> Order:
 Ids = list[tuple[int, int, int]]
 
 
-def _ids(entries: list[Entry]) -> Ids:
-    return sorted((e[0], e[1], e[2].order_id) for e in entries)
+def _id(e: Order) -> tuple[int, int, int]:
+    return -e.incl, e.prio_seq, e.order_id
+
+
+def _ids(entries: list[Order]) -> Ids:
+    return sorted(_id(e) for e in entries)
 
 
 def _walk(book: SideBook) -> list[tuple[int, int, Ids, Ids, Ids]]:
@@ -42,8 +46,8 @@ def _walk(book: SideBook) -> list[tuple[int, int, Ids, Ids, Ids]]:
     while k != EMPTY_KEY:
         lvs, pool = book.group_at(k, "B1")
         if not lvs and pool is not None:  # the kept pool: already in Inclusion | Time order
-            entries = [(e[0], e[1], e[2].order_id) for e in pool[0]]
-            b1 = [(e[0], e[1], e[2].order_id) for e in pool[1]]
+            entries = [_id(e) for e in pool[0]]
+            b1 = [_id(e) for e in pool[1]]
         else:
             entries = _ids([e for lv in lvs for e in lv.entries])
             b1 = _ids([e for lv in lvs for e in lv.group("B1")])

@@ -32,6 +32,11 @@ def _book(is_buy: bool, specs: list[tuple[Peg, int | None, int]],
     return book
 
 
+def _key(o: Order) -> tuple[int, int]:
+    """An entry's place in a level: Inclusion Level (descending), then time."""
+    return -o.incl, o.prio_seq
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.booleans(), orders_st, st.none() | refs_st, st.integers(-13, 13))
 def test_lazy_walk_and_entries_upto_match_levels_upto(
@@ -49,9 +54,10 @@ def test_lazy_walk_and_entries_upto_match_levels_upto(
     # group_at gives each group's entries (as levels or as the kept merged pool)
     for key, levels in full:
         lvs, pool = book.group_at(key, None)
-        want = sorted(e for lv in levels for e in lv.entries)
+        want = sorted((e for lv in levels for e in lv.entries), key=_key)
         got = pool[0] if not lvs and pool is not None else sorted(
-            e for lv in lvs for e in lv.entries)
+            (e for lv in lvs for e in lv.entries), key=_key)
         assert got == want
-    want_set = sorted(e for _, lvs in book.levels_upto(bound) for lv in lvs for e in lv.entries)
-    assert sorted(book.entries_upto(bound)) == want_set
+    want_set = sorted((e for _, lvs in book.levels_upto(bound) for lv in lvs
+                       for e in lv.entries), key=_key)
+    assert sorted(book.entries_upto(bound), key=_key) == want_set
