@@ -308,11 +308,15 @@ def _merge2(a: list[Order], b: list[Order]) -> list[Order]:
 class Level:
     """Orders of one kind at one limit key (NO_LIMIT: market orders and unlimited pegs)."""
 
-    __slots__ = ("key", "entries", "by_bg")
+    __slots__ = ("key", "entries", "low", "by_bg")
 
     def __init__(self, key: int) -> None:
         self.key = key
         self.entries: list[Order] = []
+        # At most the Inclusion Level of the last entry (exact after an append; a removal only
+        # raises the last entry's): where the newest order's level is not above it, the order
+        # goes last without reading the last entry, an order elsewhere in memory.
+        self.low = 0
         # The same entries per broker group, for Broker priority without scanning the level.
         # Made when a taker first asks for a group (``group``), then kept up to date by insert
         # and discard: most levels are never walked by a broker-dealer taker before their
@@ -363,8 +367,8 @@ class Level:
 class SideBook:
     """One side (buys or sells) of one symbol."""
 
-    __slots__ = ("is_buy", "levels", "keys", "lvls", "pool_ref", "pool", "pool_bg", "hi",
-                 "r0", "r1", "r2", "t0", "t1", "t2")
+    __slots__ = ("is_buy", "levels", "keys", "lvls", "pool_ref", "pool", "pool_bg", "pool_low",
+                 "hi", "r0", "r1", "r2", "t0", "t1", "t2")
 
     def __init__(self, is_buy: bool) -> None:
         self.is_buy = is_buy
@@ -391,6 +395,9 @@ class SideBook:
         self.pool_ref: list[int | None] = [None, None, None]
         self.pool: list[list[Order]] = [[], [], []]
         self.pool_bg: list[dict[str, list[Order]]] = [{}, {}, {}]
+        # per kind, at most the Inclusion Level of the pool's last entry (as Level.low; 0 when
+        # not known)
+        self.pool_low: list[int] = [0, 0, 0]
         self.hi = 0  # the highest prio_seq inserted so far (insert: the newest order goes last)
 
     def __len__(self) -> int:
@@ -439,10 +446,15 @@ class SideBook:
             self.hi = prio
         incl = o.incl
         entries = level.entries
-        if not entries or (entries[-1].incl >= incl if newest else before(entries[-1], e)):
+        if not entries or (level.low >= incl or entries[-1].incl >= incl if newest
+                           else before(entries[-1], e)):
             entries.append(e)
+            level.low = incl
         else:
-            entries.insert(find(entries, e), e)
+            i = find(entries, e)
+            if i == len(entries):
+                level.low = incl
+            entries.insert(i, e)
         by_bg = level.by_bg
         if by_bg is not None:  # (made when first asked for: see Level)
             group = by_bg.get(o.bg)
@@ -456,10 +468,15 @@ class SideBook:
         pr = self.pool_ref[o.kind]
         if pr is not None and key <= pr:  # the order joins the kept pool
             pool = self.pool[o.kind]
-            if newest and (not pool or pool[-1].incl >= incl):
+            lows = self.pool_low
+            if newest and (not pool or lows[o.kind] >= incl or pool[-1].incl >= incl):
                 pool.append(e)
+                lows[o.kind] = incl
             else:
-                pool.insert(find(pool, e), e)
+                i = find(pool, e)
+                if i == len(pool):
+                    lows[o.kind] = incl
+                pool.insert(i, e)
             group = self.pool_bg[o.kind].get(o.bg)
             if group is not None:  # (a broker group's list is made when first walked)
                 if newest and (not group or group[-1].incl >= incl):
@@ -638,6 +655,7 @@ class SideBook:
                 pr = self.pool_ref[k] = key
         if pr != key:
             pool = merge([lvls[j].entries for j in range(n)])
+            self.pool_low[k] = 0
             self.pool[k], self.pool_bg[k], self.pool_ref[k] = pool, {}, key
         if bg is None:
             return self.pool[k], _NO_ENTRIES
@@ -653,6 +671,8 @@ class SideBook:
         pool = self.pool[k]
         lvls = self.lvls[k]
         groups = self.pool_bg[k]
+        if join:
+            self.pool_low[k] = 0
         for j in range(a, b):
             lv = lvls[j]
             for e in lv.entries:

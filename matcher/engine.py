@@ -86,11 +86,12 @@ _NO_PRIO: Final = (1 << 62) - 1
 class SymbolState:
     """Book and market state of one symbol."""
 
-    __slots__ = ("cfg", "buys", "sells", "nbb", "nbo", "mid", "quote_ok", "halted", "luld",
-                 "ssr", "can_match", "problem")
+    __slots__ = ("cfg", "symbol", "buys", "sells", "nbb", "nbo", "mid", "quote_ok", "halted",
+                 "luld", "ssr", "can_match", "problem")
 
     def __init__(self, cfg: SymbolConfig) -> None:
         self.cfg = cfg
+        self.symbol = cfg.symbol  # the one string object every order of the symbol shares
         self.problem = check_symbol(cfg.symbol, cfg)  # eligibility is static: check it once
         self.buys = SideBook(True)
         self.sells = SideBook(False)
@@ -120,10 +121,13 @@ class _Session:
     the terms they were looked up by (a session's orders mostly share them: no key tuple to
     build and hash)."""
 
-    __slots__ = ("ids", "opens", "cfg", "pid", "smp", "scope", "dncp", "op_principal", "part",
-                 "part_pid")
+    __slots__ = ("name", "ids", "opens", "cfg", "pid", "smp", "scope", "dncp", "op_principal",
+                 "part", "part_pid")
 
-    def __init__(self, ids: dict[str, Order], opens: dict[Order, Order]) -> None:
+    def __init__(self, name: str, ids: dict[str, Order], opens: dict[Order, Order]) -> None:
+        # The session's name as first seen: the one string object its orders and their events
+        # share (each command may bring its own copy; an event holds the order's).
+        self.name = name
         self.ids, self.opens = ids, opens
         # the participant of the session's last new order, by its id (compared, not hashed)
         self.part: Participant | None = None
@@ -381,8 +385,10 @@ class Engine:
         session, clid, pid = c.session, c.cl_ord_id, c.participant
         sess = self._sessions.get(session)  # one lookup for both of the session's maps
         if sess is None:
-            sess = self._sessions[session] = _Session(self._clids.setdefault(session, {}),
+            sess = self._sessions[session] = _Session(session,
+                                                      self._clids.setdefault(session, {}),
                                                       self._open.setdefault(session, {}))
+        session = sess.name
         ids = sess.ids
         if clid in ids:
             return self._reject(ts, c, RejectReason.DUPLICATE_ORDER,
@@ -425,7 +431,7 @@ class Engine:
         self._order_id += 1
         self._seq += 1
         oid = self._order_id
-        o = Order(oid, session, clid, c.symbol, c.tif, cfg, self._seq, c.side, c.qty,
+        o = Order(oid, session, clid, st.symbol, c.tif, cfg, self._seq, c.side, c.qty,
                   c.ord_type, c.limit, c.peg, c.min_qty, c.min_qty_instruction is _MQ_CANCEL,
                   c.post_only, incl, c.locate_reqd, c.locate_broker)
         ids[clid] = o
