@@ -289,7 +289,7 @@ def _merge2(a: list[Order], b: list[Order]) -> list[Order]:
     na, nb = len(a), len(b)
     x, y = a[0], b[0]
     while True:
-        if x.incl > y.incl or (x.incl == y.incl and x.prio_seq < y.prio_seq):
+        if before(x, y):
             out.append(x)
             i += 1
             if i == na:
@@ -303,6 +303,14 @@ def _merge2(a: list[Order], b: list[Order]) -> list[Order]:
                 out += a[i:]
                 return out
             y = b[j]
+
+
+def by_time(orders: list[Order]) -> list[Order]:
+    """The orders by prio_seq (unique; a new list): a C sort of (prio_seq, position) pairs, no
+    key call per order."""
+    keyed = [(orders[i].prio_seq, i) for i in range(len(orders))]
+    keyed.sort()
+    return [orders[k[1]] for k in keyed]
 
 
 class Level:
@@ -341,26 +349,25 @@ class Level:
         first entry, the commonest case, without a search)."""
         if o.level is None:
             return
-        e = o
         # A list about to empty is replaced by a new empty one: popped to empty, CPython
         # hands its item array to the C allocator (a 0-byte realloc), and the list refilled
         # then grows there, past Python's small-object allocator.
         entries = self.entries
         if len(entries) == 1:
             self.entries = []
-        elif entries[0] is e:
+        elif entries[0] is o:
             entries.pop(0)  # (pop, not del: compiled, del boxes the index)
         else:
-            entries.pop(find(entries, e))
+            entries.pop(find(entries, o))
         by_bg = self.by_bg
         if by_bg is not None:
             group = by_bg[o.bg]
             if len(group) == 1:
                 by_bg[o.bg] = []
-            elif group[0] is e:
+            elif group[0] is o:
                 group.pop(0)
             else:
-                group.pop(find(group, e))
+                group.pop(find(group, o))
         o.level = None
 
 
@@ -436,7 +443,6 @@ class SideBook:
             if keys[0] == key:
                 self._set_top(o.kind, key)
         # Level.add, inlined: this runs for every resting order
-        e = o
         # The newest order of the side (a new order, or a replace that lost its priority; not
         # a conditional order going back to its book) sorts after every entry of its
         # Inclusion Level: it goes last unless the last entry is of a lower level.
@@ -447,42 +453,42 @@ class SideBook:
         incl = o.incl
         entries = level.entries
         if not entries or (level.low >= incl or entries[-1].incl >= incl if newest
-                           else before(entries[-1], e)):
-            entries.append(e)
+                           else before(entries[-1], o)):
+            entries.append(o)
             level.low = incl
         else:
-            i = find(entries, e)
+            i = find(entries, o)
             if i == len(entries):
                 level.low = incl
-            entries.insert(i, e)
+            entries.insert(i, o)
         by_bg = level.by_bg
         if by_bg is not None:  # (made when first asked for: see Level)
             group = by_bg.get(o.bg)
             if group is None:
-                by_bg[o.bg] = [e]
-            elif not group or (group[-1].incl >= incl if newest else before(group[-1], e)):
-                group.append(e)  # (an emptied group is kept, as its level is)
+                by_bg[o.bg] = [o]
+            elif not group or (group[-1].incl >= incl if newest else before(group[-1], o)):
+                group.append(o)  # (an emptied group is kept, as its level is)
             else:
-                group.insert(find(group, e), e)
+                group.insert(find(group, o), o)
         o.level = level
         pr = self.pool_ref[o.kind]
         if pr is not None and key <= pr:  # the order joins the kept pool
             pool = self.pool[o.kind]
             lows = self.pool_low
             if newest and (not pool or lows[o.kind] >= incl or pool[-1].incl >= incl):
-                pool.append(e)
+                pool.append(o)
                 lows[o.kind] = incl
             else:
-                i = find(pool, e)
+                i = find(pool, o)
                 if i == len(pool):
                     lows[o.kind] = incl
-                pool.insert(i, e)
+                pool.insert(i, o)
             group = self.pool_bg[o.kind].get(o.bg)
             if group is not None:  # (a broker group's list is made when first walked)
                 if newest and (not group or group[-1].incl >= incl):
-                    group.append(e)
+                    group.append(o)
                 else:
-                    group.insert(find(group, e), e)
+                    group.insert(find(group, o), o)
 
     def remove(self, o: Order) -> None:
         """Take an order out of the book."""
@@ -491,19 +497,18 @@ class SideBook:
             return
         pr = self.pool_ref[o.kind]
         if pr is not None and level.key <= pr:  # the order leaves the kept pool
-            e = o
             pool = self.pool[o.kind]
             if len(pool) == 1:  # (a new empty list: see Level.discard)
                 self.pool[o.kind] = []
             else:
-                pool.pop(0 if pool[0] is e else find(pool, e))
+                pool.pop(0 if pool[0] is o else find(pool, o))
             groups = self.pool_bg[o.kind]
             group = groups.get(o.bg)
             if group is not None:
                 if len(group) == 1:
                     groups[o.bg] = []
                 else:
-                    group.pop(0 if group[0] is e else find(group, e))
+                    group.pop(0 if group[0] is o else find(group, o))
         level.discard(o)
         if not level.entries:
             # The emptied level stays in ``levels`` (with its emptied broker group lists), to be

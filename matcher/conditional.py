@@ -24,7 +24,7 @@ from __future__ import annotations
 import heapq
 from typing import TYPE_CHECKING, Final
 
-from matcher.book import Order, Settings, SideBook
+from matcher.book import Order, Settings, SideBook, by_time
 from matcher.prices import SUB_PENNY
 from matcher.types import (
     Accepted,
@@ -120,9 +120,7 @@ class Books:
 def _in_order(entries: list[list[Order]]) -> list[Order]:
     if len(entries) == 1:
         return entries[0]
-    out = [e for lst in entries for e in lst]
-    out.sort(key=lambda e: e.prio_seq)
-    return out
+    return by_time([e for lst in entries for e in lst])
 
 
 class Conditionals:
@@ -318,7 +316,7 @@ class Conditionals:
                 cands += bk.co_sells.entries_upto(-b_best)
         if not cands:
             return
-        cands.sort(key=lambda o: o.prio_seq)
+        cands = by_time(cands)
         for t in cands:
             assert isinstance(t, CondOrder)
             if t.open and t.pair is None:

@@ -14,6 +14,7 @@ from matcher.book import (
     Order,
     Settings,
     SideBook,
+    by_time,
     merge,
     run_end,
 )
@@ -666,7 +667,7 @@ class Engine:
         cands = [e for e in bs if e.prio_seq > min_s]
         cands += [e for e in ss if e.prio_seq > min_b]
         if len(cands) > 1:
-            cands = _by_time(cands)
+            cands = by_time(cands)
         for t in cands:
             if t.open and not t.post_only:
                 n = len(ev)
@@ -892,14 +893,6 @@ def _min_prio(entries: list[Order]) -> int:
         if p < m:
             m = p
     return m
-
-
-def _by_time(orders: list[Order]) -> list[Order]:
-    """The orders by prio_seq (unique): a C sort of (prio_seq, position) pairs, no key call
-    per order."""
-    keyed = [(orders[i].prio_seq, i) for i in range(len(orders))]
-    keyed.sort()
-    return [orders[k[1]] for k in keyed]
 
 
 def _avg(o: Order) -> int:
