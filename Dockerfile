@@ -1,8 +1,8 @@
 # The sandbox image: the gateway, ats-feed and ats-client, run as a non-root user.
 
 # Build stage: a C compiler and the Python headers compile the hot path (gateway/fix/_speedups.c,
-# matcher/_flat.c and the modules setup.py compiles with mypyc) into the package's wheel; the
-# check fails the build if any of them is missing.
+# and the modules setup.py compiles with mypyc) into the package's wheel; the check fails the
+# build if either is missing.
 FROM python:3.11 AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
@@ -11,7 +11,6 @@ RUN pip wheel --no-deps --wheel-dir /wheels . \
     && python -c "import glob, zipfile; \
 names = zipfile.ZipFile(glob.glob('/wheels/ats_gateway-*.whl')[0]).namelist(); \
 assert any(n.startswith('gateway/fix/_speedups.') and n.endswith('.so') for n in names), names; \
-assert any(n.startswith('matcher/_flat.') and n.endswith('.so') for n in names), names; \
 assert any(n.startswith('matcher/engine.') and n.endswith('.so') for n in names), names; \
 assert 'matcher/_compiled.sha256' in names, names"
 

@@ -11,12 +11,12 @@ $(BIN)/python:
 
 # Each install leaves a stamp in the venv and is redone only when pyproject.toml or the compiled
 # compiled hot path changes (the install is editable), so `make run` starts at once. The install
-# compiles gateway/fix/_speedups.c, matcher/_flat.c and, with mypyc, the modules setup.py lists, where a C compiler
+# compiles gateway/fix/_speedups.c and, with mypyc, the modules setup.py lists, where a C compiler
 # exists; where none does it goes on and the pure-Python build runs (the `listening` log line says
 # which). A compiled module older than its .py is never run (matcher/_pure.py): the source runs
 # until the next `make` reinstalls.
 STAMP := $(VENV)/.installed
-BUILD_INPUTS := pyproject.toml setup.py gateway/fix/_speedups.c matcher/_flat.c $(wildcard matcher/*.py) \
+BUILD_INPUTS := pyproject.toml setup.py gateway/fix/_speedups.c $(wildcard matcher/*.py) \
 	$(wildcard gateway/*.py) $(wildcard gateway/fix/*.py)
 
 $(STAMP)-%: $(BUILD_INPUTS) | $(BIN)/python
@@ -54,4 +54,4 @@ bench: $(STAMP)-bench
 	$(BIN)/python bench/instructions.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info gateway/fix/_speedups.*.so matcher/_flat.*.so
+	rm -rf $(VENV) build *.egg-info gateway/fix/_speedups.*.so

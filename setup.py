@@ -4,9 +4,7 @@ Two parts, both optional (where they cannot be built the install goes on and the
 source runs, slower; the gateway's ``listening`` line says which build runs):
 
 - ``gateway/fix/_speedups.c``: hand-written C twins of the codec's framing, parse, build and
-  validation values and of the store's record + CRC (the Python functions are the reference);
-  ``matcher/_flat.c``: the C twin of the matcher's per-session ClOrdID map
-  (``matcher/flat.py``, whose pure twin is a dict).
+  validation values and of the store's record + CRC (the Python functions are the reference).
 - the modules in ``MYPYC_MODULES``, compiled by mypyc from the very same ``.py`` files (one
   source: nothing to drift). ``ATS_PURE=1`` makes the packages import the ``.py`` files instead
   (``matcher/_pure.py``); CI runs the whole suite both ways.
@@ -45,10 +43,6 @@ MYPYC_MODULES = [
 ]
 
 
-#: hand-written C, each optional on its own (its Python twin runs where it was not built)
-C_EXTENSIONS = ("gateway.fix._speedups", "matcher._flat")
-
-
 class OptionalBuildExt(build_ext):
     """Build what can be built; if any mypyc module fails, remove all of them (a shim without
     its group's shared library would not import), so the pure modules run."""
@@ -65,14 +59,14 @@ class OptionalBuildExt(build_ext):
         try:
             super().build_extension(ext)
         except Exception as exc:  # noqa: BLE001
-            if ext.name in C_EXTENSIONS:
+            if ext.name == "gateway.fix._speedups":
                 print(f"warning: {ext.name} not built ({exc})", file=sys.stderr)
                 return
             raise
 
     def _remove_mypyc_outputs(self) -> None:
         for ext in self.extensions:
-            if ext.name in C_EXTENSIONS:
+            if ext.name == "gateway.fix._speedups":
                 continue
             for path in (self.get_ext_fullpath(ext.name),
                          os.path.join(*ext.name.split(".")) + self._suffix()):
@@ -124,11 +118,6 @@ setup(
         Extension(
             "gateway.fix._speedups",
             ["gateway/fix/_speedups.c"],
-            extra_compile_args=["-O2"],
-        ),
-        Extension(
-            "matcher._flat",
-            ["matcher/_flat.c"],
             extra_compile_args=["-O2"],
         ),
         *mypyc_extensions(),

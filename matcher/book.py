@@ -27,7 +27,6 @@ from __future__ import annotations
 from operator import itemgetter
 from typing import Final
 
-from matcher.flat import index_of
 from matcher.types import OrdType, Peg, Side, TimeInForce
 
 # Final: mypyc inlines them. Inside mypyc's tagged (63-bit) ints, so keys stay unboxed.
@@ -346,8 +345,8 @@ class Level:
         return by_bg.get(bg, _NO_ENTRIES)
 
     def discard(self, o: Order) -> None:
-        """Remove the order's entry (found by identity, ``flat.index_of``, which reads no other
-        order; the first entry, the commonest case, without a call)."""
+        """Remove the order's entry (found by ``find`` on its unique (inclusion, time) key; the
+        first entry, the commonest case, without a search)."""
         if o.level is None:
             return
         # A list about to empty is replaced by a new empty one: popped to empty, CPython
@@ -359,7 +358,7 @@ class Level:
         elif entries[0] is o:
             entries.pop(0)  # (pop, not del: compiled, del boxes the index)
         else:
-            entries.pop(index_of(entries, o))
+            entries.pop(find(entries, o))
         by_bg = self.by_bg
         if by_bg is not None:
             group = by_bg[o.bg]
@@ -368,7 +367,7 @@ class Level:
             elif group[0] is o:
                 group.pop(0)
             else:
-                group.pop(index_of(group, o))
+                group.pop(find(group, o))
         o.level = None
 
 
@@ -502,14 +501,14 @@ class SideBook:
             if len(pool) == 1:  # (a new empty list: see Level.discard)
                 self.pool[o.kind] = []
             else:
-                pool.pop(0 if pool[0] is o else index_of(pool, o))
+                pool.pop(0 if pool[0] is o else find(pool, o))
             groups = self.pool_bg[o.kind]
             group = groups.get(o.bg)
             if group is not None:
                 if len(group) == 1:
                     groups[o.bg] = []
                 else:
-                    group.pop(0 if group[0] is o else index_of(group, o))
+                    group.pop(0 if group[0] is o else find(group, o))
         level.discard(o)
         if not level.entries:
             # The emptied level stays in ``levels`` (with its emptied broker group lists), to be
@@ -685,13 +684,13 @@ class SideBook:
                 if join:
                     pool.insert(find(pool, e), e)
                 else:
-                    pool.pop(index_of(pool, e))
+                    pool.pop(find(pool, e))
             for gbg, group in groups.items():
                 for e in lv.group(gbg):
                     if join:
                         group.insert(find(group, e), e)
                     else:
-                        group.pop(index_of(group, e))
+                        group.pop(find(group, e))
 
     def levels_upto(self, bound: int) -> list[tuple[int, list[Level]]]:
         """Levels whose ALP key <= bound, grouped by equal ALP key, best first."""

@@ -19,7 +19,6 @@ from matcher.book import (
     run_end,
 )
 from matcher.conditional import NEVER, Conditionals
-from matcher.flat import ClidMap
 from matcher.moc import MocSession
 from matcher.prices import CENT, DOLLAR, SUB_PENNY, Price
 from matcher.types import (
@@ -126,7 +125,7 @@ class _Session:
     __slots__ = ("name", "ids", "opens", "cfg", "pid", "smp", "scope", "dncp", "op_principal",
                  "part", "part_pid")
 
-    def __init__(self, name: str, ids: ClidMap[Order], opens: dict[Order, Order]) -> None:
+    def __init__(self, name: str, ids: dict[str, Order], opens: dict[Order, Order]) -> None:
         # The session's name as first seen: the one string object its orders and their events
         # share (each command may bring its own copy; an event holds the order's).
         self.name = name
@@ -201,7 +200,7 @@ class Engine:
         self._seq = 0
         # ClOrdID -> order per session: per-session maps keep each dict (and the pause of its
         # resize, tens of ms at a million ids) small
-        self._clids: dict[str, ClidMap[Order]] = {}
+        self._clids: dict[str, dict[str, Order]] = {}
         self._open: dict[str, dict[Order, Order]] = {}
         self._sessions: dict[str, _Session] = {}  # the same two maps per session, and more
         # (symbol, QuoteUpdate or SecurityStatus) -> (source_time, source_seq) last applied
@@ -388,7 +387,7 @@ class Engine:
         sess = self._sessions.get(session)  # one lookup for both of the session's maps
         if sess is None:
             sess = self._sessions[session] = _Session(session,
-                                                      self._clids.setdefault(session, ClidMap()),
+                                                      self._clids.setdefault(session, {}),
                                                       self._open.setdefault(session, {}))
         session = sess.name
         ids = sess.ids
@@ -878,7 +877,7 @@ class Engine:
                 contra.remove(c)
 
 
-_NO_IDS: Final[ClidMap[Order]] = ClidMap()  # read-only stand-in: a session without orders
+_NO_IDS: Final[dict[str, Order]] = {}  # read-only stand-in for a session without orders
 
 
 def _resting_qty(side: SideBook) -> int:

@@ -2,8 +2,7 @@
 
 Two compiled parts, both built at install where a C compiler exists (``setup.py``):
 ``gateway/fix/_speedups.c`` holds C twins of a few functions of ``codec`` and ``store`` (the
-Python functions are the reference) and ``matcher/_flat.c`` the C twin of the matcher's
-ClOrdID map (a dict in the pure build); mypyc compiles modules of ``matcher`` (and ``gateway``) from
+Python functions are the reference); mypyc compiles modules of ``matcher`` (and ``gateway``) from
 their own ``.py`` files. The pure build runs where they were not built, or when ``ATS_PURE=1`` is
 set (CI runs the whole suite both ways); ``matcher/_pure.py`` makes that choice for the mypyc
 modules.
@@ -14,15 +13,13 @@ from __future__ import annotations
 from types import ModuleType
 
 import matcher.engine
-from matcher import _pure, flat
+from matcher import _pure
 
 speedups: ModuleType | None = None
 if not _pure.pure_requested():
     try:
         from gateway.fix import _speedups as speedups
     except ImportError:  # not built: the pure-Python twins run
-        speedups = None
-    if not flat.COMPILED:  # (built with _speedups: the same compiler, the same install)
         speedups = None
 
 #: the matcher (and the other mypyc modules) run compiled
