@@ -421,12 +421,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    from gateway.fix._build import use_huge_arenas
+
+    # as gateway/cli.py does, first: the in-process matcher and session benches run on the
+    # memory the gateway's own process runs on (its listening line says which)
+    memory = use_huge_arenas()
     qf = peers.quickfix_python(args.qf_python)
     header = [f"bench/e2e.py {' '.join(argv if argv is not None else sys.argv[1:])}".rstrip(),
               f"{time.strftime('%Y-%m-%d %H:%M:%S')}  cores {os.cpu_count()}  "
               f"load average at start {_loadavg()}",
               f"window {args.window}/session (closed), generator processes {args.procs}, "
-              f"gateway fsync={args.fsync}, message log {'off' if args.no_msglog else 'on'}"]
+              f"gateway fsync={args.fsync}, message log {'off' if args.no_msglog else 'on'}, "
+              f"memory of this process and the gateway's: {memory}"]
     if qf is None:
         header.append("QuickFIX peer skipped: no interpreter can import quickfix "
                       "(pip install quickfix, or --qf-python)")

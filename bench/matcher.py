@@ -295,9 +295,17 @@ def main() -> None:
                     help="also run a mix with 10%% conditional orders (and 10%% eligible)")
     ap.add_argument("--events-sha", action="store_true",
                     help="print the sha256 of the events of the FRS, CO and MOC mixes and exit")
+    ap.add_argument("--memory", choices=("huge", "default"), default="huge",
+                    help="Python's object memory: on huge-page arenas, as the gateway runs "
+                         "(default; where the compiled build runs), or the default arenas")
     ap.add_argument("--fills", action="store_true",
                     help="time an NBBO update that fills K resting pairs (small book) and exit")
     args = ap.parse_args()
+    memory = "default"
+    if args.memory == "huge":
+        from gateway.fix._build import use_huge_arenas
+
+        memory = use_huge_arenas()  # before anything is built: as gateway/cli.py does
     if args.fills:
         gc.disable()
         fills_bench()
@@ -310,7 +318,7 @@ def main() -> None:
     chunk, after = (10_000, gc.freeze) if args.gc == "freeze" else (100_000, None)
     parts, syms = make_world()
     print(f"matcher bench: {args.count} commands, {N_SYMBOLS} symbols, gc "
-          f"{args.gc}, python {sys.version.split()[0]}, "
+          f"{args.gc}, memory {memory}, python {sys.version.split()[0]}, "
           f"load {os.getloadavg()[0]:.2f} on {os.cpu_count()} cpus")
     base = run("naive price-time baseline", NaiveBook().apply, args.count, chunk, after)
     gc.collect()

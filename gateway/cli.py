@@ -75,7 +75,7 @@ def resolve_config(args: argparse.Namespace) -> Config:
     return replace(cfg, gateway=gw, admin=admin)
 
 
-async def serve(cfg: Config) -> int:
+async def serve(cfg: Config, memory: str = "default") -> int:
     from gateway.admin import AdminServer
     from gateway.app import build_application
     from gateway.server import Gateway
@@ -96,6 +96,7 @@ async def serve(cfg: Config) -> int:
         lock = lock_data_dir(data_dir)  # held until the process ends
         prepare_data_dir(data_dir)
         gateway = Gateway(cfg, data_dir)
+        gateway.memory = memory
         gateway.app = build_application(cfg, gateway)
     except (StorageUnavailable, OSError) as exc:
         log.error("storage_unavailable", data_dir=str(data_dir), error=str(exc))
@@ -136,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.check_config is not None:
         return check_config(args.check_config)
+    from gateway.fix._build import use_huge_arenas
+
+    memory = use_huge_arenas()  # first: the memory of everything built from here on
     configure_logging(args.log_level)
     try:
         cfg = resolve_config(args)
@@ -143,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         return print_issues(exc)
     import uvloop
 
-    return uvloop.run(serve(cfg))
+    return uvloop.run(serve(cfg, memory))
 
 
 if __name__ == "__main__":

@@ -304,6 +304,9 @@ class Gateway:
         self._ticker: asyncio.Task[None] | None = None
         # read by the operator surface (gateway/admin.py)
         self.listening: tuple[str, int] | None = None
+        #: what Python's object memory runs on, as the ``listening`` line says (the CLI sets
+        #: it: gateway.fix._build.use_huge_arenas)
+        self.memory = "default"
         self.refused = 0
         #: the last storage (store / journal) write or fsync error; None while storage is fine
         self.storage_error: str | None = None
@@ -360,6 +363,7 @@ class Gateway:
             sessions={rt.key: rt.config.role for rt in self.runtimes.values()},
             data_dir=str(self.data_dir),
             build=BUILD,  # "compiled" hot path (gateway/fix/_speedups.c) or "pure" Python
+            memory=self.memory,  # "huge-page arenas" or "default"
         )
         return bound
 
