@@ -84,6 +84,15 @@ def scenarios(args: argparse.Namespace, qf: str | None) -> list[Scenario]:
     return out
 
 
+def _kernel_seconds(pid: int) -> float:
+    """CPU seconds `pid` (all its threads) spent in the kernel: stime of /proc/PID/stat."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return int(fields[12]) / os.sysconf("SC_CLK_TCK")  # field 15 of the whole line
+
+
 def _sched(pid: int) -> tuple[float, float]:
     """(seconds on a CPU, seconds runnable but waiting for one) of every thread of `pid`."""
     run = wait = 0
@@ -130,10 +139,11 @@ def run_scenario(sc: Scenario, args: argparse.Namespace, qf: str | None,
         rc = peer.stop()
     row = report.build_row(sc.name, sc.peer, sc.sessions, results,
                            offered=sc.rate if sc.mode == "open" else None)
-    run, wait, elapsed = server
+    run, wait, elapsed, kernel = server
     row.server_cpu, row.server_wait = run / elapsed, wait / elapsed
     if row.orders:
         row.server_us_per_order = run / row.orders * 1e6
+        row.server_kernel_us_per_order = kernel / row.orders * 1e6
     row.client_cpu = client_cpu
     if rc not in (0, -signal.SIGTERM):
         row.notes.append(f"{sc.peer} exited with {rc}")
@@ -153,10 +163,12 @@ def run_scenario(sc: Scenario, args: argparse.Namespace, qf: str | None,
 
 
 def _generate(plan: Plan, sessions: list[SessionPlan], procs: int,
-              server_pid: int) -> tuple[list[SessionResult], float, tuple[float, float, float]]:
+              server_pid: int
+              ) -> tuple[list[SessionResult], float, tuple[float, float, float, float]]:
     """Run the plan split over `procs` generator processes.
 
-    Returns (results, client CPU share, (server CPU s, server run-queue wait s, elapsed s)) from
+    Returns (results, client CPU share, (server CPU s, server run-queue wait s, elapsed s, server
+    kernel CPU s)) from
     go to the end.
     """
     ctx = mp.get_context("spawn")
@@ -177,6 +189,7 @@ def _generate(plan: Plan, sessions: list[SessionPlan], procs: int,
             if msg != "ready":
                 raise RuntimeError(f"generator failed to start: {msg}")
         (run0, wait0), t0 = _sched(server_pid), time.monotonic()
+        k0 = _kernel_seconds(server_pid)
         go.set()
         out: list[SessionResult] = []
         cpu = 0.0
@@ -191,7 +204,8 @@ def _generate(plan: Plan, sessions: list[SessionPlan], procs: int,
             wall = max(wall, w)
         run1, wait1 = _sched(server_pid)
         elapsed = time.monotonic() - t0
-        return out, cpu / wall if wall else 0.0, (run1 - run0, wait1 - wait0, elapsed)
+        kernel = _kernel_seconds(server_pid) - k0
+        return out, cpu / wall if wall else 0.0, (run1 - run0, wait1 - wait0, elapsed, kernel)
     finally:
         for w in workers:
             w.join(10)
@@ -362,7 +376,9 @@ def hot_path_table(rows: list[report.Row], sessions: int, quick: bool,
         out.append(f"  {what:<58} {now:>16} {target:>12}  {base}")
 
     add(f"e2e closed x{sessions}: server CPU per order", us(gw), "<= 25 us",
-        f"echo {us(echo)}/order, QuickFIX {us(qf)}/order")
+        f"echo {us(echo)}/order, QuickFIX {us(qf)}/order"
+        + (f"; of ours, kernel {gw.server_kernel_us_per_order:.0f} us (sockets, file "
+           f"writes, fdatasync)" if gw and gw.server_kernel_us_per_order is not None else ""))
     ratio = f"{gw.rate / qf.rate:.1f}x" if gw and qf and qf.rate else "-"
     add(f"e2e closed x{sessions}: orders/s, ratio to QuickFIX",
         f"{gw.rate if gw else 0:,.0f}/s {ratio}", ">= 6x",
@@ -373,7 +389,8 @@ def hot_path_table(rows: list[report.Row], sessions: int, quick: bool,
         f"simplefix parse alone {inbound['simplefix_parse_us']:.2f} us")
     add("session: send_app per ExecutionReport (CPU, FileStore)",
         f"{outbound['send_app_cpu_us']:.2f} us", "<= 2 us",
-        f"simplefix encode alone {outbound['simplefix_encode_us']:.2f} us")
+        f"simplefix encode alone {outbound['simplefix_encode_us']:.2f} us; of ours: user "
+        f"{outbound['send_app_user_us']:.2f} us, kernel {outbound['send_app_sys_us']:.2f} us")
     add(f"matcher, {n:,} commands: commands/s (wall)", f"{engine:,.0f}/s", ">= 250,000/s",
         f"naive price-time book {naive:,.0f}/s")
     add("matcher: p99 / p99.9 per command", f"{lat['p99']:.1f} / {lat['p999']:.0f} us",

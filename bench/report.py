@@ -39,6 +39,7 @@ class Row:
     server_cpu: float | None = None                        # share of one core
     server_wait: float | None = None                       # runnable, waiting for a core
     server_us_per_order: float | None = None               # server CPU time per order
+    server_kernel_us_per_order: float | None = None        # of which in the kernel
     client_cpu: float | None = None
     notes: list[str] = field(default_factory=list)
 
