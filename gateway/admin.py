@@ -39,6 +39,7 @@ from prometheus_client.registry import Collector
 
 from gateway.app import OrderApplication
 from gateway.config import AdminConfig
+from gateway.fix._build import BUILD, huge_arena_bytes
 from gateway.server import Gateway, SessionRuntime
 from gateway.stats import LatencyHistogram
 from matcher import format_price
@@ -242,6 +243,14 @@ class GatewayCollector(Collector):
         yield refused
         healthy, _ = self.views.health()
         yield _gauge("ats_storage_ok", "1 while stores and journal are writable", int(healthy))
+        info = GaugeMetricFamily("ats_build_info", "The hot path's build and the memory Python's "
+                                 "objects live on, as the listening line says",
+                                 labels=["build", "memory"])
+        info.add_metric([BUILD, gw.memory], 1)
+        yield info
+        yield _gauge("ats_memory_huge_reserved_bytes",
+                     "Memory reserved for Python's objects on huge pages (its peak: what the "
+                     "process frees is kept for reuse)", huge_arena_bytes())
         app = self.views.app
         if app is not None:
             yield from self._orders(app, [rt.key for rt in runtimes

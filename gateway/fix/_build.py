@@ -41,9 +41,10 @@ HUGE_ARENA_MIB = 64
 def use_huge_arenas() -> str:
     """Put Python's small-object memory on transparent huge pages (``_speedups.huge_arenas``),
     for the rest of the process; returns what the ``listening`` line reports as ``memory``:
-    "huge-page arenas", or "default" (pure build, ``ATS_HUGE_PAGES=0``, or a kernel that refuses
-    MADV_HUGEPAGE). Measured in bench/matcher.py (README): fewer page faults and a lower latency
-    tail. The object memory is then not returned to the OS: the process stays at its peak."""
+    "huge-page arenas", or "default" (pure build, ``ATS_HUGE_PAGES=0``, transparent huge pages
+    set to "never", or a kernel that refuses MADV_HUGEPAGE). Measured in bench/matcher.py
+    (README): fewer page faults and a lower latency tail. The object memory is then not returned
+    to the OS: the process stays at its peak."""
     import os
 
     if speedups is None or os.environ.get("ATS_HUGE_PAGES", "1") == "0" or not thp_enabled():
@@ -59,3 +60,11 @@ def thp_enabled() -> bool:
             return "[never]" not in f.read()
     except OSError:
         return False
+
+
+def huge_arena_bytes() -> int:
+    """Address space reserved for Python's objects on huge pages (0 without huge_arenas): the
+    process's object memory at its peak, kept for reuse."""
+    if speedups is None:
+        return 0
+    return int(speedups.huge_arena_stats()["reserved_bytes"])

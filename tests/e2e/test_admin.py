@@ -148,6 +148,19 @@ async def test_admin_paths_and_methods(gateway) -> None:  # type: ignore[no-unty
                                      "ATS-BETA1": "order_entry", "ATS-ACME2": "order_entry"}
 
 
+async def test_metrics_name_the_build_and_the_memory_held(gateway) -> None:  # type: ignore[no-untyped-def]
+    gp = gateway(VENUE)
+    [listening] = gp.events("listening")
+    got = scrape(gp)
+    assert got[("ats_build_info", (("build", listening["build"]),
+                                   ("memory", listening["memory"])))] == 1
+    held = got[("ats_memory_huge_reserved_bytes", ())]
+    if listening["memory"] == "huge-page arenas":
+        assert held >= 64 << 20 and held % (64 << 20) == 0  # whole reservations
+    else:
+        assert held == 0
+
+
 async def http_get(port: int, path: str) -> tuple[int, Any]:
     """GET over a raw socket: the admin server runs on this test's own event loop."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
