@@ -167,9 +167,8 @@ def _generate(plan: Plan, sessions: list[SessionPlan], procs: int,
               ) -> tuple[list[SessionResult], float, tuple[float, float, float, float]]:
     """Run the plan split over `procs` generator processes.
 
-    Returns (results, client CPU share, (server CPU s, server run-queue wait s, elapsed s, server
-    kernel CPU s)) from
-    go to the end.
+    Returns (results, client CPU share, (server CPU s, server run-queue wait s, elapsed s,
+    server kernel CPU s)), from go to the end.
     """
     ctx = mp.get_context("spawn")
     ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()

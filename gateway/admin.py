@@ -39,7 +39,7 @@ from prometheus_client.registry import Collector
 
 from gateway.app import OrderApplication
 from gateway.config import AdminConfig
-from gateway.fix._build import BUILD, huge_arena_bytes
+from gateway.fix._build import BUILD, huge_arena_bytes, memory
 from gateway.server import Gateway, SessionRuntime
 from gateway.stats import LatencyHistogram
 from matcher import format_price
@@ -246,7 +246,7 @@ class GatewayCollector(Collector):
         info = GaugeMetricFamily("ats_build_info", "The hot path's build and the memory Python's "
                                  "objects live on, as the listening line says",
                                  labels=["build", "memory"])
-        info.add_metric([BUILD, gw.memory], 1)
+        info.add_metric([BUILD, memory()], 1)
         yield info
         yield _gauge("ats_memory_huge_reserved_bytes",
                      "Memory reserved for Python's objects on huge pages (its peak: what the "

@@ -75,7 +75,7 @@ def resolve_config(args: argparse.Namespace) -> Config:
     return replace(cfg, gateway=gw, admin=admin)
 
 
-async def serve(cfg: Config, memory: str = "default") -> int:
+async def serve(cfg: Config) -> int:
     from gateway.admin import AdminServer
     from gateway.app import build_application
     from gateway.server import Gateway
@@ -96,7 +96,6 @@ async def serve(cfg: Config, memory: str = "default") -> int:
         lock = lock_data_dir(data_dir)  # held until the process ends
         prepare_data_dir(data_dir)
         gateway = Gateway(cfg, data_dir)
-        gateway.memory = memory
         gateway.app = build_application(cfg, gateway)
     except (StorageUnavailable, OSError) as exc:
         log.error("storage_unavailable", data_dir=str(data_dir), error=str(exc))
@@ -139,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         return check_config(args.check_config)
     from gateway.fix._build import use_huge_arenas
 
-    memory = use_huge_arenas()  # first: the memory of everything built from here on
+    use_huge_arenas()  # first: the memory of everything built from here on
     configure_logging(args.log_level)
     try:
         cfg = resolve_config(args)
@@ -147,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         return print_issues(exc)
     import uvloop
 
-    return uvloop.run(serve(cfg, memory))
+    return uvloop.run(serve(cfg))
 
 
 if __name__ == "__main__":

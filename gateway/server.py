@@ -33,7 +33,7 @@ from gateway.fix import (
     clip,
     identify_logon,
 )
-from gateway.fix._build import BUILD
+from gateway.fix._build import BUILD, memory
 from gateway.msglog import MessageLog
 from gateway.storage import EXIT_STORAGE_FAILED, NO_SPACE, describe, release_reserve
 
@@ -304,9 +304,6 @@ class Gateway:
         self._ticker: asyncio.Task[None] | None = None
         # read by the operator surface (gateway/admin.py)
         self.listening: tuple[str, int] | None = None
-        #: what Python's object memory runs on, as the ``listening`` line says (the CLI sets
-        #: it: gateway.fix._build.use_huge_arenas)
-        self.memory = "default"
         self.refused = 0
         #: the last storage (store / journal) write or fsync error; None while storage is fine
         self.storage_error: str | None = None
@@ -363,7 +360,7 @@ class Gateway:
             sessions={rt.key: rt.config.role for rt in self.runtimes.values()},
             data_dir=str(self.data_dir),
             build=BUILD,  # "compiled" hot path (gateway/fix/_speedups.c) or "pure" Python
-            memory=self.memory,  # "huge-page arenas" or "default"
+            memory=memory(),  # "huge-page arenas" or "default" (gateway.fix._build)
         )
         return bound
 

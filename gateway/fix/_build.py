@@ -47,9 +47,15 @@ def use_huge_arenas() -> str:
     to the OS: the process stays at its peak."""
     import os
 
-    if speedups is None or os.environ.get("ATS_HUGE_PAGES", "1") == "0" or not thp_enabled():
-        return "default"
-    return "huge-page arenas" if speedups.huge_arenas(HUGE_ARENA_MIB) else "default"
+    if speedups is not None and os.environ.get("ATS_HUGE_PAGES", "1") != "0" and thp_enabled():
+        speedups.huge_arenas(HUGE_ARENA_MIB)
+    return memory()
+
+
+def memory() -> str:
+    """What this process's Python objects live on: "huge-page arenas" once ``use_huge_arenas``
+    installed them (they hold a reservation from then on), else "default"."""
+    return "huge-page arenas" if huge_arena_bytes() else "default"
 
 
 def thp_enabled() -> bool:
