@@ -284,11 +284,6 @@ class OrderApplication(Application):
         if journal is not None:
             journal.sync()
 
-    def sync_written(self) -> None:
-        journal = self.engine.journal
-        if journal is not None:
-            journal.datasync()
-
     def after_commit(self, token: object) -> None:
         """The stores durably hold every report up to the token: advance the recovery mark."""
         if self._commands != self._commands_committed:  # a commit that carried commands

@@ -42,10 +42,6 @@ class Application:
         """Make the application's input durable now (fsync = "batch": once per turn, before
         the stores are written; "always": also before each message is stored)."""
 
-    def sync_written(self) -> None:
-        """Make durable what `before_send` handed to the OS, and only that: called from the
-        gateway's commit thread (fsync = "batch") while the loop goes on taking input."""
-
     def after_commit(self, token: object) -> None:
         """After the stores were synced (up to `token`) and before the sockets are written."""
 

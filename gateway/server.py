@@ -4,18 +4,14 @@ One `Gateway` owns every configured session (state, durable store, message log) 
 socket. Each TCP connection is an `asyncio.Protocol`: its reads are framed and handed to its session
 in a batch; whatever the sessions and the application want to send is collected and written once per
 event-loop turn, after the stores (and the application's journal) were made durable: group commit,
-so nothing the counterparty sees can be lost by a crash. With fsync = "batch" the store writes and
-the fdatasyncs run in a commit thread while the loop takes the next input (`Gateway.flush`). A
-failed write or fsync is fail-stop (see gateway.storage): nothing of that turn is sent, and the
-gateway stops.
+so nothing the counterparty sees can be lost by a crash. A failed write or fsync is fail-stop
+(see gateway.storage): nothing of that turn is sent, and the gateway stops.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import ipaddress
-import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -38,7 +34,6 @@ from gateway.fix import (
     identify_logon,
 )
 from gateway.fix._build import BUILD, memory
-from gateway.fix.store import write_durably
 from gateway.msglog import MessageLog
 from gateway.storage import EXIT_STORAGE_FAILED, NO_SPACE, describe, release_reserve
 
@@ -276,23 +271,6 @@ def _ip_allowed(peer: str, allowed: tuple[str, ...]) -> bool:
     return any(addr in ipaddress.ip_network(net, strict=False) for net in allowed)
 
 
-class _Commit:
-    """One turn's group commit in the commit thread: what it writes, and what the loop does
-    once it is durable (or failed)."""
-
-    __slots__ = ("token", "dirty", "batch", "expected", "writes", "future", "error",
-                 "input_durable")
-
-    def __init__(self, token: object, dirty: list[SessionRuntime],
-                 batch: list[tuple[SessionRuntime, Connection | None, bytes, str | None]],
-                 expected: dict[SessionRuntime, int]) -> None:
-        self.token, self.dirty, self.batch, self.expected = token, dirty, batch, expected
-        self.writes: list[tuple[FileStore, bytes]] = []
-        self.future: concurrent.futures.Future[None] | None = None
-        self.error: OSError | None = None
-        self.input_durable = False
-
-
 class Gateway:
     """Every session, the listening socket, and the per-turn group commit."""
 
@@ -335,14 +313,6 @@ class Gateway:
         self._deferred: OSError | None = None
         self._failed = asyncio.Event()
         self._closed = False  # after shutdown closed the stores: nothing is written any more
-        # fsync = "batch": the commit in flight in the commit thread (see `flush`), and
-        # whether a flush came while it was (its turn is committed when the thread is done)
-        self._commit: _Commit | None = None
-        self._flush_wanted = False
-        self._committer: concurrent.futures.ThreadPoolExecutor | None = None
-        #: ATS_COMMIT_THREAD=0: every commit in the loop, as before the commit thread
-        self.commit_thread = (self.fsync == "batch"
-                              and os.environ.get("ATS_COMMIT_THREAD", "1") != "0")
         for cfg in config.sessions:
             self._add_runtime(cfg)
 
@@ -496,33 +466,21 @@ class Gateway:
             out.flush_scheduled = True
             asyncio.get_running_loop().call_soon(self.flush)
 
-    def flush(self, wait: bool = False) -> None:
+    def flush(self) -> None:
         """Group commit: hand this turn's writes to the OS, make them durable, then send.
 
         With fsync = "batch" the matcher journal is written and fdatasync'ed first, then each
         dirty session store, all before any of the turn's output is written to a socket:
         nothing a counterparty sees can be lost by a crash, and no store ever holds a report
-        of a command the journal does not (the journal first). The fdatasyncs and the store
-        writes run in one commit thread while the loop goes on taking input (`_commit_done`
-        sends the turn's output once the thread is done); a flush that comes while a commit is
-        in flight waits for it, and the next commit then takes everything since: one commit in
-        flight, in order, so a later turn's output never leaves before an earlier one's.
-        Doing them in the loop left the CPU idle for every fdatasync (bench/e2e.py: 0.7 ms
-        each, one per dirty file); doing them in parallel threads within the turn cost more CPU
-        per order. ``wait``: finish the commit in flight, then commit this turn in the loop
-        (shutdown). With "always" the stores also fsync each message themselves; with "never"
-        nothing is fsynced. A failed write or fsync (`StoreError`, `JournalError`) sends
-        nothing of the turn: see `_storage_failed`.
+        of a command the journal does not (the journal first). Measured with bench/e2e.py,
+        doing the fdatasyncs in worker threads cost more CPU per order in thread hand-offs and
+        gave worse latency than doing them inline. With "always" the stores also fsync each
+        message themselves; with "never" nothing is fsynced. A failed write or fsync
+        (`StoreError`, `JournalError`) sends nothing of the turn: see `_storage_failed`.
         """
         self.outbound.flush_scheduled = False
-        while wait and self._commit is not None:
-            self._finish_commit()  # (which may start the commit of what waited for it)
         if self.failure is not None or self._closed:
             return
-        if self._commit is not None:
-            self._flush_wanted = True
-            return
-        self._flush_wanted = False
         dirty = list(self._dirty)
         self._dirty.clear()
         if len(dirty) > 1:
@@ -535,17 +493,11 @@ class Gateway:
             if rt.out or rt.close_after_flush is not None:
                 batch.append((rt, rt.conn, _take_output(rt, now), rt.close_after_flush))
                 rt.close_after_flush = None
-        threaded = (self.commit_thread and not wait
-                    and not any(rt.store.rewrite_pending for rt in dirty))
         input_durable = False
         try:
             if self._deferred is not None:
                 raise self._deferred
             token = self.app.before_send()
-            if threaded:
-                self._start_commit(_Commit(token, dirty, batch, {
-                    rt: rt.store.next_target_seq for rt in self.runtimes.values()}))
-                return
             if self.fsync != "never":
                 self.app.sync()
             input_durable = True
@@ -554,69 +506,11 @@ class Gateway:
         except OSError as exc:
             self._storage_failed(exc, input_durable)
             return
-        self._sent(dirty, token, batch)
-
-    def _sent(self, dirty: list[SessionRuntime], token: object,
-              batch: list[tuple[SessionRuntime, Connection | None, bytes, str | None]]) -> None:
-        """The turn is durable: message logs, the application's mark, then the sockets."""
         for rt in dirty:
             if rt.msglog is not None and not rt.msglog.flush():
                 rt.msglog = None  # it failed and said so once: a convenience, not a record
         self.app.after_commit(token)
         self._write(batch)
-
-    # -- the commit thread (fsync = "batch") -----------------------------------------------------
-
-    def _start_commit(self, job: _Commit) -> None:
-        """Hand the turn's store records to the commit thread (the journal was written)."""
-        job.writes = [(rt.store, rt.store.detach()) for rt in job.dirty]
-        if self._committer is None:
-            self._committer = concurrent.futures.ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix="ats-commit")
-        loop = asyncio.get_running_loop()
-        job.future = self._committer.submit(self._commit_io, job)
-        self._commit = job
-        job.future.add_done_callback(
-            lambda _: loop.call_soon_threadsafe(self._commit_done, job))
-
-    def _commit_io(self, job: _Commit) -> None:
-        """In the commit thread: the journal's fdatasync, then each store's write and
-        fdatasync (order sessions before drop copies). Nothing here touches what the loop
-        changes meanwhile: the journal's fd, and records `detach` handed over."""
-        try:
-            self.app.sync_written()
-        except OSError as exc:
-            job.error = exc
-            return
-        job.input_durable = True
-        try:
-            write_durably(job.writes)
-        except OSError as exc:
-            job.error = exc
-
-    def _commit_done(self, job: _Commit) -> None:
-        """In the loop: the commit thread is done with `job` (said once, whichever way)."""
-        if self._commit is not job:
-            return  # finished already (`_finish_commit`)
-        self._commit = None
-        for store, _ in job.writes:
-            store.attached()
-        if self._closed:
-            return
-        if job.error is not None:
-            self._storage_failed(job.error, job.input_durable, job.expected)
-            return
-        self._sent(job.dirty, job.token, job.batch)
-        if self._flush_wanted:
-            self.flush()
-
-    def _finish_commit(self) -> None:
-        """Wait (blocking) for the commit in flight and complete it here."""
-        job = self._commit
-        if job is not None:
-            assert job.future is not None  # (set before the job is in flight)
-            concurrent.futures.wait([job.future])
-            self._commit_done(job)
 
     # -- storage failure -------------------------------------------------------------------------
 
@@ -629,15 +523,12 @@ class Gateway:
         """Return once a storage failure has stopped the gateway."""
         await self._failed.wait()
 
-    def _storage_failed(self, exc: OSError, input_durable: bool = False,
-                        expected: dict[SessionRuntime, int] | None = None) -> None:
+    def _storage_failed(self, exc: OSError, input_durable: bool = False) -> None:
         """Fail-stop: take no more input, send nothing of this turn, tell the sessions why in
         a Logout that is durably stored first, and let the process exit for a restart.
 
         `input_durable`: the journal holds this turn's input, so the sessions may record
-        the inbound MsgSeqNums they took (else the counterparty sends those messages again);
-        `expected`: those MsgSeqNums as of the failed commit (the commit thread's: input the
-        loop took after it is in no durable journal)."""
+        the inbound MsgSeqNums they took (else the counterparty sends those messages again)."""
         self.failure = exc
         self.outbound.stopped = True
         self.storage_error = f"{getattr(exc, 'op', 'write')} failed: {exc}"
@@ -665,9 +556,7 @@ class Gateway:
             conn = rt.conn
             if conn is None or conn.closed or conn.transport is None:
                 continue
-            data = self._durable_logout(
-                rt, text, now, input_durable,
-                rt.store.next_target_seq if expected is None else expected[rt])
+            data = self._durable_logout(rt, text, now, input_durable)
             if data and conn.transport.can_write_eof():
                 # the Logout, then FIN; input is still read (and ignored) until the peer
                 # closes, so closing on unread input cannot reset the connection under it
@@ -680,13 +569,14 @@ class Gateway:
                 conn.close()
 
     def _durable_logout(
-        self, rt: SessionRuntime, text: str, now: int, input_durable: bool, expected: int
+        self, rt: SessionRuntime, text: str, now: int, input_durable: bool
     ) -> bytes:
         """A Logout for the session, stored durably; empty when that cannot be done.
 
         The store first forgets whatever did not reach its file, so the Logout follows only
         stored messages; a report left out is sent after the restart from the journal (its
         ExecID is above the delivered mark), under a MsgSeqNum never sent before."""
+        expected = rt.store.next_target_seq
         try:
             rt.store.reload()
             if input_durable and expected > rt.store.next_target_seq:
@@ -767,10 +657,8 @@ class Gateway:
             if conn.transport is not None:
                 conn.transport.abort()
         await asyncio.sleep(0)
-        self.flush(wait=True)
+        self.flush()
         self._closed = True  # a late callback must not write to the closed files
-        if self._committer is not None:
-            self._committer.shutdown(wait=True)
         self.outbound.stopped = True
         if self.failure is None:
             try:

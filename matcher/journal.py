@@ -347,11 +347,6 @@ class Journal:
     def sync(self) -> None:
         """Flush and fsync: the group commit the gateway does once per loop turn."""
         self.flush()
-        self.datasync()
-
-    def datasync(self) -> None:
-        """fsync what ``flush`` wrote, touching no buffer: the gateway's commit thread calls it
-        while the loop goes on appending. A failed fsync fails every later one."""
         if self._sync_error is not None:
             raise self._sync_error
         try:

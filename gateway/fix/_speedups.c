@@ -13,8 +13,6 @@
 #include <string.h>
 #if defined(__linux__)
 #include <sys/mman.h>
-#include <errno.h>
-#include <unistd.h>
 #endif
 
 #define MAX_CACHED_TAG 1000
@@ -1037,87 +1035,6 @@ huge_arena_stats(PyObject *self, PyObject *unused)
 
 /* ---------------------------------------------------------------------------------------- */
 
-/* write_sync(fds, datas) -> None | (index, op, errno): write each data to its fd in full, then
- * fdatasync that fd, in order, all without the GIL (one release for the whole group commit);
- * stops at the first failure: op 0 is a write (a write that takes nothing is ENOSPC), 1 the
- * fdatasync. An empty data only fsyncs. */
-static PyObject *
-write_sync(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    if (nargs != 2 || !PyList_Check(args[0]) || !PyList_Check(args[1])
-            || PyList_GET_SIZE(args[0]) != PyList_GET_SIZE(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "write_sync(fds: list[int], datas: list[bytes])");
-        return NULL;
-    }
-    Py_ssize_t n = PyList_GET_SIZE(args[0]);
-    int *fds = PyMem_Malloc(sizeof(int) * (n ? n : 1));
-    PyObject **datas = PyMem_Malloc(sizeof(PyObject *) * (n ? n : 1));
-    if (fds == NULL || datas == NULL) {
-        PyMem_Free(fds);
-        PyMem_Free(datas);
-        return PyErr_NoMemory();
-    }
-    Py_ssize_t i;
-    for (i = 0; i < n; i++) {
-        PyObject *d = PyList_GET_ITEM(args[1], i);
-        long fd = PyLong_AsLong(PyList_GET_ITEM(args[0], i));
-        if ((fd == -1 && PyErr_Occurred()) || !PyBytes_Check(d) || fd < 0 || fd > INT32_MAX) {
-            if (!PyErr_Occurred())
-                PyErr_SetString(PyExc_TypeError, "write_sync: an fd is an int, a data bytes");
-            break;
-        }
-        fds[i] = (int)fd;
-        Py_INCREF(d);  /* held across the GIL release */
-        datas[i] = d;
-    }
-    if (i < n) {
-        while (i-- > 0)
-            Py_DECREF(datas[i]);
-        PyMem_Free(fds);
-        PyMem_Free(datas);
-        return NULL;
-    }
-    Py_ssize_t failed = -1;
-    int op = 0, err = 0;
-    Py_BEGIN_ALLOW_THREADS
-    for (i = 0; i < n && failed < 0; i++) {
-        const char *p = PyBytes_AS_STRING(datas[i]);
-        Py_ssize_t left = PyBytes_GET_SIZE(datas[i]);
-        while (left > 0) {
-            ssize_t w = write(fds[i], p, (size_t)left);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0) {
-                failed = i;
-                op = 0;
-                err = w < 0 ? errno : ENOSPC;
-                break;
-            }
-            p += w;
-            left -= w;
-        }
-        if (failed >= 0)
-            break;
-        int r;
-        do {
-            r = fdatasync(fds[i]);
-        } while (r < 0 && errno == EINTR);
-        if (r < 0) {
-            failed = i;
-            op = 1;
-            err = errno;
-        }
-    }
-    Py_END_ALLOW_THREADS
-    for (i = 0; i < n; i++)
-        Py_DECREF(datas[i]);
-    PyMem_Free(fds);
-    PyMem_Free(datas);
-    if (failed < 0)
-        Py_RETURN_NONE;
-    return Py_BuildValue("(nii)", failed, op, err);
-}
-
 static PyMethodDef methods[] = {
     {"byte_sum", byte_sum, METH_O, "Sum of the bytes (CheckSum before % 256)."},
     {"scan", (PyCFunction)(void (*)(void))scan, METH_FASTCALL,
@@ -1140,8 +1057,6 @@ static PyMethodDef methods[] = {
      "set_checks(float, int, char, bool, utc): the checks values_ok runs in C."},
     {"check", (PyCFunction)(void (*)(void))check_one, METH_FASTCALL,
      "check(check, value) -> bool: one format check as values_ok runs it."},
-    {"write_sync", (PyCFunction)(void (*)(void))write_sync, METH_FASTCALL,
-     "write_sync(fds, datas) -> None or (index, op, errno): write and fdatasync each, no GIL."},
     {"huge_arenas", huge_arenas, METH_O,
      "huge_arenas(mib) -> bool: pymalloc's arenas from MADV_HUGEPAGE reservations of mib MiB."},
     {"huge_arena_stats", huge_arena_stats, METH_NOARGS,

@@ -153,10 +153,6 @@ class FileStore:
         self._target_dirty = False
         self._rewrite = False  # reset(): the next flush replaces the file
         self._written = 0  # bytes in the file; _pending starts at this offset
-        # records taken by `detach` for the gateway's commit thread, at file offset
-        # _inflight_at (counted in _written already): read from here until `attached`
-        self._inflight = b""
-        self._inflight_at = 0
         self._recover()
         if self.creation_time_ns == 0:
             self.creation_time_ns = time.time_ns()
@@ -258,11 +254,6 @@ class FileStore:
         return out
 
     def _read(self, offset: int, length: int) -> bytes:
-        inflight = self._inflight
-        if inflight and offset >= self._inflight_at:
-            at = offset - self._inflight_at
-            if at < len(inflight):  # (records are detached whole: none straddles)
-                return inflight[at : at + length]
         written = self._written
         if offset >= written:
             return bytes(self._pending[offset - written : offset - written + length])
@@ -270,53 +261,6 @@ class FileStore:
         if offset + length <= written:
             return head
         return head + bytes(self._pending[: offset + length - written])
-
-    @property
-    def rewrite_pending(self) -> bool:
-        """`reset` was called: the next flush replaces the file (done in the loop's thread)."""
-        return self._rewrite
-
-    def detach(self) -> bytes:
-        """Take the buffered records out for the gateway's commit thread (fsync = "batch"),
-        which writes and fsyncs them with `write_durably` while the loop goes on storing:
-        their messages stay readable from memory until `attached`. Not with a pending
-        rewrite (the server flushes that store itself)."""
-        if self._target_dirty:
-            self._target_dirty = False
-            self._append(b"T", self.next_target_seq, b"")
-        data = bytes(self._pending)
-        self._pending.clear()
-        self._inflight = data
-        self._inflight_at = self._written
-        self._written += len(data)
-        return data
-
-    def write_durably(self, data: bytes) -> None:
-        """In the commit thread: write `detach`'s records and fdatasync them; `StoreError` if
-        that fails (the gateway then stops: `reload` forgets what did not reach the file)."""
-        view = memoryview(data)
-        while view:
-            try:
-                # bound to a local first (see _replace_file)
-                taken = os.write(self._fd, view)
-            except OSError as exc:
-                raise StoreError("write", self.path, exc) from exc
-            if taken <= 0:
-                raise StoreError("write", self.path, OSError(errno.ENOSPC, "short write"))
-            view = view[taken:]
-        self._datasync()
-
-    def write_failed(self, op: str, err: int) -> StoreError:
-        """`write_sync`'s failure of this store's write or fdatasync, as `write_durably` would
-        raise it (a failed fdatasync fails every later one)."""
-        error = StoreError(op, self.path, OSError(err, os.strerror(err)))
-        if op == "fsync":
-            self._sync_error = error
-        return error
-
-    def attached(self) -> None:
-        """The commit thread is done with the detached records: read them from the file."""
-        self._inflight = b""
 
     def flush(self) -> None:
         """Hand buffered records to the OS; raises `StoreError` if a write fails (what the OS
@@ -346,9 +290,6 @@ class FileStore:
         self.flush()
         if self.fsync == "never":
             return
-        self._datasync()
-
-    def _datasync(self) -> None:
         if self._sync_error is not None:
             raise self._sync_error
         try:
@@ -361,7 +302,6 @@ class FileStore:
         """Sequence numbers back to 1, messages dropped; the next flush rewrites the log
         atomically (tmp file + rename), so a failed rewrite leaves the old log whole."""
         self._pending.clear()
-        self._inflight = b""  # (the commit thread may still write it: to the file replaced)
         self._target_dirty = False
         self._rewrite = True
         self._written = 0
@@ -420,27 +360,3 @@ def _sync_directory(directory: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-_OS_WRITE = os.write
-_OS_FDATASYNC = os.fdatasync
-
-
-def write_durably(items: list[tuple[FileStore, bytes]]) -> None:
-    """`FileStore.write_durably` for each, in order (the gateway's commit thread): with the
-    compiled build, one C call writes and fdatasyncs them all without taking the GIL between
-    the system calls (``_speedups.write_sync``), where each would wait for the loop to give
-    the GIL back; the stores' own calls where the build is pure or ``os.write`` /
-    ``os.fdatasync`` are wrapped (tests inject faults that way)."""
-    if speedups is None or os.write is not _OS_WRITE or os.fdatasync is not _OS_FDATASYNC:
-        for store, data in items:
-            store.write_durably(data)
-        return
-    for store, _ in items:
-        if store._sync_error is not None:
-            raise store._sync_error
-    failed = speedups.write_sync([store.fileno() for store, _ in items],
-                                 [data for _, data in items])
-    if failed is not None:
-        index, op, err = failed
-        raise items[index][0].write_failed("write" if op == 0 else "fsync", err)

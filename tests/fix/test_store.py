@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.fix.store import FileStore, MemoryStore, StoreError, write_durably
+from gateway.fix.store import FileStore, MemoryStore, StoreError
 
 
 def _filled(tmp_path: Path, fsync: str = "batch") -> FileStore:
@@ -286,63 +286,3 @@ def test_file_store_reset_writes_the_new_log_exactly_once(
     again = FileStore(tmp_path, "S")
     assert again.warnings == [] and again.get(1, 3) == [(1, b"fresh")]
     assert (again.next_sender_seq, again.next_target_seq) == (2, 1)
-
-
-def test_detached_records_are_read_from_memory_until_written_durably(tmp_path: Path) -> None:
-    store = _filled(tmp_path)
-    store.save(4, b"msg-4")
-    store.set_next_target_seq(9)
-    data = store.detach()  # taken by the commit thread; the loop goes on storing
-    store.save(5, b"msg-5")
-    assert store.get(3, 5) == [(3, b"msg-3"), (4, b"msg-4"), (5, b"msg-5")]
-    assert FileStore(tmp_path, "S").next_sender_seq == 4  # not in the file yet
-    write_durably([(store, data)])
-    store.attached()
-    assert store.get(4, 5) == [(4, b"msg-4"), (5, b"msg-5")]
-    reopened = FileStore(tmp_path, "S")
-    assert (reopened.next_sender_seq, reopened.next_target_seq) == (5, 9)
-    assert reopened.get(4, 5) == [(4, b"msg-4")]  # msg-5 was stored after the detach
-    store.sync()
-    assert FileStore(tmp_path, "S").get(1, 5)[-1] == (5, b"msg-5")
-
-
-def test_write_durably_failures_name_the_store_and_a_failed_fsync_sticks(
-    tmp_path: Path,
-) -> None:
-    good, bad = FileStore(tmp_path, "A"), FileStore(tmp_path, "B")
-    good.save(1, b"a")
-    bad.save(1, b"b")
-    items = [(good, good.detach()), (bad, bad.detach())]
-    read_only = os.open(bad.path, os.O_RDONLY)
-    real_fd, bad._fd = bad._fd, read_only  # its write fails (EBADF)
-    with pytest.raises(StoreError) as failed:
-        write_durably(items)
-    assert (failed.value.op, failed.value.errno, failed.value.filename) == (
-        "write", errno.EBADF, str(bad.path))
-    assert FileStore(tmp_path, "A").get(1, 1) == [(1, b"a")]  # the one before it is durable
-    r, w = os.pipe()  # a pipe takes the write and refuses the fdatasync (EINVAL)
-    bad._fd = w
-    with pytest.raises(StoreError) as failed:
-        write_durably([(bad, b"x")])
-    assert (failed.value.op, failed.value.errno) == ("fsync", errno.EINVAL)
-    bad._fd = real_fd
-    with pytest.raises(StoreError) as again:  # never retried as if it had passed
-        write_durably([(bad, b"")])
-    assert again.value is failed.value
-    for fd in (read_only, r, w):
-        os.close(fd)
-
-
-def test_a_reset_while_records_are_detached_reads_only_the_new_log(tmp_path: Path) -> None:
-    store = _filled(tmp_path)
-    store.save(4, b"old-4")
-    data = store.detach()
-    store.reset()  # (a Logon with 141=Y while the commit thread writes the old records)
-    store.save(1, b"new-1")
-    assert store.get(1, 4) == [(1, b"new-1")]
-    write_durably([(store, data)])  # to the old log, which the next flush replaces
-    store.attached()
-    store.sync()
-    reopened = FileStore(tmp_path, "S")
-    assert reopened.get(1, 4) == [(1, b"new-1")]
-    assert (reopened.next_sender_seq, reopened.next_target_seq) == (2, 1)
