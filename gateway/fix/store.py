@@ -1,17 +1,21 @@
 """Per-session message stores: sequence numbers and every sent message.
 
-``FileStore`` is one append-only log per session. Each record is
-``type(1) | value(8, big-endian) | payload length(4) | payload | crc32(4)`` where type is
-``C`` creation time (ns), ``S`` next sender seq, ``T`` next target seq, ``M`` a sent message
-(value = its MsgSeqNum). Records are buffered in memory and only ``flush()`` / ``sync()``
-touch the file (``get`` serves buffered messages from memory); ``sync()`` also fsyncs (the
-server calls it once per loop turn when fsync="batch"). A write that fails part way keeps
-exactly the bytes the OS did not take, so a later flush resumes where it stopped and never
-writes a byte twice; every failed write or fsync raises `StoreError`, and after a failed fsync
-the store refuses to sync again (the kernel may have dropped the unwritten pages, so a later
-"successful" fsync would lie). On open the log is replayed; a truncated or corrupt tail (a
-crash or a full disk mid-write) is cut off and reported in ``warnings``, never raised.
-``reset()`` rewrites the log atomically (tmp file + rename) at the next flush.
+``FileStore`` is one append-only log per session. Each record is ``type(1) | value(8,
+big-endian) | payload length(4) | payload | crc32(4)`` where type is ``C`` creation time (ns),
+``S`` next sender seq, ``T`` next target seq, ``M`` a sent message (value = its MsgSeqNum). The
+file is zero-filled ahead of the records, ``PREALLOCATE`` bytes at a time (less on a nearly full
+disk), so records are written inside the file and their fdatasync need not record a new file
+size (on this project's ext4 machine: 0.16-0.17 ms and 69-74 us of kernel CPU per 20 KB commit,
+against 0.26-0.37 ms and 90-141 us appended); a zero-filled tail is the log's clean end. Records
+are buffered in memory and only ``flush()`` / ``sync()`` touch the file (``get`` serves buffered
+messages from memory); ``sync()`` also fsyncs (the server calls it once per loop turn when
+fsync="batch"). A write that fails part way keeps exactly the bytes the OS did not take, so a
+later flush resumes where it stopped and never writes a byte twice; every failed write or fsync
+raises `StoreError`, and after a failed fsync the store refuses to sync again (the kernel may
+have dropped the unwritten pages, so a later "successful" fsync would lie). On open the log is
+replayed; a truncated or corrupt tail (a crash or a full disk mid-write) is cut off and reported
+in ``warnings``, never raised. ``reset()`` rewrites the log atomically (tmp file + rename) at
+the next flush.
 """
 
 from __future__ import annotations
@@ -32,6 +36,12 @@ _HEAD = struct.Struct(">cQI")
 _CRC = struct.Struct(">I")
 _HEAD_SIZE = _HEAD.size
 _MAX_PAYLOAD = 16 << 20
+#: how far a store's file is zero-filled ahead of its records, at a time
+PREALLOCATE = 512 << 10
+_ZEROS = bytes(PREALLOCATE)
+#: at most this fraction (1/n) of the disk's free space is zero-filled at a time: a small or
+#: nearly full disk keeps its room for the journal and the records themselves
+_FREE_SHARE = 64
 FSYNC_MODES = ("batch", "always", "never")
 
 
@@ -137,7 +147,7 @@ class FileStore:
         self.fsync = fsync
         self.warnings: list[str] = []
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         self._sync_error: StoreError | None = None
         self._load()
 
@@ -153,7 +163,9 @@ class FileStore:
         self._target_dirty = False
         self._rewrite = False  # reset(): the next flush replaces the file
         self._written = 0  # bytes in the file; _pending starts at this offset
+        self._allocated = 0  # the file's size: zeros from _written on
         self._recover()
+        os.lseek(self._fd, self._written, os.SEEK_SET)  # records are written from there on
         if self.creation_time_ns == 0:
             self.creation_time_ns = time.time_ns()
             self._append(b"C", self.creation_time_ns, b"")
@@ -168,7 +180,10 @@ class FileStore:
     def _recover(self) -> None:
         data = self.path.read_bytes()
         pos, n = 0, len(data)
+        self._allocated = n
         while pos < n:
+            if data[pos] == 0 and not data[pos:].strip(b"\0"):
+                break  # the zero-filled tail: the clean end
             if n - pos < _HEAD_SIZE:
                 self._warn_tail(pos, n, "truncated record header")
                 break
@@ -193,6 +208,7 @@ class FileStore:
             f"{self.path}: {why} at byte {pos}; dropped the last {n - pos} bytes"
         )
         os.truncate(self.path, pos)
+        self._allocated = pos
 
     def _apply(self, kind: bytes, value: int, offset: int, length: int) -> None:
         if kind == b"M":
@@ -271,6 +287,8 @@ class FileStore:
         if self._rewrite:
             self._replace_file()
         pending = self._pending
+        if pending and self._written + len(pending) > self._allocated:
+            self._preallocate(self._written + len(pending))
         while pending:
             try:
                 written = os.write(self._fd, pending)
@@ -280,6 +298,34 @@ class FileStore:
                 raise StoreError("write", self.path, OSError(errno.ENOSPC, "short write"))
             del pending[:written]
             self._written += written
+            if self._written > self._allocated:  # (written past the zeros: see _preallocate)
+                self._allocated = self._written
+
+    def _preallocate(self, end: int) -> None:
+        """Zero-fill the file from its end to past ``end``, ``PREALLOCATE`` at a time, or
+        1/64 of the disk's free space where that is less (nothing under 4 KiB). Where the disk
+        has no room for that, the records are written anyway (their write extends the file as
+        an append does): a full disk fails on the records, not on the zeros, and the space
+        reserve then freed is enough for the Logouts."""
+        try:
+            fs = os.fstatvfs(self._fd)
+            step = min(PREALLOCATE, fs.f_bavail * fs.f_frsize // _FREE_SHARE) & ~4095
+        except OSError:
+            return
+        zeros = memoryview(_ZEROS)[:step]
+        while step and self._allocated < end:
+            try:
+                taken = os.pwrite(self._fd, zeros, self._allocated)
+            except OSError:
+                return
+            if taken <= 0:
+                return
+            self._allocated += taken
+
+    @property
+    def size(self) -> int:
+        """The length of the records in the file (zeros follow, up to the file's size)."""
+        return self._written
 
     def fileno(self) -> int:
         """The log's file descriptor."""
@@ -336,9 +382,10 @@ class FileStore:
             raise StoreError("write", self.path, exc) from exc
         self._rewrite = False
         os.close(self._fd)
-        self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND)
+        self._fd = os.open(self.path, os.O_RDWR)
+        os.lseek(self._fd, len(data), os.SEEK_SET)
         self._pending.clear()
-        self._written = len(data)
+        self._written = self._allocated = len(data)
         if self.fsync != "never":
             _sync_directory(self.path.parent)
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
-from gateway.fix.store import FileStore, MemoryStore, StoreError
+from gateway.fix.store import PREALLOCATE, FileStore, MemoryStore, StoreError
 
 
 def _filled(tmp_path: Path, fsync: str = "batch") -> FileStore:
@@ -59,9 +60,10 @@ def test_file_store_truncated_last_record_dropped_with_warning(tmp_path: Path, c
     store = _filled(tmp_path)
     store.save(4, b"the-last-message")
     store.sync()
+    end = store.size
     store.close()
     path = tmp_path / "S.store"
-    os.truncate(path, path.stat().st_size - cut)
+    os.truncate(path, end - cut)  # (the zero-filled tail goes too: an append's torn end)
     again = FileStore(tmp_path, "S")
     assert len(again.warnings) == 1 and "dropped" in again.warnings[0]
     assert again.next_sender_seq == 4 and again.next_target_seq == 7
@@ -78,7 +80,7 @@ def test_file_store_corrupt_last_record_dropped(tmp_path: Path) -> None:
     store.close()
     path = tmp_path / "S.store"
     data = bytearray(path.read_bytes())
-    data[-8] ^= 0xFF  # flip a payload byte of the last record: CRC mismatch
+    data[store.size - 8] ^= 0xFF  # flip a payload byte of the last record: CRC mismatch
     path.write_bytes(bytes(data))
     again = FileStore(tmp_path, "S")
     assert "checksum" in again.warnings[0]
@@ -286,3 +288,73 @@ def test_file_store_reset_writes_the_new_log_exactly_once(
     again = FileStore(tmp_path, "S")
     assert again.warnings == [] and again.get(1, 3) == [(1, b"fresh")]
     assert (again.next_sender_seq, again.next_target_seq) == (2, 1)
+
+
+
+def test_file_store_writes_inside_a_zero_filled_file_and_zeros_end_it_cleanly(
+    tmp_path: Path,
+) -> None:
+    if shutil.disk_usage(tmp_path).free < 128 * PREALLOCATE:
+        pytest.skip("a disk this full zero-fills less than PREALLOCATE at a time")
+    store = _filled(tmp_path)
+    path = tmp_path / "S.store"
+    assert path.stat().st_size == PREALLOCATE > store.size  # records, then zeros
+    assert not path.read_bytes()[store.size:].strip(b"\0")
+    n = 4
+    while store.size < PREALLOCATE - 1000:  # more records go inside the same file size
+        store.save(n, b"m" * 200)
+        store.sync()
+        n += 1
+    assert path.stat().st_size == PREALLOCATE
+    while store.size < PREALLOCATE + 1000:  # past it: the next step of zeros
+        store.save(n, b"m" * 200)
+        store.sync()
+        n += 1
+    assert path.stat().st_size == 2 * PREALLOCATE
+    store.close()
+    again = FileStore(tmp_path, "S")
+    assert again.warnings == [] and again.next_sender_seq == n
+    assert again.get(n - 1, n - 1) == [(n - 1, b"m" * 200)]
+    assert again.size == store.size and path.stat().st_size == 2 * PREALLOCATE
+
+
+def test_file_store_a_record_after_a_hole_of_zeros_is_not_read_as_valid(
+    tmp_path: Path,
+) -> None:
+    """A crash can leave a later page on disk and an earlier one not (zeros): the log ends at
+    the hole, with a warning, and nothing behind it is taken as a record."""
+    store = _filled(tmp_path)
+    store.save(4, b"four" * 10)
+    store.sync()
+    hole = store.size
+    store.save(5, b"five" * 10)
+    store.sync()
+    end = store.size
+    store.close()
+    path = tmp_path / "S.store"
+    data = bytearray(path.read_bytes())
+    data[hole : hole + 20] = bytes(20)  # record 5's header never reached the disk
+    path.write_bytes(bytes(data))
+    again = FileStore(tmp_path, "S")
+    assert len(again.warnings) == 1 and "dropped" in again.warnings[0]
+    assert again.next_sender_seq == 5 and again.get(5, 5) == []
+    assert path.stat().st_size == hole < end
+    again.save(5, b"new-five")
+    again.close()
+    third = FileStore(tmp_path, "S")
+    assert third.warnings == [] and third.get(4, 5) == [(4, b"four" * 10), (5, b"new-five")]
+
+
+def test_file_store_without_room_for_the_zeros_still_writes_its_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_room(fd: int, data: bytes, offset: int) -> int:
+        raise _enospc()
+
+    monkeypatch.setattr(os, "pwrite", no_room)
+    store = _filled(tmp_path)  # (a full disk fails on the records, not on the zeros)
+    monkeypatch.undo()
+    assert (tmp_path / "S.store").stat().st_size == store.size
+    store.close()
+    again = FileStore(tmp_path, "S")
+    assert again.warnings == [] and again.get(1, 3)[2] == (3, b"msg-3")
