@@ -358,3 +358,27 @@ def test_file_store_without_room_for_the_zeros_still_writes_its_records(
     store.close()
     again = FileStore(tmp_path, "S")
     assert again.warnings == [] and again.get(1, 3)[2] == (3, b"msg-3")
+
+
+def test_file_store_zero_fills_at_most_a_64th_of_the_free_space(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = os.fstatvfs
+
+    def nearly_full(fd: int) -> os.statvfs_result:
+        fs = real(fd)
+        free = 64 * 8192 // fs.f_frsize  # 512 KiB free: 8 KiB of zeros at a time
+        return os.statvfs_result((fs.f_bsize, fs.f_frsize, fs.f_blocks, free, free,
+                                  fs.f_files, fs.f_ffree, fs.f_favail, fs.f_flag,
+                                  fs.f_namemax))
+
+    monkeypatch.setattr(os, "fstatvfs", nearly_full)
+    store = _filled(tmp_path)
+    assert (tmp_path / "S.store").stat().st_size == 8192
+    store.save(4, b"x" * 9000)
+    store.sync()
+    assert store.size > 8192  # (9.1 KB of records: two steps of zeros)
+    assert (tmp_path / "S.store").stat().st_size == 2 * 8192
+    monkeypatch.undo()
+    store.close()
+    assert FileStore(tmp_path, "S").get(4, 4) == [(4, b"x" * 9000)]
