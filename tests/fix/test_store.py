@@ -290,7 +290,6 @@ def test_file_store_reset_writes_the_new_log_exactly_once(
     assert (again.next_sender_seq, again.next_target_seq) == (2, 1)
 
 
-
 def test_file_store_writes_inside_a_zero_filled_file_and_zeros_end_it_cleanly(
     tmp_path: Path,
 ) -> None:
