@@ -5,17 +5,16 @@ big-endian) | payload length(4) | payload | crc32(4)`` where type is ``C`` creat
 ``S`` next sender seq, ``T`` next target seq, ``M`` a sent message (value = its MsgSeqNum). The
 file is zero-filled ahead of the records, ``PREALLOCATE`` bytes at a time (less on a nearly full
 disk), so records are written inside the file and their fdatasync need not record a new file
-size (on this project's ext4 machine: 0.16-0.17 ms and 69-74 us of kernel CPU per 20 KB commit,
-against 0.26-0.37 ms and 90-141 us appended); a zero-filled tail is the log's clean end. Records
-are buffered in memory and only ``flush()`` / ``sync()`` touch the file (``get`` serves buffered
-messages from memory); ``sync()`` also fsyncs (the server calls it once per loop turn when
-fsync="batch"). A write that fails part way keeps exactly the bytes the OS did not take, so a
-later flush resumes where it stopped and never writes a byte twice; every failed write or fsync
-raises `StoreError`, and after a failed fsync the store refuses to sync again (the kernel may
-have dropped the unwritten pages, so a later "successful" fsync would lie). On open the log is
-replayed; a truncated or corrupt tail (a crash or a full disk mid-write) is cut off and reported
-in ``warnings``, never raised. ``reset()`` rewrites the log atomically (tmp file + rename) at
-the next flush.
+size (`bench/fsync.py`: on ext4 about 0.6 of the time and of the kernel CPU of an appended
+commit); a zero-filled tail is the log's clean end. Records are buffered in memory and only
+``flush()`` / ``sync()`` touch the file (``get`` serves buffered messages from memory);
+``sync()`` also fsyncs (the server calls it once per loop turn when fsync="batch"). A write that
+fails part way keeps exactly the bytes the OS did not take, so a later flush resumes where it
+stopped and never writes a byte twice; every failed write or fsync raises `StoreError`, and
+after a failed fsync the store refuses to sync again (the kernel may have dropped the unwritten
+pages, so a later "successful" fsync would lie). On open the log is replayed; a truncated or
+corrupt tail (a crash or a full disk mid-write) is cut off and reported in ``warnings``, never
+raised. ``reset()`` rewrites the log atomically (tmp file + rename) at the next flush.
 """
 
 from __future__ import annotations
