@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gateway.fix.store import PREALLOCATE, FileStore, MemoryStore, StoreError
 
@@ -381,3 +383,37 @@ def test_file_store_zero_fills_at_most_a_64th_of_the_free_space(
     monkeypatch.undo()
     store.close()
     assert FileStore(tmp_path, "S").get(4, 4) == [(4, b"x" * 9000)]
+
+
+_SEQS = st.lists(
+    st.one_of(st.integers(1, 40), st.integers(4_000, 4_200), st.integers(1, 10**9)),
+    min_size=1, max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seqs=_SEQS, ranges=st.lists(st.tuples(st.integers(0, 10**9 + 1),
+                                             st.integers(0, 10**9 + 1)), max_size=5))
+def test_file_store_get_answers_as_a_map_of_every_save_in_any_order(
+    tmp_path_factory: pytest.TempPathFactory, seqs: list[int], ranges: list[tuple[int, int]]
+) -> None:
+    """Whatever order MsgSeqNums are saved in (the next one, a gap, a jump far ahead, one set
+    back, one saved again), a resend gets exactly the last message saved at each seq of its
+    range, in order, before and after a reopen."""
+    directory = tmp_path_factory.mktemp("index")
+    store = FileStore(directory, "S")
+    model: dict[int, bytes] = {}
+    for i, seq in enumerate(seqs):
+        raw = b"m%d-%d" % (seq, i)
+        store.save(seq, raw)
+        model[seq] = raw
+    store.sync()
+    again = FileStore(directory, "S")
+    for begin, end in [(1, 10**9 + 1), *ranges]:
+        want = [(s, model[s]) for s in sorted(model) if begin <= s <= end]
+        assert store.get(begin, end) == want
+        assert again.get(begin, end) == want
+    assert again.next_sender_seq == max(seqs) + 1
+    store.close()
+    again.close()
