@@ -13,6 +13,7 @@ import importlib.machinery
 import os
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 from types import ModuleType
 
@@ -125,6 +126,31 @@ def test_compiled_encoder_equals_pure_for_every_type_with_the_gateway_header() -
 def test_compiled_store_record_equals_pure(kind: bytes, value: int, payload: bytes) -> None:
     sp = _speedups()
     assert sp.record(kind, value, payload) == store._record_py(kind, value, payload)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=1100), st.integers(0, 2**32 - 1), st.integers(0, 15))
+def test_compiled_crc32_equals_zlib_by_either_code(data: bytes, start: int, skip: int) -> None:
+    """The store records' CRC-32 (carry-less multiplication from 64 bytes on where the CPU has
+    it, tables otherwise) is zlib's, at any length, start value and alignment."""
+    sp = _speedups()
+    view = memoryview(data)[skip:]
+    want = zlib.crc32(view, start)
+    assert sp.crc32(view, start) == want
+    assert sp.crc32(view, start, True) == want
+
+
+def test_compiled_crc32_every_length_and_the_cpu_path() -> None:
+    sp = _speedups()
+    data = bytes(range(256)) * 5
+    for n in range(len(data)):
+        assert sp.crc32(data[:n]) == zlib.crc32(data[:n]), n
+    with open("/proc/cpuinfo") as f:
+        has_clmul = " pclmulqdq" in f.read()
+    if os.uname().machine == "x86_64" and has_clmul and "ATS_NO_CLMUL" not in os.environ:
+        assert sp.CRC_CLMUL == 1  # the fast path is the one in use
+    else:
+        assert sp.CRC_CLMUL in (0, 1)
 
 
 @settings(max_examples=300, deadline=None)
