@@ -25,6 +25,7 @@ from gateway import logs, orders, reports
 from gateway.application import Application, Outbound
 from gateway.config import Config, SessionConfig
 from gateway.fix import Message, format_utc
+from gateway.fix._build import speedups
 from gateway.stats import LatencyHistogram
 from gateway.storage import StorageUnavailable
 from matcher import (
@@ -143,6 +144,8 @@ class OrderApplication(Application):
             clock,
             str(journal_dir / "matcher.journal"),
             MocSettings(cfg.gateway.timezone, cfg.gateway.moc_cutoff),
+            # the compiled CRC-32 where built (zlib's value, computed faster)
+            None if speedups is None else speedups.crc32,
         )
         for warning in self.engine.warnings:
             log.warning("journal_recovered", detail=warning)

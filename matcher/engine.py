@@ -261,16 +261,18 @@ class Engine:
         clock: Callable[[], int],
         journal_path: str,
         moc: MocSettings | None = None,
+        journal_crc: Callable[[bytes], int] | None = None,
     ) -> tuple[Engine, list[Event]]:
         """Rebuild the engine from its journal and keep appending to it.
 
         A truncated or garbled tail is dropped (and cut from the file); the reason is in
         ``engine.warnings``. Ids continue after the highest one used before the crash.
+        ``journal_crc``: the new records' CRC-32 function, if not zlib.crc32 (`Journal`).
         """
         from matcher.journal import Journal, read_journal
 
         records, warnings = read_journal(journal_path)
-        journal = Journal(journal_path)
+        journal = Journal(journal_path, journal_crc)
         engine = cls(participants, symbols, clock, journal, moc)
         engine.warnings = warnings
         return engine, engine.replay(records)

@@ -146,3 +146,26 @@ def test_a_new_order_the_compact_record_cannot_hold_is_pickled(tmp_path: Path) -
     j.close()
     records, warnings = read_journal(path)
     assert warnings == [] and records == [(1, big), (2, nul), (3, _order())]
+
+
+@settings(max_examples=50, deadline=None)
+@given(_new_orders, st.integers(0, 2**62))
+def test_a_journal_written_with_the_gateways_crc_reads_back_with_zlibs(order: NewOrder,
+                                                                       ts: int) -> None:
+    """The gateway's journal takes the compiled CRC-32 where built (the pure build: zlib's):
+    a reader checking with zlib.crc32 finds every record whole, bytes equal to zlib's."""
+    import tempfile
+
+    from gateway.fix._build import speedups
+
+    crc = None if speedups is None else speedups.crc32
+    with tempfile.TemporaryDirectory() as tmp:
+        ours, plain = Path(tmp) / "ours.bin", Path(tmp) / "plain.bin"
+        for path, fn in ((ours, crc), (plain, None)):
+            j = Journal(path, fn)
+            j.append(ts, order)
+            j.append(ts + 1, order)
+            j.close()
+        assert ours.read_bytes() == plain.read_bytes()
+        records, warnings = read_journal(ours)
+        assert warnings == [] and records == [(ts, order), (ts + 1, order)]
