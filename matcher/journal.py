@@ -9,7 +9,10 @@ that `_encode_new_order_compact` describes (its first byte ``b"N"``; a pickle's 
 Files written before the compact records existed replay unchanged; a NewOrder the compact
 encoding cannot hold (an int past 64 bits, a NUL in a text) is pickled as before. A short or
 corrupt last record (a crash or a full disk mid-write) is reported as a warning and dropped,
-never raised. A write that fails part way keeps exactly the
+never raised. The file is zero-filled ahead of its records (`zero_fill`, as the session stores
+are), so a sync writes inside the file and its fdatasync need not record a new file size; a
+zero-filled tail is the journal's clean end (no record is empty, so a zero length is never a
+record). A write that fails part way keeps exactly the
 bytes the OS did not take (a later flush resumes there, never writing a byte twice); a failed
 write or fsync raises `JournalError`, and after a failed fsync every later sync fails too.
 """
@@ -54,6 +57,36 @@ from matcher.types import (
 
 MAGIC = b"ATSJRNL1"
 _HDR: Final = struct.Struct("<II")
+#: how far a file (the journal, a session store) is zero-filled ahead of its records, at a time
+PREALLOCATE: Final = 512 << 10
+_ZEROS: Final = bytes(PREALLOCATE)
+#: at most this fraction (1/n) of the disk's free space is zero-filled at a time: a small or
+#: nearly full disk keeps its room for the records themselves
+FREE_SHARE: Final = 64
+
+
+def zero_fill(fd: int, allocated: int, end: int) -> int:
+    """Zero-fill the file ``fd`` from ``allocated`` (its size) to past ``end``, ``PREALLOCATE``
+    at a time, or 1/64 of the disk's free space where that is less (nothing under 4 KiB);
+    return the file's size after. Where the disk has no room for that, it stops (the records
+    are written anyway: their write extends the file as an append does, and a full disk fails
+    on them, not on the zeros)."""
+    try:
+        fs = os.fstatvfs(fd)
+        step = min(PREALLOCATE, fs.f_bavail * fs.f_frsize // FREE_SHARE) & ~4095
+    except OSError:
+        return allocated
+    zeros = memoryview(_ZEROS)[:step]
+    while step and allocated < end:
+        try:
+            taken = os.pwrite(fd, zeros, allocated)
+        except OSError:
+            return allocated
+        if taken <= 0:
+            return allocated
+        allocated += taken
+    return allocated
+
 # a record's tag is its class's index here: append new commands at the end, never reorder
 _CLASSES: tuple[type, ...] = (NewOrder, Cancel, Replace, CancelAll, QuoteUpdate, SecurityStatus,
                               ClosingPrice, FirmUpTimer)
@@ -312,13 +345,17 @@ class Journal:
         # the records' CRC-32: zlib.crc32, or a function giving the same value (the gateway
         # passes its compiled one, gateway.fix._speedups.crc32; reading checks with zlib)
         self._crc: Callable[[bytes], int] = zlib.crc32 if crc is None else crc
-        _, self.warnings, good = _scan(self.path)
+        _, self.warnings, good, end = _scan(self.path)
         if good is not None and os.path.exists(self.path):
             os.truncate(self.path, good)
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        # (no O_APPEND: records go at the records' end, inside the zero-filled file)
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o644)
+        self._written = end  # the records' end: zeros follow, up to _allocated
+        self._allocated = os.fstat(self._fd).st_size
+        os.lseek(self._fd, end, os.SEEK_SET)
         self._pending = bytearray()  # records the OS has not taken yet
         self._sync_error: JournalError | None = None
-        if os.fstat(self._fd).st_size == 0:
+        if end == 0:
             self._pending += MAGIC
             self.flush()
 
@@ -336,6 +373,8 @@ class Journal:
     def flush(self) -> None:
         """Write buffered records to the OS; what a failed write did not take stays buffered."""
         pending = self._pending
+        if pending and self._written + len(pending) > self._allocated:
+            self._allocated = zero_fill(self._fd, self._allocated, self._written + len(pending))
         while pending:
             try:
                 written = os.write(self._fd, pending)
@@ -344,6 +383,14 @@ class Journal:
             if written <= 0:
                 raise JournalError("write", self.path, OSError(errno.ENOSPC, "short write"))
             del pending[:written]
+            self._written += written
+            if self._written > self._allocated:  # (written past the zeros: see zero_fill)
+                self._allocated = self._written
+
+    @property
+    def size(self) -> int:
+        """The length of the records in the file (zeros follow, up to the file's size)."""
+        return self._written
 
     def fileno(self) -> int:
         """The journal's file descriptor."""
@@ -372,36 +419,45 @@ class Journal:
 
 def read_journal(path: str | os.PathLike[str]) -> tuple[list[tuple[int, Command]], list[str]]:
     """All good (receipt ns, command) records and warnings about a dropped tail."""
-    records, warnings, _ = _scan(os.fspath(path))
+    records, warnings, _, _ = _scan(os.fspath(path))
     return records, warnings
 
 
-def _scan(path: str) -> tuple[list[tuple[int, Command]], list[str], int | None]:
-    """Records, warnings, and the length to truncate to (None when the file is clean)."""
+def _scan(path: str) -> tuple[list[tuple[int, Command]], list[str], int | None, int]:
+    """Records, warnings, the length to truncate to (None when the file is clean), and where
+    the records end (a zero-filled tail follows a clean end)."""
     if not os.path.exists(path):
-        return [], [], None
+        return [], [], None, 0
     with open(path, "rb") as f:
         data = f.read()
     if not data:
-        return [], [], None
+        return [], [], None, 0
     if not data.startswith(MAGIC):
-        if MAGIC.startswith(data):
-            return [], [f"{path}: truncated header dropped"], 0
+        head = data.rstrip(b"\0")  # (zero-filled before its header was written)
+        if MAGIC.startswith(head):
+            return [], [f"{path}: truncated header dropped"] if head else [], 0, 0
         raise ValueError(f"{path} is not an ATS journal (bad header)")
     out: list[tuple[int, Command]] = []
     pos, n = len(MAGIC), len(data)
     while pos < n:
         if pos + _HDR.size > n:
-            return out, [f"{path}: truncated record header at byte {pos} dropped"], pos
+            if not data[pos:].strip(b"\0"):
+                break  # the zero-filled tail: the clean end
+            return out, [f"{path}: truncated record header at byte {pos} dropped"], pos, pos
         length, crc = _HDR.unpack_from(data, pos)
+        if length == 0:  # no record is empty: the zero-filled tail, or a hole a crash left
+            if not data[pos:].strip(b"\0"):
+                break
+            hole = f"{path}: a hole of zeros at byte {pos}; what follows it dropped"
+            return out, [hole], pos, pos
         start, end = pos + _HDR.size, pos + _HDR.size + length
         payload = data[start:end]
         if end > n or zlib.crc32(payload) != crc:
-            return out, [f"{path}: truncated or corrupt record at byte {pos} dropped"], pos
+            return out, [f"{path}: truncated or corrupt record at byte {pos} dropped"], pos, pos
         if payload[:1] == _COMPACT_NEW_ORDER:
             out.append(_decode_new_order_compact(payload))
         else:
             rec = pickle.loads(payload)
             out.append((rec[0], _BY_TAG[rec[1]].decode(rec)))
         pos = end
-    return out, [], None
+    return out, [], None, pos

@@ -32,16 +32,15 @@ from typing import Protocol
 from gateway.fix._build import speedups
 from gateway.fix._errors import StoreError as StoreError  # re-exported: its home was here
 
+# the zero-filling the matcher journal does too (PREALLOCATE at a time, at most 1/64 of the
+# disk's free space)
+from matcher.journal import PREALLOCATE as PREALLOCATE
+from matcher.journal import zero_fill
+
 _HEAD = struct.Struct(">cQI")
 _CRC = struct.Struct(">I")
 _HEAD_SIZE = _HEAD.size
 _MAX_PAYLOAD = 16 << 20
-#: how far a store's file is zero-filled ahead of its records, at a time
-PREALLOCATE = 512 << 10
-_ZEROS = bytes(PREALLOCATE)
-#: at most this fraction (1/n) of the disk's free space is zero-filled at a time: a small or
-#: nearly full disk keeps its room for the journal and the records themselves
-_FREE_SHARE = 64
 #: a message saved this far past the dense index's end starts a new dense run (the messages
 #: before it move to the sparse map) instead of zero-filling the gap
 _MAX_GAP = 4096
@@ -341,7 +340,7 @@ class FileStore:
             self._replace_file()
         pending = self._pending
         if pending and self._written + len(pending) > self._allocated:
-            self._preallocate(self._written + len(pending))
+            self._allocated = zero_fill(self._fd, self._allocated, self._written + len(pending))
         while pending:
             try:
                 written = os.write(self._fd, pending)
@@ -351,29 +350,8 @@ class FileStore:
                 raise StoreError("write", self.path, OSError(errno.ENOSPC, "short write"))
             del pending[:written]
             self._written += written
-            if self._written > self._allocated:  # (written past the zeros: see _preallocate)
+            if self._written > self._allocated:  # (written past the zeros: see zero_fill)
                 self._allocated = self._written
-
-    def _preallocate(self, end: int) -> None:
-        """Zero-fill the file from its end to past ``end``, ``PREALLOCATE`` at a time, or
-        1/64 of the disk's free space where that is less (nothing under 4 KiB). Where the disk
-        has no room for that, the records are written anyway (their write extends the file as
-        an append does): a full disk fails on the records, not on the zeros, and the space
-        reserve then freed is enough for the Logouts."""
-        try:
-            fs = os.fstatvfs(self._fd)
-            step = min(PREALLOCATE, fs.f_bavail * fs.f_frsize // _FREE_SHARE) & ~4095
-        except OSError:
-            return
-        zeros = memoryview(_ZEROS)[:step]
-        while step and self._allocated < end:
-            try:
-                taken = os.pwrite(self._fd, zeros, self._allocated)
-            except OSError:
-                return
-            if taken <= 0:
-                return
-            self._allocated += taken
 
     @property
     def size(self) -> int:

@@ -47,12 +47,14 @@ def test_replay_gives_identical_events_and_continues_ids(tmp_path: Path) -> None
 def test_garbled_tail_is_dropped_with_a_warning(tmp_path: Path) -> None:
     """A truncated/garbled last record after a crash is detected, dropped with a warning."""
     path = tmp_path / "j.bin"
-    h = Harness(journal=Journal(path))
+    journal = Journal(path)
+    h = Harness(journal=journal)
     live = _session(h)
-    h.engine._journal.close()  # type: ignore[union-attr]
+    journal.close()
     records, warnings = read_journal(path)
     data = path.read_bytes()
-    path.write_bytes(data[:-3])  # the last record is cut short
+    path.write_bytes(data[: journal.size - 3])  # the last record is cut short (zeros follow it
+    # in the file: the records end at journal.size)
     eng, replayed = Engine.recover(PARTICIPANTS, SYMBOLS, lambda: 0, str(path))
     assert len(eng.warnings) == 1 and "dropped" in eng.warnings[0]
     assert warnings == []
@@ -159,3 +161,88 @@ def test_journals_from_before_the_market_data_source_fields_still_replay(tmp_pat
     assert eng.market_data_source("X", QuoteUpdate) == (5_000, 7)
     assert eng.market_data_source("X", SecurityStatus) == (6_000, 8)
     assert eng.market_data_source("Y", QuoteUpdate) is None
+
+
+# -- the zero-filled file ------------------------------------------------------------------------
+
+
+def test_records_go_inside_a_zero_filled_file_whose_zeros_end_it_cleanly(tmp_path: Path) -> None:
+    """The journal zero-fills its file ahead of its records (an fdatasync then records no new
+    file size): the zeros are its clean end on reopen, and records go on at the records' end."""
+    import shutil
+
+    from matcher.journal import PREALLOCATE
+
+    if shutil.disk_usage(tmp_path).free < 128 * PREALLOCATE:
+        pytest.skip("a disk this full zero-fills less than PREALLOCATE at a time")
+    path = tmp_path / "j.bin"
+    journal = Journal(path)
+    h = Harness(journal=journal)
+    live = _session(h)
+    journal.sync()
+    assert path.stat().st_size == PREALLOCATE > journal.size  # records, then zeros
+    assert path.read_bytes()[journal.size:].strip(b"\0") == b""
+    count = len(read_journal(path)[0])
+    journal.close()
+    again = Journal(path)
+    assert again.warnings == [] and again.size == journal.size
+    assert path.stat().st_size == PREALLOCATE  # nothing cut
+    again.append(99, QuoteUpdate("X", None, 0, None, 0))
+    again.close()
+    records, warnings = read_journal(path)
+    assert warnings == [] and len(records) == count + 1  # right after the last record
+    _, replayed = Engine.recover(PARTICIPANTS, SYMBOLS, lambda: 0, str(path))
+    assert replayed[: len(live)] == live
+
+
+def test_a_record_after_a_hole_of_zeros_is_not_read_as_valid(tmp_path: Path) -> None:
+    """A crash can leave a later page on disk and lose an earlier one: records behind a hole of
+    zeros are dropped with a warning and cut, never replayed, and the journal goes on."""
+    path = tmp_path / "j.bin"
+    journal = Journal(path)
+    h = Harness(journal=journal)
+    h.quote("10.00", "10.10")
+    journal.sync()
+    good = journal.size
+    h.new("buy", 60, "10.05")
+    h.new("sell", 100, None, "mid", part="B")
+    journal.close()
+    data = bytearray(path.read_bytes())
+    data[good : good + 20] = bytes(20)  # the first later record's start never reached the disk
+    path.write_bytes(bytes(data))
+    eng, replayed = Engine.recover(PARTICIPANTS, SYMBOLS, lambda: 0, str(path))
+    assert len(eng.warnings) == 1 and "hole of zeros" in eng.warnings[0]
+    assert len(read_journal(path)[0]) == 1 and path.stat().st_size == good
+    eng.apply(QuoteUpdate("X", None, 0, None, 0))
+    eng._journal.close()  # type: ignore[union-attr]
+    assert len(read_journal(path)[0]) == 2 and read_journal(path)[1] == []
+
+
+def test_without_room_for_the_zeros_the_records_are_still_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_room(fd: int, data: bytes, offset: int) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "pwrite", no_room)
+    path = tmp_path / "j.bin"
+    journal = Journal(path)
+    live = _session(Harness(journal=journal))
+    journal.sync()
+    assert path.stat().st_size == journal.size  # appended, as before the zeros
+    _, replayed = Engine.recover(PARTICIPANTS, SYMBOLS, lambda: 0, str(path))
+    assert replayed == live
+
+
+def test_a_file_zero_filled_before_its_header_was_written_is_an_empty_journal(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "j.bin"
+    path.write_bytes(bytes(8192))  # a crash after the first zero-fill, before the header
+    assert read_journal(path) == ([], [])
+    journal = Journal(path)
+    assert journal.warnings == []
+    live = _session(Harness(journal=journal))
+    journal.close()
+    _, replayed = Engine.recover(PARTICIPANTS, SYMBOLS, lambda: 0, str(path))
+    assert replayed == live
