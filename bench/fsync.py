@@ -1,9 +1,11 @@
 """What one group commit's fdatasync costs on this disk: records appended to a growing file
-(as a session store wrote them before 2026-12-04) against records written inside a file
-zero-filled ahead (as `gateway.fix.store.FileStore` writes them now).
+(as the session stores and the journal wrote them before 2026-12-04) against records written
+inside a file zero-filled ahead, the zeros written in the loop as `zero_fill` does it for the
+stores and the journal (``zero-filled``: the zeros' own writes are in the figure), and against
+a file zero-filled and synced before the loop (``prefilled``: the commits alone).
 
 Each round writes ``--bytes`` (default 20 KB: about 80 ExecutionReports) and fdatasyncs, ``--count``
-times (default 400) per file; both layouts twice, alternating. Prints wall time and the
+times (default 400) per file; the three layouts twice, alternating. Prints wall time and the
 process's kernel and user CPU per commit. Speed is only measured here, never asserted.
 
     python bench/fsync.py [--dir DIR] [--count N] [--bytes B]
@@ -17,8 +19,13 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import sys
 import tempfile
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from matcher.journal import zero_fill  # noqa: E402
 
 
 def commit_cost(directory: str, layout: str, count: int, size: int) -> tuple[float, float, float]:
@@ -27,16 +34,21 @@ def commit_cost(directory: str, layout: str, count: int, size: int) -> tuple[flo
     flags = os.O_RDWR | os.O_CREAT | (os.O_APPEND if layout == "append" else 0)
     fd = os.open(path, flags, 0o644)
     try:
-        if layout == "zero-filled":
+        if layout == "prefilled":
             os.pwrite(fd, bytes(count * size), 0)
             os.fsync(fd)
         record = b"x" * size
+        allocated = 0
         r0 = resource.getrusage(resource.RUSAGE_SELF)
         t0 = time.perf_counter()
         for i in range(count):
             if layout == "append":
                 os.write(fd, record)
             else:
+                if layout == "zero-filled" and (i + 1) * size > allocated:
+                    # as the stores and the journal do it: zeros ahead, STEP at a time, in
+                    # the loop (the next fdatasync writes them out too)
+                    allocated = zero_fill(fd, allocated, (i + 1) * size)
                 os.pwrite(fd, record, i * size)
             os.fdatasync(fd)
         wall = time.perf_counter() - t0
@@ -59,7 +71,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="fsync-bench-", dir=args.dir or ".") as directory:
         print(f"fdatasync per commit of {args.bytes} bytes, {args.count} commits per file, "
               f"in {directory}, load {os.getloadavg()[0]:.2f}")
-        for layout in ("append", "zero-filled", "append", "zero-filled"):
+        for layout in ("append", "zero-filled", "prefilled", "append", "zero-filled", "prefilled"):
             wall, kernel, user = commit_cost(directory, layout, args.count, args.bytes)
             print(f"  {layout:<12} wall {wall:6.3f} ms  kernel {kernel:6.0f} us  "
                   f"user {user:4.0f} us")
