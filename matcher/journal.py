@@ -333,6 +333,31 @@ def _decode_new_order_compact(payload: bytes) -> tuple[int, NewOrder]:
         bool(flags & _F_SMP), smp_scope, default_inclusion_level)
 
 
+def write_records(fd: int, pending: bytearray, written: int, allocated: int
+                  ) -> tuple[int, int, OSError | None]:
+    """Write ``pending`` to the file ``fd`` at its position, ``written`` (its records' end),
+    zero-filling ahead first (`zero_fill`; ``allocated`` is the file's size), and take out of
+    ``pending`` what the OS takes; stop at the first failed write (one that takes nothing
+    counts as ENOSPC). Return the records' new end, the file's new size and the failure (None
+    when everything was written). What the OS did not take stays in ``pending`` for the next
+    call, which resumes exactly there: no byte is written twice. The journal and the session
+    stores write through this."""
+    if pending and written + len(pending) > allocated:
+        allocated = zero_fill(fd, allocated, written + len(pending))
+    while pending:
+        try:
+            taken = os.write(fd, pending)
+        except OSError as exc:
+            return written, allocated, exc
+        if taken <= 0:
+            return written, allocated, OSError(errno.ENOSPC, "short write")
+        del pending[:taken]
+        written += taken
+        if written > allocated:  # (written past the zeros: see zero_fill)
+            allocated = written
+    return written, allocated, None
+
+
 class Journal:
     """Buffered append-only journal file; ``flush`` writes, ``sync`` also fsyncs.
 
@@ -372,20 +397,10 @@ class Journal:
 
     def flush(self) -> None:
         """Write buffered records to the OS; what a failed write did not take stays buffered."""
-        pending = self._pending
-        if pending and self._written + len(pending) > self._allocated:
-            self._allocated = zero_fill(self._fd, self._allocated, self._written + len(pending))
-        while pending:
-            try:
-                written = os.write(self._fd, pending)
-            except OSError as exc:
-                raise JournalError("write", self.path, exc) from exc
-            if written <= 0:
-                raise JournalError("write", self.path, OSError(errno.ENOSPC, "short write"))
-            del pending[:written]
-            self._written += written
-            if self._written > self._allocated:  # (written past the zeros: see zero_fill)
-                self._allocated = self._written
+        self._written, self._allocated, failed = write_records(
+            self._fd, self._pending, self._written, self._allocated)
+        if failed is not None:
+            raise JournalError("write", self.path, failed) from failed
 
     @property
     def size(self) -> int:

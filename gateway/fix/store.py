@@ -20,7 +20,6 @@ raised. ``reset()`` rewrites the log atomically (tmp file + rename) at the next 
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import struct
 import time
@@ -32,10 +31,10 @@ from typing import Protocol
 from gateway.fix._build import speedups
 from gateway.fix._errors import StoreError as StoreError  # re-exported: its home was here
 
-# the zero-filling the matcher journal does too (PREALLOCATE at a time, at most 1/64 of the
-# disk's free space)
+# the zero-filled file the matcher journal writes too (PREALLOCATE at a time, at most 1/64 of
+# the disk's free space), and its write loop
 from matcher.journal import PREALLOCATE as PREALLOCATE
-from matcher.journal import zero_fill
+from matcher.journal import write_records
 
 _HEAD = struct.Struct(">cQI")
 _CRC = struct.Struct(">I")
@@ -338,20 +337,10 @@ class FileStore:
             self._append(b"T", self.next_target_seq, b"")
         if self._rewrite:
             self._replace_file()
-        pending = self._pending
-        if pending and self._written + len(pending) > self._allocated:
-            self._allocated = zero_fill(self._fd, self._allocated, self._written + len(pending))
-        while pending:
-            try:
-                written = os.write(self._fd, pending)
-            except OSError as exc:
-                raise StoreError("write", self.path, exc) from exc
-            if written <= 0:
-                raise StoreError("write", self.path, OSError(errno.ENOSPC, "short write"))
-            del pending[:written]
-            self._written += written
-            if self._written > self._allocated:  # (written past the zeros: see zero_fill)
-                self._allocated = self._written
+        self._written, self._allocated, failed = write_records(
+            self._fd, self._pending, self._written, self._allocated)
+        if failed is not None:
+            raise StoreError("write", self.path, failed) from failed
 
     @property
     def size(self) -> int:
