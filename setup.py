@@ -34,6 +34,7 @@ MYPYC_MODULES = [
     "gateway/fix/validate.py",
     "gateway/fix/store.py",
     "gateway/fix/session.py",
+    "matcher/files.py",
     "matcher/journal.py",
     "gateway/application.py",
     "gateway/stats.py",

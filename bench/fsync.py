@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from matcher.journal import zero_fill  # noqa: E402
+from matcher.files import zero_fill  # noqa: E402
 
 
 def commit_cost(directory: str, layout: str, count: int, size: int) -> tuple[float, float, float]:

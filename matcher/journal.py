@@ -9,10 +9,10 @@ that `_encode_new_order_compact` describes (its first byte ``b"N"``; a pickle's 
 Files written before the compact records existed replay unchanged; a NewOrder the compact
 encoding cannot hold (an int past 64 bits, a NUL in a text) is pickled as before. A short or
 corrupt last record (a crash or a full disk mid-write) is reported as a warning and dropped,
-never raised. The file is zero-filled ahead of its records (`zero_fill`, as the session stores
-are), so a sync writes inside the file and its fdatasync need not record a new file size; a
-zero-filled tail is the journal's clean end (no record is empty, so a zero length is never a
-record). A write that fails part way keeps exactly the
+never raised. The file is zero-filled ahead of its records (`matcher.files`, as the session
+stores are), so a sync writes inside the file and its fdatasync need not record a new file
+size; a zero-filled tail is the journal's clean end (no record is empty, so a zero length is
+never a record). A write that fails part way keeps exactly the
 bytes the OS did not take (a later flush resumes there, never writing a byte twice); a failed
 write or fsync raises `JournalError`, and after a failed fsync every later sync fails too.
 """
@@ -36,6 +36,7 @@ from typing import Any, Final
 
 from mypy_extensions import mypyc_attr
 
+from matcher.files import write_records
 from matcher.types import (
     Cancel,
     CancelAll,
@@ -57,36 +58,6 @@ from matcher.types import (
 
 MAGIC = b"ATSJRNL1"
 _HDR: Final = struct.Struct("<II")
-#: how far a file (the journal, a session store) is zero-filled ahead of its records, at a time
-PREALLOCATE: Final = 512 << 10
-_ZEROS: Final = bytes(PREALLOCATE)
-#: at most this fraction (1/n) of the disk's free space is zero-filled at a time: a small or
-#: nearly full disk keeps its room for the records themselves
-FREE_SHARE: Final = 64
-
-
-def zero_fill(fd: int, allocated: int, end: int) -> int:
-    """Zero-fill the file ``fd`` from ``allocated`` (its size) to past ``end``, ``PREALLOCATE``
-    at a time, or 1/64 of the disk's free space where that is less (nothing under 4 KiB);
-    return the file's size after. Where the disk has no room for that, it stops (the records
-    are written anyway: their write extends the file as an append does, and a full disk fails
-    on them, not on the zeros)."""
-    try:
-        fs = os.fstatvfs(fd)
-        step = min(PREALLOCATE, fs.f_bavail * fs.f_frsize // FREE_SHARE) & ~4095
-    except OSError:
-        return allocated
-    zeros = memoryview(_ZEROS)[:step]
-    while step and allocated < end:
-        try:
-            taken = os.pwrite(fd, zeros, allocated)
-        except OSError:
-            return allocated
-        if taken <= 0:
-            return allocated
-        allocated += taken
-    return allocated
-
 # a record's tag is its class's index here: append new commands at the end, never reorder
 _CLASSES: tuple[type, ...] = (NewOrder, Cancel, Replace, CancelAll, QuoteUpdate, SecurityStatus,
                               ClosingPrice, FirmUpTimer)
@@ -331,31 +302,6 @@ def _decode_new_order_compact(payload: bytes) -> tuple[int, NewOrder]:
         bool(flags & _F_DNCP) if flags & _F_DNCP_SET else None,
         inclusion_level if flags & _F_INCLUSION else None, bool(flags & _F_SESSION_DNCP),
         bool(flags & _F_SMP), smp_scope, default_inclusion_level)
-
-
-def write_records(fd: int, pending: bytearray, written: int, allocated: int
-                  ) -> tuple[int, int, OSError | None]:
-    """Write ``pending`` to the file ``fd`` at its position, ``written`` (its records' end),
-    zero-filling ahead first (`zero_fill`; ``allocated`` is the file's size), and take out of
-    ``pending`` what the OS takes; stop at the first failed write (one that takes nothing
-    counts as ENOSPC). Return the records' new end, the file's new size and the failure (None
-    when everything was written). What the OS did not take stays in ``pending`` for the next
-    call, which resumes exactly there: no byte is written twice. The journal and the session
-    stores write through this."""
-    if pending and written + len(pending) > allocated:
-        allocated = zero_fill(fd, allocated, written + len(pending))
-    while pending:
-        try:
-            taken = os.write(fd, pending)
-        except OSError as exc:
-            return written, allocated, exc
-        if taken <= 0:
-            return written, allocated, OSError(errno.ENOSPC, "short write")
-        del pending[:taken]
-        written += taken
-        if written > allocated:  # (written past the zeros: see zero_fill)
-            allocated = written
-    return written, allocated, None
 
 
 class Journal:

@@ -32,9 +32,9 @@ from gateway.fix._build import speedups
 from gateway.fix._errors import StoreError as StoreError  # re-exported: its home was here
 
 # the zero-filled file the matcher journal writes too (PREALLOCATE at a time, at most 1/64 of
-# the disk's free space), and its write loop
-from matcher.journal import PREALLOCATE as PREALLOCATE
-from matcher.journal import write_records
+# the disk's free space), and its write loop: plain file I/O, no orders
+from matcher.files import PREALLOCATE as PREALLOCATE
+from matcher.files import write_records
 
 _HEAD = struct.Struct(">cQI")
 _CRC = struct.Struct(">I")

@@ -171,7 +171,7 @@ def test_records_go_inside_a_zero_filled_file_whose_zeros_end_it_cleanly(tmp_pat
     file size): the zeros are its clean end on reopen, and records go on at the records' end."""
     import shutil
 
-    from matcher.journal import PREALLOCATE
+    from matcher.files import PREALLOCATE
 
     if shutil.disk_usage(tmp_path).free < 128 * PREALLOCATE:
         pytest.skip("a disk this full zero-fills less than PREALLOCATE at a time")
